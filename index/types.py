@@ -39,3 +39,31 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
     matched_terms: tuple[str, ...] = field(default=())  # terms of the query found in the passage (display script)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """An indexed report as listed to users."""
+
+    doc_id: str
+    title: str
+    file_name: str
+    path: str
+    kind: str
+    pages: int  # 0 for text files
+    lines: int  # 0 for PDFs
+    chunks: int
+    indexed_at: str  # ISO 8601, UTC
+    content_hash: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk found by the dense or the lexical store, with both raw scores where known."""
+
+    chunk: Chunk
+    dense: float | None  # cosine similarity
+    lexical: float | None  # BM25
+    dense_rank: int | None = None  # 1-based rank in the dense list, None if not in it
+    lexical_rank: int | None = None

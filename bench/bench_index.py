@@ -1,0 +1,91 @@
+"""Index benchmark: full build, no-change re-ingest, and warm search latency on the sample reports.
+
+    .venv/bin/python bench/bench_index.py [--reports ../shared/reports] [--questions N]
+
+Targets (2-core machine, default model, model already converted): build < 90 s, no-change
+re-ingest < 5 s, warm `search` p50 < 100 ms over 100 questions in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from index.embedding import load_embedder
+from qa.config import Config
+from qa.pipeline import Pipeline, ingest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _questions(n: int) -> list[str]:
+    path = REPO / "evaluation" / "data" / "devset.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    qs = [r["question"] for r in rows]
+    return (qs * (n // len(qs) + 1))[:n]
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reports", type=Path, default=REPO.parent / "shared" / "reports")
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--keep", type=Path, help="build the index here and keep it")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    index_dir = args.keep or workdir / "index"
+    config = Config.load().updated({"index_dir": index_dir})
+    load_embedder(config.embedding)  # model conversion / load is not part of the build figure
+
+    t0 = time.perf_counter()
+    report = ingest([args.reports], config, rebuild=True, progress=False)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    again = ingest([args.reports], config, progress=False)
+    reingest_s = time.perf_counter() - t0
+    assert not again.wrote
+
+    t0 = time.perf_counter()
+    pipe = Pipeline.open(config)
+    open_s = time.perf_counter() - t0
+    questions = _questions(args.questions)
+    pipe.search(questions[0])  # warm-up
+    search_ms = []
+    for q in questions:
+        t0 = time.perf_counter()
+        pipe.search(q, k=10)
+        search_ms.append((time.perf_counter() - t0) * 1000)
+    ask_ms = []
+    for q in questions[:30]:
+        t0 = time.perf_counter()
+        pipe.ask(q)
+        ask_ms.append((time.perf_counter() - t0) * 1000)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(f"reports: {args.reports} ({len(report.added)} documents, {report.chunks_total} chunks)")
+    print("| measure | value | target |")
+    print("| --- | --- | --- |")
+    print(f"| full build (read, chunk, embed, write) | {build_s:.1f} s | < 90 s |")
+    print(f"| no-change re-ingest | {reingest_s:.2f} s | < 5 s |")
+    print(f"| open index (warm process start) | {open_s:.2f} s | |")
+    print(f"| search p50 / p95 ({len(search_ms)} questions) | {statistics.median(search_ms):.1f} / "
+          f"{_pct(search_ms, 95):.1f} ms | p50 < 100 ms |")
+    print(f"| ask p50 / p95 ({len(ask_ms)} questions) | {statistics.median(ask_ms):.1f} / {_pct(ask_ms, 95):.1f} ms | |")
+    print(f"| peak RSS | {peak_mb:.0f} MB | |")
+    pipe.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

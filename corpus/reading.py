@@ -1,0 +1,191 @@
+"""Read one report file (PDF, text, Markdown) into a Document with clean display text."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.cleaning import (
+    clean_markup,
+    column_width,
+    margin_lines,
+    page_number_lines,
+    reflow,
+    repeated_title_lines,
+)
+from corpus.cover import guess_metadata, guess_title
+from corpus.decoding import decode_text
+from corpus.normalize import detect_script
+from corpus.pdf import extract_pdf
+from corpus.types import CorpusError, Document, Page, Skipped
+
+log = logging.getLogger(__name__)
+
+OUTLINE_KEY = "outline"  # Document.metadata key: PDF bookmarks as "level<TAB>title" lines
+
+
+@dataclass
+class ReadingConfig:
+    """Which files are read and how large they may be."""
+
+    max_file_mb: float = 50.0
+    extensions: tuple[str, ...] = (".pdf", ".txt", ".md", ".markdown")
+    prefer_pdf_twins: bool = True  # X.pdf next to X.txt/X.md: read the PDF only (it has pages)
+    pdf_workers: int = 2  # processes extracting the pages of one long PDF
+
+
+def _kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return "pdf"
+    return "markdown" if suffix in (".md", ".markdown") else "text"
+
+
+def _load_bytes(path: Path, config: ReadingConfig) -> bytes:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise CorpusError(path, "file not found") from None
+    except OSError as exc:
+        raise CorpusError(path, f"cannot access file ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise CorpusError(path, "is a folder, not a file")
+    if size > config.max_file_mb * 1024 * 1024:
+        raise CorpusError(
+            path, f"file too large ({size / 1024 / 1024:.1f} MB > limit {config.max_file_mb:g} MB)"
+        )
+    if size == 0:
+        raise CorpusError(path, "empty file")
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise CorpusError(path, "permission denied") from None
+    except OSError as exc:
+        raise CorpusError(path, f"cannot read file ({exc.strerror or exc})") from None
+
+
+def read_document(path: Path, config: ReadingConfig | None = None) -> Document:
+    """Read and clean one file; raises CorpusError naming the file and the reason."""
+    config = config or ReadingConfig()
+    path = Path(path)
+    if path.suffix.lower() not in config.extensions:
+        raise CorpusError(path, f"unsupported file type '{path.suffix or '(none)'}'")
+    data = _load_bytes(path, config)
+    doc_id = hashlib.sha256(data).hexdigest()[:16]
+    if _kind(path) == "pdf":
+        doc = _read_pdf(path, data, doc_id, config.pdf_workers)
+    else:
+        doc = _read_text(path, data, doc_id)
+    if not doc.text.strip():
+        raise CorpusError(path, "no text content")
+    doc.script = detect_script(doc.text[:200000])
+    return doc
+
+
+def _read_text(path: Path, data: bytes, doc_id: str) -> Document:
+    raw_lines = decode_text(path, data).split("\n")
+    title = guess_title(raw_lines)
+    lines = [clean_markup(line) for line in raw_lines]
+    # Removed lines become empty so that line numbers still match the file on disk.
+    for i in repeated_title_lines(lines, title) | page_number_lines(lines):
+        lines[i] = ""
+    text = "\n".join(lines)
+    line_starts: list[int] = []
+    offset = 0
+    for line in lines:
+        line_starts.append(offset)
+        offset += len(line) + 1
+    kind = "markdown" if _kind(path) == "markdown" else "text"
+    if kind == "markdown" and title.startswith("#"):
+        title = title.lstrip("#").strip()
+    return Document(
+        doc_id=doc_id,
+        path=path,
+        file_name=path.name,
+        title=title or path.stem,
+        kind=kind,
+        text=text,
+        line_starts=line_starts,
+        metadata=guess_metadata(raw_lines),
+    )
+
+
+def _read_pdf(path: Path, data: bytes, doc_id: str, workers: int) -> Document:
+    content = extract_pdf(path, data, workers)
+    pages_lines = [[clean_markup(line) for line in text.split("\n")] for text in content.page_texts]
+    all_lines = [line for lines in pages_lines for line in lines]
+    title = content.title or guess_title(all_lines)
+    margins = margin_lines(pages_lines)
+    title_copies = repeated_title_lines(all_lines, title)
+    width = column_width(pages_lines)
+
+    parts: list[str] = []
+    pages: list[Page] = []
+    offset = 0
+    flat_index = 0
+    for number, (lines, drop) in enumerate(zip(pages_lines, margins, strict=True), start=1):
+        kept = [
+            line for i, line in enumerate(lines) if i not in drop and (flat_index + i) not in title_copies
+        ]
+        flat_index += len(lines)
+        page_text = "\n".join(reflow(kept, width))
+        pages.append(Page(number, content.labels[number - 1], offset, offset + len(page_text)))
+        parts.append(page_text)
+        offset += len(page_text) + 1
+    metadata = guess_metadata(all_lines)
+    if content.author and "publisher" not in metadata:
+        metadata["author"] = content.author
+    if content.outline:
+        metadata[OUTLINE_KEY] = "\n".join(f"{e.level}\t{e.title}" for e in content.outline)
+    return Document(
+        doc_id=doc_id,
+        path=path,
+        file_name=path.name,
+        title=title or path.stem,
+        kind="pdf",
+        text="\n".join(parts),
+        pages=pages,
+        metadata=metadata,
+    )
+
+
+def iter_report_files(
+    paths: Iterable[Path], config: ReadingConfig | None = None, skipped: list[Skipped] | None = None
+) -> list[Path]:
+    """Report files among `paths` (files and folders, recursively), sorted, without duplicates.
+
+    With `prefer_pdf_twins`, a text/Markdown file with the same stem as a PDF in the same folder is
+    left out and, when `skipped` is given, recorded there.
+    """
+    config = config or ReadingConfig()
+    found: dict[Path, None] = {}
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    child = Path(root) / name
+                    if not name.startswith(".") and child.suffix.lower() in config.extensions:
+                        found.setdefault(child)
+        else:
+            # Named files are kept even if missing or of another type: reading reports why.
+            found.setdefault(path)
+    files = sorted(found)
+    if not config.prefer_pdf_twins:
+        return files
+    pdfs = {(p.parent, p.stem): p for p in files if p.suffix.lower() == ".pdf"}
+    kept: list[Path] = []
+    for p in files:
+        twin = pdfs.get((p.parent, p.stem))
+        if twin is not None and twin != p:
+            if skipped is not None:
+                reason = f"same report as {twin.name} (the PDF is used: it has pages)"
+                skipped.append(Skipped(p, reason))
+            continue
+        kept.append(p)
+    return kept

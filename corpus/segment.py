@@ -1,0 +1,138 @@
+"""Word segmentation for the lexical index and for highlighting, in any of the three scripts.
+
+jieba's dictionary is Simplified; Traditional text is segmented on its length-preserving
+Simplified copy and the word boundaries are carried back by offset.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from corpus.normalize import fold_width, matching_text, to_canonical_script
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+# Numbers keep their grouping, decimals and percent sign (1,517.4 / 98.15%); Latin words keep
+# inner hyphens, dots and apostrophes (e-commerce, U.S., Taiwan's); CJK runs go to jieba.
+_SPANS = re.compile(
+    r"(?P<num>\d+(?:[,.]\d+)*%?)"
+    r"|(?P<word>[A-Za-z][A-Za-z0-9]*(?:['’.\-][A-Za-z0-9]+)*)"
+    rf"|(?P<cjk>[{_CJK}]+)"
+)
+
+# Agency names and report vocabulary, in Simplified (the script jieba sees), so that they stay
+# single words; a word list, not report text.
+DOMAIN_WORDS: tuple[str, ...] = (
+    "国家科学及技术委员会",
+    "国科会",
+    "行政院",
+    "数位发展部",
+    "经济部",
+    "教育部",
+    "卫生福利部",
+    "农业部",
+    "交通部",
+    "内政部",
+    "环境部",
+    "文化部",
+    "国防部",
+    "劳动部",
+    "财政部",
+    "法务部",
+    "中央研究院",
+    "国家发展委员会",
+    "国家实验研究院",
+    "核能安全委员会",
+    "海洋委员会",
+    "原住民族委员会",
+    "客家委员会",
+    "金融监督管理委员会",
+    "侨务委员会",
+    "国家科学技术发展基金",
+    "前瞻基础建设",
+    "五大信赖产业",
+    "国家希望工程",
+    "净零排放",
+    "净零转型",
+    "人工智能",
+    "低轨卫星",
+    "数位转型",
+    "数位经济",
+    "半导体",
+    "预算法定数",
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word of the original text: `text == original[start:end]`."""
+
+    text: str
+    start: int
+    end: int
+
+
+class _Jieba:
+    """One quiet jieba tokenizer with the domain words, built on first use (~1 s)."""
+
+    _lock = threading.Lock()
+    _tokenizer: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        if cls._tokenizer is None:
+            with cls._lock:
+                if cls._tokenizer is None:
+                    import jieba
+
+                    # jieba announces its dictionary loading on stderr at DEBUG level.
+                    jieba.setLogLevel(logging.WARNING)
+                    tokenizer = jieba.Tokenizer()
+                    tokenizer.initialize()
+                    for word in DOMAIN_WORDS:
+                        tokenizer.add_word(word, freq=200000)
+                    cls._tokenizer = tokenizer
+        return cls._tokenizer
+
+
+def _spans(canonical: str) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end) of numbers, Latin words and jieba words in Simplified, folded text."""
+    tokenizer = None
+    for match in _SPANS.finditer(canonical):
+        kind = match.lastgroup or ""
+        if kind != "cjk":
+            yield kind, match.start(), match.end()
+            continue
+        tokenizer = tokenizer or _Jieba.get()
+        base = match.start()
+        for _word, start, end in tokenizer.tokenize(match.group(), HMM=True):
+            yield "cjk", base + start, base + end
+
+
+def segment(text: str) -> list[Token]:
+    """Word tokens with offsets into `text` itself (any script), for highlighting matched terms."""
+    canonical = to_canonical_script(fold_width(text))
+    return [Token(text[start:end], start, end) for _kind, start, end in _spans(canonical)]
+
+
+def tokenize(text: str) -> list[str]:
+    """Lexical-index tokens, the same for queries and passages.
+
+    Simplified script, English lower-cased, numbers whole (1,517.4 and 98.15% are one token), jieba
+    words plus the character bigrams of every CJK run (bigrams recover words jieba cut differently
+    in the query and in the passage).
+    """
+    canonical = to_canonical_script(matching_text(text))
+    tokens: list[str] = []
+    for kind, start, end in _spans(canonical):
+        piece = canonical[start:end]
+        tokens.append(piece.lower() if kind == "word" else piece)
+    for run in re.finditer(f"[{_CJK}]{{2,}}", canonical):
+        chars = run.group()
+        tokens.extend(chars[i : i + 2] for i in range(len(chars) - 1))
+    return tokens

@@ -1,0 +1,45 @@
+"""Lenient string matching used to judge passages and answers.
+
+The evaluation decides relevance on its own terms rather than through the product's matching
+code, so that a bug in the product's normalisation cannot make a wrong answer look right.
+Folding removes whitespace (PDF text wraps lines anywhere), applies NFKC (full-width digits and
+Latin become half-width, as the PDF and the .txt of one report differ there), drops leftover
+Markdown emphasis and escapes, and maps Traditional to Simplified characters so that one
+judgement covers both scripts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_WHITESPACE = re.compile(r"\s+")
+# `**bold**` and `NT\$` survive in some extracted text; the product shows them cleaned.
+_MARKUP = re.compile(r"\*\*|\\(?=[$*_#\[\]])")
+_CITATION_MARK = re.compile(r"\[\d+\]")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """Whitespace-, width-, markup- and script-insensitive form of `text` (lower-cased)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _MARKUP.sub("", text)
+    text = _WHITESPACE.sub("", text)
+    return _t2s().convert(text).lower()
+
+
+def strip_citation_marks(text: str) -> str:
+    """Remove the `[n]` markers an answer carries, so they cannot split a figure."""
+    return _CITATION_MARK.sub("", text)
+
+
+def contains_any(folded_haystack: str, folded_needles: tuple[str, ...]) -> bool:
+    """True when any non-empty needle occurs in the haystack (both already folded)."""
+    return any(needle and needle in folded_haystack for needle in folded_needles)

@@ -1,0 +1,189 @@
+"""Metric functions and per-question outcomes, free of any pipeline dependency.
+
+Ranks are 1-based; `None` means no relevant passage was retrieved. Recall@k is the share of
+answerable questions with at least one relevant passage in the top k (the usual open-domain QA
+reading). nDCG uses binary relevance; its ideal ranking puts all of the question's relevant
+passages in the index (capped at k) first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+
+def first_relevant_rank(relevant: Sequence[bool]) -> int | None:
+    """1-based position of the first relevant passage, or None."""
+    for position, flag in enumerate(relevant, start=1):
+        if flag:
+            return position
+    return None
+
+
+def recall_at_k(ranks: Sequence[int | None], k: int) -> float:
+    """Share of questions whose first relevant passage is within the top k."""
+    if not ranks:
+        return 0.0
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def mrr_at_k(ranks: Sequence[int | None], k: int = 10) -> float:
+    """Mean reciprocal rank of the first relevant passage, 0 beyond k."""
+    if not ranks:
+        return 0.0
+    return sum(1.0 / r for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def ndcg_at_k(relevant: Sequence[bool], n_relevant: int, k: int = 10) -> float:
+    """Binary-relevance nDCG@k of one ranking; `n_relevant` counts relevant passages in the index."""
+    ideal_count = min(max(n_relevant, sum(relevant[:k])), k)
+    if ideal_count == 0:
+        return 0.0
+    dcg = sum(1.0 / math.log2(i + 1) for i, flag in enumerate(relevant[:k], start=1) if flag)
+    idcg = sum(1.0 / math.log2(i + 1) for i in range(1, ideal_count + 1))
+    return dcg / idcg
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (0-100) of `values`; 0.0 when empty."""
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else 0.0
+
+
+def share(flags: Iterable[bool]) -> float | None:
+    """Fraction of true flags, None when there are none to count."""
+    items = list(flags)
+    return sum(items) / len(items) if items else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question run in one retrieval mode (and answered in it, when `asked`)."""
+
+    question_id: str
+    question: str
+    lang: str
+    type: str
+    answerable: bool
+    mode: str
+    rank: int | None  # first relevant passage among the retrieved ones
+    relevant: tuple[bool, ...]  # relevance of each retrieved passage, best first
+    n_relevant: int  # relevant passages in the whole index
+    search_ms: float
+    asked: bool = False
+    shown_answer: str = ""
+    abstained: bool = False
+    answer_hit: bool = False  # shown answer contains an acceptable answer (answerable only)
+    confidence: float | None = None
+    citations: int = 0
+    relevant_citations: int = 0
+    ask_ms: float | None = None
+    error: str | None = None
+
+    @property
+    def correct(self) -> bool:
+        """Answer accuracy: answerable questions answered with a hit, unanswerable ones refused."""
+        if not self.asked or self.error:
+            return False
+        return self.answer_hit if self.answerable else self.abstained
+
+    @property
+    def verdict(self) -> str:
+        """One word for the per-question table."""
+        if self.error:
+            return "error"
+        if not self.asked:
+            return ""
+        if self.answerable:
+            return "wrongly-refused" if self.abstained else ("hit" if self.answer_hit else "miss")
+        return "correctly-refused" if self.abstained else "wrongly-answered"
+
+
+@dataclass(frozen=True)
+class RetrievalScores:
+    """Ranking quality over answerable questions."""
+
+    n: int
+    recall: dict[int, float]
+    mrr_at_10: float
+    ndcg_at_10: float
+
+
+def retrieval_scores(outcomes: Sequence[Outcome], ks: Sequence[int]) -> RetrievalScores:
+    answerable = [o for o in outcomes if o.answerable]
+    ranks = [o.rank for o in answerable]
+    ndcgs = [ndcg_at_k(o.relevant, o.n_relevant, 10) for o in answerable]
+    return RetrievalScores(
+        n=len(answerable),
+        recall={k: recall_at_k(ranks, k) for k in ks},
+        mrr_at_10=mrr_at_k(ranks, 10),
+        ndcg_at_10=sum(ndcgs) / len(ndcgs) if ndcgs else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class AnswerScores:
+    """Answer quality of the questions that were asked; None where nothing was there to count."""
+
+    n_answerable: int
+    n_unanswerable: int
+    answer_hit: float | None  # answerable questions whose shown answer holds an acceptable answer
+    citation_precision: float | None  # shown citations (answerable, answered) whose passage is relevant
+    n_citations: int
+    unanswerable_refused: float | None
+    answerable_refused: float | None  # wrongly refused
+    accuracy: float | None  # hit for answerable, refusal for unanswerable
+    errors: int
+
+
+def answer_scores(outcomes: Sequence[Outcome]) -> AnswerScores:
+    asked = [o for o in outcomes if o.asked]
+    answerable = [o for o in asked if o.answerable]
+    unanswerable = [o for o in asked if not o.answerable]
+    cited = [o for o in answerable if not o.abstained and not o.error]
+    n_citations = sum(o.citations for o in cited)
+    return AnswerScores(
+        n_answerable=len(answerable),
+        n_unanswerable=len(unanswerable),
+        answer_hit=share(o.answer_hit and not o.abstained and not o.error for o in answerable),
+        citation_precision=(sum(o.relevant_citations for o in cited) / n_citations if n_citations else None),
+        n_citations=n_citations,
+        unanswerable_refused=share(o.abstained and not o.error for o in unanswerable),
+        answerable_refused=share(o.abstained and not o.error for o in answerable),
+        accuracy=share(o.correct for o in asked),
+        errors=sum(1 for o in asked if o.error),
+    )
+
+
+@dataclass(frozen=True)
+class LatencyScores:
+    """Wall-clock milliseconds of one kind of call."""
+
+    n: int
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float
+
+
+def latency_scores(values_ms: Sequence[float]) -> LatencyScores:
+    return LatencyScores(
+        n=len(values_ms),
+        p50_ms=percentile(values_ms, 50),
+        p95_ms=percentile(values_ms, 95),
+        mean_ms=float(np.mean(values_ms)) if len(values_ms) else 0.0,
+    )
+
+
+def grouped(
+    outcomes: Sequence[Outcome], key: Callable[[Outcome], str], score: Callable[[list[Outcome]], T]
+) -> dict[str, T]:
+    """Score each group of outcomes sharing a key (language, question type), in sorted key order."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(key(o), []).append(o)
+    return {name: score(groups[name]) for name in sorted(groups)}

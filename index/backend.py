@@ -1,0 +1,170 @@
+"""The one interface retrieval needs from a store, and the local FAISS + BM25 + SQLite backend.
+
+A later backend (a distributed search engine for archives that outgrow one machine) implements
+`SearchIndex` too; nothing above this module knows which one it talks to.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from corpus.types import Chunk, Document
+from index.chunkstore import ChunkStore
+from index.dense import DenseStore
+from index.errors import IndexCorruptError
+from index.lexical import LexicalStore
+from index.manifest import Manifest
+from index.storage import current_generation
+from index.types import Candidate, DocumentInfo, SearchFilter
+
+log = logging.getLogger(__name__)
+
+
+class SearchIndex(Protocol):
+    @property
+    def manifest(self) -> Manifest: ...
+
+    def candidates(
+        self,
+        vector: np.ndarray | None,
+        tokens: Sequence[str] | None,
+        depth: int,
+        flt: SearchFilter | None = None,
+    ) -> list[Candidate]:
+        """Up to `depth` chunks from each store that is asked (vector and/or tokens)."""
+        ...
+
+    def documents(self) -> list[DocumentInfo]: ...
+
+    def document(self, doc_id: str) -> Document | None: ...
+
+    def chunk(self, chunk_id: str) -> Chunk | None: ...
+
+    def close(self) -> None: ...
+
+
+class LocalIndex:
+    """A generation on local disk, loaded once and shared read-only between threads."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._manifest = Manifest.load(folder)
+        try:
+            self.dense = DenseStore.load(folder)
+            self.lexical = LexicalStore.load(folder)
+            self.store = ChunkStore(folder)
+            self.chunks: list[Chunk] = self.store.all_chunks()
+        except IndexCorruptError:
+            raise
+        except Exception as exc:  # any unreadable part means the generation is unusable
+            raise IndexCorruptError(folder.parent, f"{type(exc).__name__}: {exc}") from None
+        if len(self.chunks) != self.dense.vectors.shape[0]:
+            raise IndexCorruptError(folder.parent, "chunk store and vectors disagree in length")
+        self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._doc_rows: dict[str, list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            self._doc_rows.setdefault(c.doc_id, []).append(i)
+        self._sections = ["\n".join(c.section_path) for c in self.chunks]
+
+    @classmethod
+    def open(cls, index_dir: Path) -> LocalIndex:
+        return cls(current_generation(index_dir))
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._manifest
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- filtering -------------------------------------------------------------------------
+    def allowed_rows(self, flt: SearchFilter | None) -> np.ndarray | None:
+        if flt is None or flt.is_empty():
+            return None
+        rows: list[int] = []
+        doc_ids = flt.doc_ids or tuple(self._doc_rows)
+        needle = (flt.section_contains or "").strip().lower()
+        for doc_id in doc_ids:
+            for i in self._doc_rows.get(doc_id, []):
+                c = self.chunks[i]
+                if flt.page_min is not None and (c.page_end is None or c.page_end < flt.page_min):
+                    continue
+                if flt.page_max is not None and (c.page_start is None or c.page_start > flt.page_max):
+                    continue
+                if needle and needle not in self._sections[i].lower():
+                    continue
+                rows.append(i)
+        return np.array(sorted(rows), dtype=np.int64)
+
+    # -- search ----------------------------------------------------------------------------
+    def candidates(
+        self,
+        vector: np.ndarray | None,
+        tokens: Sequence[str] | None,
+        depth: int,
+        flt: SearchFilter | None = None,
+    ) -> list[Candidate]:
+        allowed = self.allowed_rows(flt)
+        dense_hits = self.dense.search(vector, depth, allowed) if vector is not None else []
+        lexical_scores = self.lexical.scores(tokens) if tokens is not None else None
+        lexical_hits: list[tuple[int, float]] = []
+        if lexical_scores is not None:
+            scores = lexical_scores
+            if allowed is not None:
+                scores = np.full_like(lexical_scores, -1.0)
+                scores[allowed] = lexical_scores[allowed]
+            k = min(depth, len(scores))
+            if k > 0:
+                top = np.argpartition(-scores, k - 1)[:k]
+                top = top[np.argsort(-scores[top], kind="stable")]
+                lexical_hits = [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+        dense_rank = {row: r for r, (row, _) in enumerate(dense_hits, 1)}
+        lexical_rank = {row: r for r, (row, _) in enumerate(lexical_hits, 1)}
+        rows = list(dict.fromkeys([r for r, _ in dense_hits] + [r for r, _ in lexical_hits]))
+        if not rows:
+            return []
+        row_arr = np.array(rows, dtype=np.int64)
+        # Both scores for every candidate, so that fusion compares like with like.
+        dense_all = self.dense.scores_for(vector, row_arr) if vector is not None else None
+        return [
+            Candidate(
+                chunk=self.chunks[row],
+                dense=float(dense_all[j]) if dense_all is not None else None,
+                lexical=float(lexical_scores[row]) if lexical_scores is not None else None,
+                dense_rank=dense_rank.get(row),
+                lexical_rank=lexical_rank.get(row),
+            )
+            for j, row in enumerate(rows)
+        ]
+
+    # -- documents -------------------------------------------------------------------------
+    def documents(self) -> list[DocumentInfo]:
+        return [
+            DocumentInfo(
+                doc_id=d.doc_id,
+                title=d.title,
+                file_name=d.file_name,
+                path=d.path,
+                kind=d.kind,
+                pages=d.pages,
+                lines=d.lines,
+                chunks=d.chunks,
+                indexed_at=d.indexed_at,
+                content_hash=d.content_hash,
+                metadata=dict(d.metadata),
+            )
+            for d in self._manifest.documents
+        ]
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.store.document(doc_id)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        i = self._by_id.get(chunk_id)
+        return None if i is None else self.chunks[i]

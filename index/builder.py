@@ -1,0 +1,288 @@
+"""Incremental ingest: read what changed, embed only that, and publish a new generation atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from corpus import ChunkingConfig, ReadingConfig, chunk_document, iter_report_files, read_document
+from corpus.types import Chunk, CorpusError, Document, Skipped
+from index.analysis import AnalysisOptions, lexical_tokens, match_form
+from index.backend import LocalIndex
+from index.chunkstore import StoredChunk, write_store
+from index.dense import DenseStore
+from index.embedding import Embedder, check_model_compatible
+from index.errors import IndexError_
+from index.lexical import LexicalStore
+from index.manifest import DocumentEntry, Manifest
+from index.storage import current_generation, has_index, new_generation, write_lock
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """How the stores are built; `dense_kind` flat is exact, hnsw/ivf scale to large archives."""
+
+    dense_kind: str = "flat"
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    script_normalization: bool = True
+    lock_timeout_s: float = 0.0
+
+    @property
+    def analysis(self) -> AnalysisOptions:
+        return AnalysisOptions(script_normalization=self.script_normalization)
+
+
+@dataclass
+class IngestReport:
+    index_dir: Path
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_total: int = 0
+    new_chunks: int = 0
+    wrote: bool = False
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        lines = [
+            f"index: {self.index_dir}",
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; "
+            f"{self.new_chunks} chunks embedded, {self.chunks_total} in the index; {self.seconds:.1f} s",
+        ]
+        lines += [f"  + {n}" for n in self.added]
+        lines += [f"  ~ {n}" for n in self.updated]
+        lines += [f"  - {n}" for n in self.removed]
+        lines += [f"  ! {s}" for s in self.skipped]
+        if not self.wrote:
+            lines.append("nothing changed; the index was left as it was")
+        return "\n".join(lines)
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _settings(chunking: ChunkingConfig, options: IndexOptions) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return {"chunking": asdict(chunking), **options.analysis.as_settings()}
+
+
+def _entry(doc: Document, chunks: int, path: Path | None, content_hash: str) -> DocumentEntry:
+    stat = path.stat() if path is not None else None
+    return DocumentEntry(
+        doc_id=doc.doc_id,
+        path=str(path.resolve()) if path is not None else "",
+        file_name=doc.file_name,
+        title=doc.title,
+        kind=doc.kind,
+        content_hash=content_hash,
+        size=stat.st_size if stat else len(doc.text.encode("utf-8")),
+        mtime_ns=stat.st_mtime_ns if stat else 0,
+        chunks=chunks,
+        pages=len(doc.pages),
+        lines=len(doc.line_starts),
+        indexed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        metadata=dict(doc.metadata),
+    )
+
+
+def _previous(index_dir: Path, rebuild: bool) -> LocalIndex | None:
+    if rebuild or not has_index(index_dir):
+        return None
+    return LocalIndex(current_generation(index_dir))
+
+
+def ingest(
+    paths: Sequence[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    reading: ReadingConfig | None = None,
+    chunking: ChunkingConfig | None = None,
+    options: IndexOptions | None = None,
+    prune: bool = False,
+    rebuild: bool = False,
+    progress: bool = True,
+) -> IngestReport:
+    """Bring the index at `index_dir` up to date with the reports under `paths`."""
+    started = time.perf_counter()
+    reading = reading or ReadingConfig()
+    chunking = chunking or ChunkingConfig()
+    options = options or IndexOptions()
+    report = IngestReport(index_dir=index_dir)
+    settings = _settings(chunking, options)
+
+    with write_lock(index_dir, options.lock_timeout_s):
+        try:
+            previous = _previous(index_dir, rebuild)
+        except IndexError_ as exc:
+            raise type(exc)(*exc.args) from None
+        if previous is not None:
+            check_model_compatible(previous.manifest.model, embedder.identity)
+            if previous.manifest.settings != settings or previous.manifest.dense_kind != options.dense_kind:
+                log.info("chunking or index settings changed: every document is read again")
+                previous.close()
+                previous = None
+
+        files = iter_report_files([Path(p) for p in paths], reading, skipped=report.skipped)
+        old_by_path = previous.manifest.by_path() if previous else {}
+        old_by_hash = {d.content_hash: d for d in previous.manifest.documents} if previous else {}
+
+        carried: list[DocumentEntry] = []
+        fresh: list[tuple[Document, list[Chunk], Path, str]] = []
+        seen_hashes: set[str] = set()
+        for path in files:
+            key = str(path.resolve())
+            try:
+                digest = file_hash(path)
+            except OSError as exc:
+                report.skipped.append(Skipped(path, f"cannot read: {exc.strerror or exc}"))
+                continue
+            if digest in seen_hashes:
+                report.skipped.append(Skipped(path, "same content as another file in this run"))
+                continue
+            seen_hashes.add(digest)
+            old = old_by_hash.get(digest)
+            if old is not None:
+                carried.append(old if old.path == key else _moved(old, path))
+                report.unchanged.append(path.name)
+                continue
+            try:
+                doc = read_document(path, reading)
+                chunks = chunk_document(doc, chunking)
+            except CorpusError as exc:
+                report.skipped.append(Skipped(path, exc.reason))
+                continue
+            if not chunks:
+                report.skipped.append(Skipped(path, "no text to index"))
+                continue
+            fresh.append((doc, chunks, path, digest))
+            (report.updated if key in old_by_path else report.added).append(path.name)
+
+        # Documents from earlier runs stay unless their file is gone and --prune was given; a file
+        # that fails to read this time keeps its earlier, good version.
+        kept_hashes = {d.content_hash for d in carried}
+        replaced = {str(p.resolve()) for _, _, p, _ in fresh}
+        for old in previous.manifest.documents if previous else []:
+            if old.content_hash in kept_hashes or old.path in replaced:
+                continue
+            if prune and old.path and not Path(old.path).exists():
+                report.removed.append(old.file_name)
+            else:
+                carried.append(old)
+
+        if previous is None and not fresh:
+            report.seconds = time.perf_counter() - started
+            return report
+        if previous is not None and not fresh and not report.removed:
+            report.unchanged = report.unchanged or [d.file_name for d in carried]
+            report.chunks_total = previous.manifest.chunk_count
+            previous.close()
+            report.seconds = time.perf_counter() - started
+            return report
+
+        documents = [(doc, chunks) for doc, chunks, _, _ in fresh]
+        entries = [_entry(doc, len(chunks), path, digest) for doc, chunks, path, digest in fresh]
+        _write(index_dir, embedder, documents, entries, previous, carried, settings, options, progress)
+        report.new_chunks = sum(len(c) for _, c in documents)
+        report.chunks_total = report.new_chunks + sum(d.chunks for d in carried)
+        report.wrote = True
+        if previous is not None:
+            previous.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _moved(old: DocumentEntry, path: Path) -> DocumentEntry:
+    from dataclasses import replace
+
+    stat = path.stat()
+    return replace(old, path=str(path.resolve()), file_name=path.name, mtime_ns=stat.st_mtime_ns)
+
+
+def build_from_chunks(
+    index_dir: Path,
+    documents: Sequence[tuple[Document, list[Chunk]]],
+    embedder: Embedder,
+    *,
+    options: IndexOptions | None = None,
+    chunking: ChunkingConfig | None = None,
+    progress: bool = True,
+) -> None:
+    """Write a fresh index from documents built in code (e.g. a benchmark's paragraphs)."""
+    options = options or IndexOptions()
+    settings = _settings(chunking or ChunkingConfig(), options)
+    entries = [
+        _entry(doc, len(chunks), None, hashlib.sha256(doc.text.encode("utf-8")).hexdigest())
+        for doc, chunks in documents
+    ]
+    with write_lock(index_dir, options.lock_timeout_s):
+        _write(index_dir, embedder, list(documents), entries, None, [], settings, options, progress)
+
+
+def _write(
+    index_dir: Path,
+    embedder: Embedder,
+    documents: Sequence[tuple[Document, list[Chunk]]],
+    entries: list[DocumentEntry],
+    previous: LocalIndex | None,
+    carried: list[DocumentEntry],
+    settings: dict[str, object],
+    options: IndexOptions,
+    progress: bool,
+) -> None:
+    analysis = options.analysis
+    new_chunks = [c for _, chunks in documents for c in chunks]
+    texts = [match_form(c.index_text, analysis) for c in new_chunks]
+    new_tokens = [lexical_tokens(c.index_text, analysis) for c in new_chunks]
+    dim = embedder.identity.dim
+    new_vectors = (
+        embedder.encode_passages(texts, show_progress=progress)
+        if texts
+        else np.zeros((0, dim), dtype=np.float32)
+    )
+
+    carried_ids = [d.doc_id for d in carried]
+    old_chunks: list[StoredChunk] = []
+    old_docs: list[Document] = []
+    old_vectors = np.zeros((0, dim), dtype=np.float32)
+    if previous is not None and carried_ids:
+        old_chunks = previous.store.stored_chunks(carried_ids)
+        rows = previous.store.rows_of(carried_ids)
+        old_vectors = np.asarray(previous.dense.vectors[np.array(rows, dtype=np.int64)], dtype=np.float32)
+        old_docs = [d for d in (previous.store.document(i) for i in carried_ids) if d is not None]
+
+    all_chunks = old_chunks + [StoredChunk(c, t) for c, t in zip(new_chunks, new_tokens, strict=True)]
+    vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
+    manifest = Manifest(
+        model=embedder.identity,
+        settings=settings,
+        dense_kind=options.dense_kind,
+        documents=carried + entries,
+        chunk_count=len(all_chunks),
+    )
+    with new_generation(index_dir) as staging:
+        write_store(staging, old_docs + [d for d, _ in documents], all_chunks)
+        DenseStore.build(vectors, options.dense_kind).save(staging)
+        LexicalStore.build([sc.tokens for sc in all_chunks], options.bm25_k1, options.bm25_b).save(staging)
+        manifest.save(staging)

@@ -1,0 +1,75 @@
+"""The manifest: what an index generation contains and how it was built."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from index.errors import IndexCorruptError
+from index.types import ModelIdentity
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    """One indexed file: enough to detect a change without reading the file again."""
+
+    doc_id: str
+    path: str  # absolute path at ingest time ("" for documents built in code)
+    file_name: str
+    title: str
+    kind: str
+    content_hash: str  # sha256 of the file bytes
+    size: int
+    mtime_ns: int
+    chunks: int
+    pages: int
+    lines: int
+    indexed_at: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Manifest:
+    model: ModelIdentity
+    settings: dict[str, object]  # chunking and lexical settings that shaped the stored data
+    dense_kind: str
+    documents: list[DocumentEntry] = field(default_factory=list)
+    chunk_count: int = 0
+    format_version: int = FORMAT_VERSION
+
+    def save(self, folder: Path) -> None:
+        data = asdict(self)
+        (folder / MANIFEST).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> Manifest:
+        path = folder / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IndexCorruptError(folder.parent, "manifest.json is missing") from None
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(folder.parent, f"manifest.json is unreadable: {exc}") from None
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexCorruptError(
+                folder.parent, f"index format {version} is not the supported format {FORMAT_VERSION}"
+            )
+        try:
+            return cls(
+                model=ModelIdentity(**data["model"]),
+                settings=dict(data["settings"]),
+                dense_kind=str(data["dense_kind"]),
+                documents=[DocumentEntry(**d) for d in data["documents"]],
+                chunk_count=int(data["chunk_count"]),
+                format_version=int(version),
+            )
+        except (KeyError, TypeError) as exc:
+            raise IndexCorruptError(folder.parent, f"manifest.json is malformed: {exc}") from None
+
+    def by_path(self) -> dict[str, DocumentEntry]:
+        return {d.path: d for d in self.documents if d.path}

@@ -1,0 +1,481 @@
+"""Extractive answers with verified citations, figure-first answers and abstention.
+
+From the top passages, every sentence (or table row) is scored by the question's terms, numbers and
+names it contains, its dense similarity to the question and the passage's rank; the best one to three
+are shown, each followed by its citation number. A confidence in [0, 1] decides whether to answer or
+to abstain. An optional OpenAI-compatible chat model rewrites the answer (qa/generative.py); its
+sentences are kept only where their citations verify.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from corpus.types import Chunk
+from index.types import Hit
+from qa.citations import build_citation, verify_quote
+from qa.figures import Figure, FigureKind, digits, expected_kind, find_figures, is_figure_question
+from qa.language import (
+    Language,
+    Term,
+    detect_language,
+    is_cjk_text,
+    latin_word_set,
+    matching_form,
+    messages,
+    question_bigrams,
+    question_terms,
+    term_found,
+)
+from qa.sentences import Sentence, row_cells, split_units
+from qa.types import Answer, Citation
+
+if TYPE_CHECKING:
+    from qa.generative import GenerativeAnswer
+
+__all__ = ["AnswerConfig", "Embedder", "answer_question", "verify_quote"]
+
+logger = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    """What the answerer needs from index.embedding's Embedder."""
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray: ...
+
+
+@dataclass
+class AnswerConfig:
+    """Settings of the answering layer (composed into the product's Config by the lead)."""
+
+    max_sentences: int = 3
+    passages: int = 5  # top hits considered for sentences
+    abstain_below: float = 0.35  # confidence threshold; calibrated on the dev set
+    generative_url: str | None = None  # OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
+    generative_model: str | None = None
+    generative_api_key: str | None = None
+    generative_timeout_s: float = 30.0
+    max_candidates: int = 48  # sentences embedded per question (cheap lexical pre-selection first)
+    keep_ratio: float = 0.8  # further sentences need this share of the best sentence's score
+
+
+# Cosine ranges of the default e5 model: unrelated text sits near 0.75, relevant text at 0.85+.
+_DENSE_FLOOR = 0.77
+_DENSE_CEIL = 0.89
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    unit: Sentence
+    coverage: float  # weighted share of question terms in the sentence (or row with its header)
+    passage_coverage: float  # the same over the passage with its title and section path
+    cross_script: bool  # question and sentence in different languages (English vs Chinese)
+    dense: float | None = None
+    figure: Figure | None = None
+    column: str | None = None  # table rows: the header of the column the figure came from
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class _QuestionInfo:
+    text: str
+    language: Language
+    terms: tuple[Term, ...]
+    bigrams: frozenset[str]
+    figure_question: bool
+    kind: FigureKind | None
+    numbers: frozenset[str] = field(default_factory=frozenset)  # digits of numbers in the question
+
+
+def _squash(cosine: float | None) -> float:
+    if cosine is None:
+        return 0.0
+    return float(min(1.0, max(0.0, (cosine - _DENSE_FLOOR) / (_DENSE_CEIL - _DENSE_FLOOR))))
+
+
+def _coverage(info: _QuestionInfo, text: str, cross_script: bool) -> float:
+    """Weighted share of question terms (and, for Chinese, character bigrams) found in `text`."""
+    match_text = matching_form(text)
+    words = latin_word_set(text)
+    # Across languages only numbers and names written in Latin letters (AI, NIST) can match.
+    terms = [t for t in info.terms if not cross_script or t.kind == "number" or t.weight > 1.0]
+    if not terms:
+        return 0.0
+    total = sum(t.weight for t in terms)
+    found = sum(t.weight for t in terms if term_found(t, match_text, words))
+    share = found / total
+    if info.bigrams and not cross_script:
+        grams = sum(1 for g in info.bigrams if g in match_text) / len(info.bigrams)
+        share = 0.6 * share + 0.4 * grams
+    return share
+
+
+def _passage_text(chunk: Chunk) -> str:
+    return f"{chunk.title}\n{chunk.index_text}"
+
+
+def _unit_text(unit: Sentence) -> str:
+    return f"{unit.header}\n{unit.text}" if unit.is_row and unit.header else unit.text
+
+
+def _pick_sentence_figure(info: _QuestionInfo, text: str) -> Figure | None:
+    best: tuple[float, Figure] | None = None
+    lowered = text.lower()
+    anchors = [lowered.find(t.text) for t in info.terms if t.kind != "number" and t.text in lowered]
+    for figure in find_figures(text):
+        if digits(figure.number) in info.numbers:
+            continue  # the question's own numbers (113 年) are not the answer
+        if figure.kind == "year" and info.kind != "year":
+            continue
+        score = 2.0 if info.kind is not None and figure.kind == info.kind else 0.0
+        score += 0.5 if figure.unit else 0.0
+        if anchors:
+            score -= min(abs(figure.start - a) for a in anchors) / 200.0
+        if best is None or score > best[0]:
+            best = (score, figure)
+    return best[1] if best else None
+
+
+def _pick_row_figure(info: _QuestionInfo, unit: Sentence) -> tuple[Figure, str] | None:
+    """The cell of a table row that answers the question, with the header of its column."""
+    cells = row_cells(unit.text)
+    header = row_cells(unit.header or "")
+    best: tuple[float, Figure, str] | None = None
+    offset = 0
+    for index, raw in enumerate(unit.text.split("\t")):
+        cell_start = offset + (len(raw) - len(raw.lstrip()))
+        offset += len(raw) + 1
+        if index == 0 or not cells[index]:
+            continue
+        figures = [f for f in find_figures(cells[index]) if f.kind != "year" or info.kind == "year"]
+        if not figures:
+            continue
+        column = header[index] if index < len(header) else ""
+        column_match = matching_form(column)
+        words = latin_word_set(column)
+        score = sum(t.weight for t in info.terms if term_found(t, column_match, words))
+        kinds = {f.kind for f in figures}
+        if info.kind == "percent":
+            score += 2.0 if "percent" in kinds or "%" in column else 0.0
+        elif info.kind is not None and info.kind in kinds:
+            score += 1.0
+        elif "percent" in kinds or "%" in column:
+            score -= 0.5  # shares are the answer only when asked for
+        score -= 0.01 * index
+        figure = Figure(cells[index], cell_start, cell_start + len(cells[index]), cells[index], "", "other")
+        if best is None or score > best[0]:
+            best = (score, figure, column)
+    return (best[1], best[2]) if best else None
+
+
+def _candidates(info: _QuestionInfo, hits: Sequence[Hit]) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    for hit in hits:
+        passage = _passage_text(hit.chunk)
+        chunk_cross = is_cjk_text(hit.chunk.text) == (info.language == "en")
+        passage_coverage = _coverage(info, passage, chunk_cross)
+        for unit in split_units(hit.chunk):
+            cross = is_cjk_text(unit.text) == (info.language == "en")
+            coverage = _coverage(info, _unit_text(unit), cross)
+            if unit.is_row:
+                # The header is shared by every row: what tells rows apart is the row itself.
+                coverage = 0.5 * coverage + 0.5 * _coverage(info, unit.text, cross)
+            found.append(_Candidate(hit, unit, coverage, passage_coverage, cross))
+    return found
+
+
+def _rank_prior(hit: Hit) -> float:
+    return 1.0 / (1.0 + 0.5 * (max(hit.rank, 1) - 1))
+
+
+def _score(info: _QuestionInfo, candidate: _Candidate, use_dense: bool) -> float:
+    coverage = 0.7 * candidate.coverage + 0.3 * candidate.passage_coverage
+    prior = _rank_prior(candidate.hit)
+    if use_dense:
+        dense = _squash(candidate.dense)
+        if candidate.cross_script:
+            score = 0.15 * coverage + 0.65 * dense + 0.2 * prior
+        else:
+            score = 0.45 * coverage + 0.35 * dense + 0.2 * prior
+    else:
+        score = 0.75 * coverage + 0.25 * prior
+    if info.figure_question:
+        wanted = candidate.figure is not None and (info.kind is None or candidate.figure.kind == info.kind)
+        score += 0.15 if wanted or (candidate.figure is not None and candidate.unit.is_row) else 0.0
+    if not candidate.unit.is_row and len(candidate.unit.text) < 12:
+        score *= 0.6  # headings and fragments rarely answer anything
+    return score
+
+
+def _attach_figures(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
+    for candidate in candidates:
+        if candidate.unit.is_row:
+            picked = _pick_row_figure(info, candidate.unit)
+            if picked:
+                candidate.figure, candidate.column = picked
+        else:
+            candidate.figure = _pick_sentence_figure(info, candidate.unit.text)
+
+
+def _embed(
+    info: _QuestionInfo, candidates: list[_Candidate], embedder: Embedder | None, limit: int
+) -> bool:
+    """Dense similarity of the question and each of the `limit` lexically best sentences."""
+    if embedder is None or not candidates:
+        return False
+    candidates.sort(key=lambda c: 0.7 * c.coverage + 0.3 * _rank_prior(c.hit), reverse=True)
+    del candidates[limit:]
+    try:
+        query = embedder.encode_queries([info.text])[0]
+        vectors = embedder.encode_passages([_unit_text(c.unit) for c in candidates])
+    except Exception as error:  # the answer must not fail because the dense feature did
+        logger.warning("sentence embedding failed, answering without it: %s", error)
+        return False
+    for candidate, similarity in zip(candidates, vectors @ query, strict=True):
+        candidate.dense = float(similarity)
+    return True
+
+
+def _select(candidates: list[_Candidate], config: AnswerConfig) -> list[_Candidate]:
+    ordered = sorted(candidates, key=lambda c: c.score, reverse=True)
+    chosen: list[_Candidate] = []
+    seen: list[str] = []
+    for candidate in ordered:
+        if len(chosen) >= config.max_sentences:
+            break
+        if chosen and candidate.score < config.keep_ratio * chosen[0].score:
+            break
+        form = matching_form(candidate.unit.text)
+        if any(form in other or other in form for other in seen):
+            continue  # overlapping chunks repeat sentences
+        chosen.append(candidate)
+        seen.append(form)
+    return chosen
+
+
+def _confidence(info: _QuestionInfo, hits: Sequence[Hit], chosen: list[_Candidate], use_dense: bool) -> float:
+    """Confidence that the chosen sentences answer the question, from retrieval and sentence evidence."""
+    if not chosen:
+        return 0.0
+    top = chosen[0]
+    joined = "\n".join(_unit_text(c.unit) for c in chosen)
+    answer_coverage = _coverage(info, joined, top.cross_script)
+    coverage = 0.7 * answer_coverage + 0.3 * top.passage_coverage
+    hit_dense = [h.dense_score for h in hits if h.dense_score is not None]
+    has_dense = use_dense or bool(hit_dense)
+    passage_dense = _squash(max(hit_dense)) if hit_dense else _squash(top.dense)
+    sentence_dense = _squash(top.dense) if top.dense is not None else passage_dense
+    if has_dense and top.cross_script:
+        numbers = [t for t in info.terms if t.kind == "number"]
+        confidence = 0.5 * sentence_dense + 0.4 * passage_dense + (0.1 * coverage if numbers else 0.1 * 0.5)
+    elif has_dense:
+        confidence = 0.45 * coverage + 0.3 * sentence_dense + 0.25 * passage_dense
+    else:
+        confidence = 0.85 * coverage + 0.15 * _rank_prior(top.hit)
+    if info.figure_question and not any(c.figure is not None for c in chosen):
+        confidence *= 0.7
+    return float(min(1.0, max(0.0, confidence * _missing_factor(info, hits, top))))
+
+
+def _missing_factor(info: _QuestionInfo, hits: Sequence[Hit], top: _Candidate) -> float:
+    """Penalty for what the question names but the evidence lacks.
+
+    A year the answer passage does not mention, or a subject that none of the top passages mentions
+    (火星, 2030), is the typical unanswerable question; retrieval would have found a passage naming
+    it if the reports had one.
+    """
+    factor = 1.0
+    passage = _passage_text(top.hit.chunk)
+    passage_form, passage_words = matching_form(passage), latin_word_set(passage)
+    for term in info.terms:
+        if term.kind == "number" and not term_found(term, passage_form, passage_words):
+            factor *= 0.55
+    if top.cross_script:
+        return factor  # other words of the question are in another language than the passages
+    forms = [(matching_form(_passage_text(h.chunk)), latin_word_set(_passage_text(h.chunk))) for h in hits]
+    content = [t for t in info.terms if t.kind != "number" and len(t.text) >= 2]
+    total = sum(t.weight for t in content)
+    if total:
+        missing = sum(t.weight for t in content if not any(term_found(t, f, w) for f, w in forms))
+        factor *= 1.0 - 0.7 * missing / total
+    return factor
+
+
+def _where(citation: Citation, chunk: Chunk, language: Language) -> str:
+    text = messages(language)
+    if citation.page_start is not None:
+        label = chunk.page_label or (
+            str(citation.page_start)
+            if citation.page_end in (None, citation.page_start)
+            else f"{citation.page_start}-{citation.page_end}"
+        )
+        return text.page.format(label=label)
+    if citation.line_start is not None:
+        if citation.line_end in (None, citation.line_start):
+            return text.line.format(line=citation.line_start)
+        return text.lines.format(first=citation.line_start, last=citation.line_end)
+    return ""
+
+
+def _render_row(unit: Sentence, language: Language) -> str:
+    cells = row_cells(unit.text)
+    header = row_cells(unit.header or "")
+    assign, separator = (" = ", "; ") if language == "en" else ("：", "；")
+    pairs = [
+        f"{header[i]}{assign}{cells[i]}" if i < len(header) and header[i] else cells[i]
+        for i in range(1, len(cells))
+        if cells[i]
+    ]
+    label = cells[0] if cells else ""
+    return f"{label} — {separator.join(pairs)}" if label else separator.join(pairs)
+
+
+def _render(candidate: _Candidate, citation: Citation, language: Language) -> str:
+    body = _render_row(candidate.unit, language) if candidate.unit.is_row else candidate.unit.text
+    same_script = not candidate.cross_script and (
+        language != "zh-Hans" or detect_language(candidate.unit.text) == "zh-Hans"
+    )
+    if same_script:
+        return f"{body} [{citation.number}]"
+    where = _where(citation, candidate.hit.chunk, language)
+    title = citation.title
+    template = messages(language).according_to
+    if not where:
+        template = template.replace("（{address}）", "").replace(" ({address})", "")
+    return template.format(title=title, address=where, n=citation.number, quote=body)
+
+
+def _render_figure(candidate: _Candidate, number: int, language: Language) -> str:
+    figure = candidate.figure
+    assert figure is not None
+    text = messages(language)
+    if candidate.unit.is_row:
+        label = row_cells(candidate.unit.text)[0]
+        return text.figure_from_column.format(figure=figure.text, column=candidate.column, row=label, n=number)
+    if candidate.cross_script or (language == "zh-Hans" and detect_language(candidate.unit.text) != "zh-Hans"):
+        return text.quoted_figure.format(figure=figure.text, n=number)
+    return f"{figure.text} [{number}]"
+
+
+def _question_info(question: str) -> _QuestionInfo:
+    terms = question_terms(question)
+    numbers = set()
+    for term in terms:
+        if term.kind == "number":
+            numbers.add(digits(term.text))
+            numbers.update(term.aliases)
+    figure_question = is_figure_question(question)
+    return _QuestionInfo(
+        text=question,
+        language=detect_language(question),
+        terms=terms,
+        bigrams=frozenset(question_bigrams(question)),
+        figure_question=figure_question,
+        kind=expected_kind(question) if figure_question else None,
+        numbers=frozenset(numbers),
+    )
+
+
+def _abstain(info: _QuestionInfo, hits: list[Hit], confidence: float, started: float) -> Answer:
+    return Answer(
+        question=info.text,
+        text=messages(info.language).abstain,
+        abstained=True,
+        confidence=confidence,
+        related=hits,
+        language=info.language,
+        latency_ms=(time.perf_counter() - started) * 1000.0,
+    )
+
+
+def answer_question(
+    question: str, hits: Sequence[Hit], *, embedder: Embedder | None, config: AnswerConfig
+) -> Answer:
+    """Answer from the best sentences of the top hits, or abstain when the evidence is weak."""
+    started = time.perf_counter()
+    info = _question_info(question)
+    considered = list(hits[: config.passages])
+    candidates = _candidates(info, considered)
+    if not candidates:
+        return _abstain(info, considered, 0.0, started)
+    use_dense = _embed(info, candidates, embedder, config.max_candidates)
+    _attach_figures(info, candidates)
+    for candidate in candidates:
+        candidate.score = _score(info, candidate, use_dense)
+    chosen = _select(candidates, config)
+    confidence = _confidence(info, considered, chosen, use_dense)
+    if confidence < config.abstain_below:
+        return _abstain(info, considered, confidence, started)
+
+    if config.generative_url and config.generative_model:
+        generated = _generative(info, considered, config)
+        if generated is not None:
+            return Answer(
+                question=question,
+                text=generated.text,
+                abstained=False,
+                confidence=confidence,
+                citations=generated.citations,
+                related=considered,
+                figure=None,
+                language=info.language,
+                mode="generative",
+                latency_ms=(time.perf_counter() - started) * 1000.0,
+            )
+
+    lines: list[str] = []
+    citations: list[Citation] = []
+    figure_line: str | None = None
+    figure: str | None = None
+    for candidate in chosen:
+        citation = build_citation(
+            len(citations) + 1, candidate.hit.chunk, candidate.unit.text, near=candidate.unit.start
+        )
+        if citation is None:
+            continue  # a quote that does not verify is never shown
+        citations.append(citation)
+        lines.append(_render(candidate, citation, info.language))
+        if info.figure_question and figure is None and candidate.figure is not None:
+            figure = candidate.figure.text
+            figure_line = _render_figure(candidate, citation.number, info.language)
+    if not citations:
+        return _abstain(info, considered, 0.0, started)
+    if figure_line:
+        lines.insert(0, figure_line)
+    return Answer(
+        question=question,
+        text="\n".join(lines),
+        abstained=False,
+        confidence=confidence,
+        citations=citations,
+        related=considered,
+        figure=figure,
+        language=info.language,
+        mode="extractive",
+        latency_ms=(time.perf_counter() - started) * 1000.0,
+    )
+
+
+def _generative(info: _QuestionInfo, hits: list[Hit], config: AnswerConfig) -> GenerativeAnswer | None:
+    from qa.generative import ChatEndpoint, GenerativeError, generate_answer
+
+    endpoint = ChatEndpoint(
+        base_url=config.generative_url or "",
+        model=config.generative_model or "",
+        api_key=config.generative_api_key,
+        timeout_s=config.generative_timeout_s,
+    )
+    try:
+        return generate_answer(info.text, hits, info.language, endpoint)
+    except GenerativeError as error:
+        logger.warning("generative answer unavailable, showing the extractive answer: %s", error)
+        return None

@@ -1,0 +1,323 @@
+"""The `qa` command: ingest, search, ask, info; `serve` and `eval` come from the ui and evaluation packages.
+
+Upper layers add their sub-commands through the `reportqa.commands` entry-point group, so this
+module never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from index.types import Hit, SearchFilter
+from qa.config import Config
+from qa.errors import QAError
+from qa.retrieval import MODES, highlight
+from qa.types import Answer
+
+log = logging.getLogger("qa")
+
+Command = Callable[[argparse.Namespace, Config], int]
+
+
+# -- JSON shapes ---------------------------------------------------------------------------------
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    c = hit.chunk
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
+        "lexical_score": None if hit.lexical_score is None else round(hit.lexical_score, 6),
+        "chunk_id": c.chunk_id,
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "file_name": c.file_name,
+        "address": c.address,
+        "page_start": c.page_start,
+        "page_end": c.page_end,
+        "page_label": c.page_label,
+        "line_start": c.line_start,
+        "line_end": c.line_end,
+        "section_path": list(c.section_path),
+        "char_start": c.char_start,
+        "char_end": c.char_end,
+        "kind": c.kind,
+        "text": c.text,
+        "matched_terms": list(hit.matched_terms),
+    }
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "confidence": round(answer.confidence, 4),
+        "figure": answer.figure,
+        "language": answer.language,
+        "mode": answer.mode,
+        "citations": [
+            {
+                "number": c.number,
+                "title": c.title,
+                "file_name": c.file_name,
+                "address": c.address,
+                "page_start": c.page_start,
+                "page_end": c.page_end,
+                "line_start": c.line_start,
+                "line_end": c.line_end,
+                "section_path": list(c.section_path),
+                "quote": c.quote,
+                "quote_start": c.quote_start,
+                "quote_end": c.quote_end,
+                "chunk_id": c.chunk_id,
+                "doc_id": c.doc_id,
+            }
+            for c in answer.citations
+        ],
+        "related": [hit_to_dict(h) for h in answer.related],
+        "latency_ms": round(answer.latency_ms, 1),
+    }
+
+
+# -- text rendering ------------------------------------------------------------------------------
+def _marked(text: str, terms: Sequence[str], tty: bool) -> str:
+    on, off = ("\033[1;33m", "\033[0m") if tty else ("**", "**")
+    return "".join(f"{on}{seg}{off}" if hit else seg for seg, hit in highlight(text, terms))
+
+
+def _snippet(text: str, limit: int = 400) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def format_hit(hit: Hit, tty: bool = False) -> str:
+    c = hit.chunk
+    section = " > ".join(c.section_path) or "-"
+    head = f"[{hit.rank}] {hit.score:.3f}  {c.title} | {c.address} | {section}"
+    return f"{head}\n    {_marked(_snippet(c.text), hit.matched_terms, tty)}"
+
+
+def format_answer(answer: Answer, tty: bool = False) -> str:
+    lines = [answer.text, ""]
+    for c in answer.citations:
+        section = " > ".join(c.section_path) or "-"
+        lines.append(f"[{c.number}] {c.title}, {c.address}, {section}")
+        lines.append(f"    「{_snippet(c.quote, 300)}」")
+    if answer.related and answer.abstained:
+        lines.append("Closest passages:")
+        lines += [format_hit(h, tty) for h in answer.related[:3]]
+    state = "abstained" if answer.abstained else "answered"
+    lines.append(f"({state}; confidence {answer.confidence:.2f}; {answer.latency_ms:.0f} ms)")
+    return "\n".join(lines)
+
+
+# -- commands ------------------------------------------------------------------------------------
+def _filter(args: argparse.Namespace, pipe: Any) -> SearchFilter | None:
+    names = [n for n in (getattr(args, "doc", None) or []) if n]
+    doc_ids: list[str] = []
+    if names:
+        docs = pipe.documents()
+        for name in names:
+            match = [d.doc_id for d in docs if name in (d.doc_id, d.file_name, d.title) or name in d.file_name]
+            if not match:
+                known = "; ".join(d.file_name for d in docs)
+                raise QAError(f"No indexed report matches {name!r}. Indexed: {known}")
+            doc_ids += match
+    flt = SearchFilter(
+        doc_ids=tuple(dict.fromkeys(doc_ids)),
+        page_min=getattr(args, "page_min", None),
+        page_max=getattr(args, "page_max", None),
+        section_contains=getattr(args, "section", None),
+    )
+    return None if flt.is_empty() else flt
+
+
+def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
+    from qa.pipeline import ingest
+
+    report = ingest(args.paths, config, prune=args.prune, rebuild=args.rebuild, progress=not args.quiet)
+    print(report)
+    return 0 if report.wrote or report.unchanged or not report.skipped else 1
+
+
+def cmd_search(args: argparse.Namespace, config: Config) -> int:
+    from qa.pipeline import Pipeline
+
+    pipe = Pipeline.open(config)
+    hits = pipe.search(args.query, k=args.k, filter=_filter(args, pipe), mode=args.mode)
+    if args.json:
+        print(json.dumps({"query": args.query, "hits": [hit_to_dict(h) for h in hits]}, ensure_ascii=False))
+    elif not hits:
+        print("No passages found.")
+    else:
+        tty = sys.stdout.isatty()
+        print("\n\n".join(format_hit(h, tty) for h in hits))
+    return 0
+
+
+def _questions(args: argparse.Namespace) -> Iterable[str]:
+    if args.file is None:
+        yield args.question
+        return
+    stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8-sig")  # noqa: SIM115
+    with stream:
+        for line in stream:
+            if line.strip():
+                yield line.rstrip("\n")
+
+
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    from qa.pipeline import Pipeline
+
+    if (args.question is None) == (args.file is None):
+        raise QAError("Give a question, or --file FILE (use - for standard input), not both.")
+    if args.file not in (None, "-") and not Path(args.file).is_file():
+        raise QAError(f"No such question file: {args.file}")
+    pipe = Pipeline.open(config)
+    flt = _filter(args, pipe)
+    tty = sys.stdout.isatty()
+    for question in _questions(args):
+        try:
+            answer = pipe.ask(question, filter=flt, mode=args.mode)
+        except QAError as exc:
+            if args.json:
+                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
+            else:
+                print(f"{question}\n  error: {exc}")
+            continue
+        if args.json:
+            print(json.dumps(answer_to_dict(answer), ensure_ascii=False), flush=True)
+        else:
+            if args.file is not None:
+                print(f"Q: {question}")
+            print(format_answer(answer, tty), end="\n\n" if args.file is not None else "\n", flush=True)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace, config: Config) -> int:
+    from qa.pipeline import Pipeline
+
+    pipe = Pipeline.open(config)
+    docs = pipe.documents()
+    manifest = pipe.index.manifest
+    if args.json:
+        payload = {
+            "index_dir": str(config.index_dir),
+            "model": vars(manifest.model),
+            "chunks": manifest.chunk_count,
+            "documents": [vars(d) for d in docs],
+        }
+        print(json.dumps(payload, ensure_ascii=False, default=str))
+        return 0
+    print(f"index: {config.index_dir}")
+    print(f"model: {manifest.model.name} ({manifest.model.dim} dims, {manifest.model.fingerprint[:12]})")
+    print(f"{len(docs)} reports, {manifest.chunk_count} chunks")
+    for d in docs:
+        size = f"{d.pages} pages" if d.pages else f"{d.lines} lines"
+        print(f"  {d.title} | {d.file_name} | {size}, {d.chunks} chunks | indexed {d.indexed_at}")
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", metavar="DIR", help="index folder (default: qa.toml, QA_INDEX, or per-user data)")
+    p.add_argument("--config", metavar="FILE", help="TOML settings file (default: ./qa.toml or QA_CONFIG)")
+    p.add_argument("--model", help="embedding model: 'default', a local sentence-transformers folder or hub id")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--doc", action="append", metavar="NAME", help="only this report (file name or title; repeatable)")
+    p.add_argument("--page-min", type=int, metavar="N", help="only passages on or after page N")
+    p.add_argument("--page-max", type=int, metavar="N", help="only passages on or before page N")
+    p.add_argument("--section", metavar="TEXT", help="only passages whose section path contains TEXT")
+    p.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Question answering with exact citations over Chinese and English reports."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add or update reports (PDF, text, Markdown) in the index")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    p.add_argument("--prune", action="store_true", help="remove indexed reports whose files are gone")
+    p.add_argument("--rebuild", action="store_true", help="ignore the existing index and build anew")
+    _common(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="ranked passages with their page and section")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10, help="number of passages (default 10)")
+    _filters(p)
+    _common(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="a short answer with verified citations")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--file", metavar="FILE", help="one question per line; - reads standard input")
+    _filters(p)
+    _common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("info", help="what the index holds")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    p.set_defaults(func=cmd_info)
+
+    for ep in entry_points(group="reportqa.commands"):
+        try:
+            register = ep.load()
+        except Exception as exc:  # a broken optional command must not take the others down
+            log.debug("command %s unavailable: %s", ep.name, exc)
+            continue
+        register(sub, _common)
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("jieba", "bm25s", "sentence_transformers", "transformers", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    if getattr(args, "quiet", False):
+        os.environ["TQDM_DISABLE"] = "1"
+    try:
+        overrides: dict[str, Any] = {"index_dir": args.index}
+        if getattr(args, "model", None):
+            overrides["embedding.model"] = args.model
+        config = Config.load(args.config, **overrides)
+        return int(args.func(args, config))
+    except QAError as exc:
+        print(f"qa: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, and the log has the rest
+        log.info("unexpected error", exc_info=True)
+        print(f"qa: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

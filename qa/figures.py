@@ -1,0 +1,116 @@
+"""Figures in text (numbers with their units) and what kind of figure a question asks for."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+FigureKind = Literal["percent", "money", "count", "rank", "year", "other"]
+
+_CURRENCY = r"(?:NT\\?\$|US\\?\$|NTD\s?|USD\s?|TWD\s?|新臺幣|新台幣|\$|＄)"
+_NUMBER = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_CJK_UNITS = (
+    r"(?:兆|億|亿|萬|万|千|百)?(?:臺幣|台幣|台币|元|美元|日圓|歐元)"
+    r"|兆|億|亿|萬人次|万人次|萬人|万人|萬家|萬件|萬|万|人次|家次|家|人|件|篇|項|项|個|个|次|名|倍|座|所|套"
+    r"|處|处|位|款|場|场|國|国|公噸|公吨|噸|吨|度|公頃|公顷|公里|小時|小时|天|個月|个月|年度|年"
+)
+_EN_UNITS = (
+    r"(?:billion|million|trillion|thousand)(?:\s(?:kWh|metric tons|tons|people|users|uses|"
+    r"page views|firms|projects|datasets))?|percent|kWh|metric tons|tons|projects|firms|people"
+)
+_FIGURE = re.compile(
+    r"第\s?(?P<ord>\d+)\s?(?:名|位)"
+    r"|(?P<en_ord>\d+)(?:st|nd|rd|th)\b"
+    rf"|(?:(?P<cur>{_CURRENCY})\s?)?(?P<num>{_NUMBER})\s?(?P<unit>%|％|‰|(?:{_CJK_UNITS})|(?:{_EN_UNITS})\b)?"
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number with its unit, as written: `text == source[start:end]`."""
+
+    text: str
+    start: int
+    end: int
+    number: str  # the digits as written, e.g. "1,517.4"
+    unit: str
+    kind: FigureKind
+
+
+def _kind(currency: str | None, unit: str, after: str) -> FigureKind:
+    if unit in ("%", "％", "‰", "percent"):
+        return "percent"
+    if currency or any(u in unit for u in ("元", "幣", "币", "圓")) or unit in ("兆", "億", "亿"):
+        return "money"
+    if unit in ("年", "年度"):
+        return "year"
+    if unit in ("名",):
+        return "rank"
+    if unit.split(" ")[0] in ("billion", "million", "trillion", "thousand"):
+        return "money" if currency else "count"
+    return "count" if unit else "other"
+
+
+def find_figures(text: str) -> list[Figure]:
+    """All figures of a text, left to right."""
+    figures: list[Figure] = []
+    for match in _FIGURE.finditer(text):
+        start, end = match.span()
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        while start < end and text[start].isspace():
+            start += 1
+        if match.group("ord") or match.group("en_ord"):
+            number = match.group("ord") or match.group("en_ord")
+            figures.append(Figure(text[start:end], start, end, number, "名", "rank"))
+            continue
+        number = match.group("num")
+        unit = match.group("unit") or ""
+        currency = match.group("cur")
+        kind = _kind(currency, unit, text[end : end + 2])
+        if kind == "other" and len(number) == 4 and number.startswith(("19", "20")):
+            kind = "year"
+        figures.append(Figure(text[start:end], start, end, number, unit, kind))
+    return figures
+
+
+_FIGURE_CUES = re.compile(
+    r"多少|幾|几|比率|比例|占比|佔比|百分比|百分之|金額|金额|數量|数量|規模|规模|排名|名次|第幾|第几|成長率|成长率|增加率|總額|总额"
+    r"|how much|how many|what share|what percentage|what proportion|what percent|what fraction"
+    r"|which rank|what rank|ranked|what was the total|what is the total|how large|how big",
+    re.IGNORECASE,
+)
+_KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
+    ("percent", re.compile(r"比率|比例|占比|佔比|百分比|百分之|率|share|percent|proportion|fraction|rate", re.I)),
+    ("rank", re.compile(r"排名|名次|第幾|第几|rank", re.I)),
+    (
+        "money",
+        re.compile(
+            r"經費|经费|預算|预算|金額|金额|錢|钱|投資|投资|產值|产值|營收|营收|營業額|营业额|收入|補助|补助|元"
+            r"|budget|spend|invest|cost|fund|revenue|output|money|NT\$|dollar|worth",
+            re.I,
+        ),
+    ),
+    ("year", re.compile(r"哪一年|哪年|何年|何時|何时|which year|what year|when", re.I)),
+    ("count", re.compile(r"幾|几|多少(?:件|篇|人|家|項|项|個|个|次|位|所|座)|how many|number of", re.I)),
+)
+
+
+def is_figure_question(question: str) -> bool:
+    """Questions that ask for a number: 多少, 幾, 比率, how much, how many, what share, which rank."""
+    return _FIGURE_CUES.search(question) is not None
+
+
+def expected_kind(question: str) -> FigureKind | None:
+    """The kind of figure a question asks for, when its words say so."""
+    for kind, pattern in _KIND_CUES:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def digits(number: str) -> str:
+    """A number's canonical form for comparison: width-folded, without thousands separators."""
+    return unicodedata.normalize("NFKC", number).replace(",", "").replace("，", "")

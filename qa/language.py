@@ -1,0 +1,268 @@
+"""Question script detection, script conversion for matching, question terms and localized strings.
+
+Matching is done in one canonical script (Simplified, via OpenCC) so that a 简体 question finds 繁體
+text and back. Display text is never converted: quotes stay verbatim, only the answer's own frame
+is written in the question's script.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+Language = Literal["zh-Hant", "zh-Hans", "en"]
+
+logger = logging.getLogger(__name__)
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+_SPACE = re.compile(r"\s+")
+
+# Characters that OpenCC maps to a Traditional form but which are also ordinary Traditional
+# characters (台灣, 才, 里長 ...): they are no evidence of Simplified script.
+_SHARED_CHARS = frozenset("台才里于干后面只制系余松冲云卷范丑谷志咸征胡回采向舍斗了占划尽借准")
+
+_converter_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _opencc(config: str):  # -> opencc.OpenCC (untyped package)
+    import opencc
+
+    with _converter_lock:
+        return opencc.OpenCC(config)
+
+
+@lru_cache(maxsize=4096)
+def _char_to_simplified(char: str) -> str:
+    return _opencc("t2s").convert(char)
+
+
+@lru_cache(maxsize=4096)
+def _char_to_traditional(char: str) -> str:
+    return _opencc("s2t").convert(char)
+
+
+def detect_language(text: str) -> Language:
+    """Script of a question: English when Latin words dominate, else 简体 or 繁體 by its characters."""
+    cjk = _CJK.findall(text)
+    words = _LATIN_WORD.findall(text)
+    if not cjk or (len(words) >= 3 and 2 * len(words) >= len(cjk)):
+        return "en" if words or not cjk else "zh-Hant"
+    traditional = sum(1 for c in cjk if _char_to_simplified(c) != c)
+    simplified = sum(1 for c in cjk if c not in _SHARED_CHARS and _char_to_traditional(c) != c)
+    # Text with no distinguishing characters reads as Traditional: the reports are Traditional.
+    return "zh-Hans" if simplified > traditional else "zh-Hant"
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified (OpenCC t2s); used for matching only, never for display."""
+    return _opencc("t2s").convert(text) if _CJK.search(text) else text
+
+
+def to_simplified_frame(text: str) -> str:
+    """Convert answer frame text (never quotes) to Simplified."""
+    return to_simplified(text)
+
+
+def matching_form(text: str) -> str:
+    """Canonical text for matching: width-folded (NFKC), Simplified, lower-cased, whitespace removed."""
+    folded = unicodedata.normalize("NFKC", text)
+    return _SPACE.sub("", to_simplified(folded).lower())
+
+
+# ---------------------------------------------------------------------------------------------
+# Question terms
+
+# Function words and question words (Simplified, since terms are matched in canonical form).
+_STOP_WORDS = frozenset(
+    """的 了 是 在 和 与 及 或 有 为 于 以 对 由 被 把 将 从 到 等 之 其 该 这 那 此 个 各 每 也 都 而 并 但
+    吗 呢 吧 啊 么 呀 哪 哪些 哪个 哪一 哪里 什么 甚么 多少 几 几个 几项 几件 如何 怎么 怎样 为何 为什么 是否 何 何时
+    请问 请 一下 一共 总共 共 约 大约 达 达到 多 少 有关 关于 相关 所 中 内 上 下 年 年度 今年 去年 那么 还有 另外
+    谁 哪位 情形 情况 什么样 主要 包括 包含 可以 能 会 要 让 使 用 做 进行 透过 通过""".split()
+)
+_EN_STOP_WORDS = frozenset(
+    """a an the of in on at to for from by with and or is are was were be been being what which who whom
+    whose when where why how much many does do did has have had it its this that these those as about
+    into than then there their they them share percentage proportion rank ranked number amount total
+    according report reports tell me please give list s""".split()
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One content unit of a question, in matching form."""
+
+    text: str  # matching form (Simplified, lower-case, no whitespace)
+    weight: float
+    kind: Literal["cjk", "latin", "number"]
+    aliases: tuple[str, ...] = ()  # other spellings that count as a match (ROC year <-> AD year)
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # -> jieba module, loaded once and quietly
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def _year_aliases(number: str, followed_by_year: bool) -> tuple[str, ...]:
+    """Taiwan reports count years from 1912 (民國): 113 年 is 2024."""
+    if "," in number or "." in number:
+        return ()
+    value = int(number)
+    if 1912 < value <= 2100:
+        return (str(value - 1911),)
+    if followed_by_year and 1 <= value <= 200:
+        return (str(value + 1911),)
+    return ()
+
+
+def number_terms(text: str) -> list[Term]:
+    """Numbers of a text as terms, with year aliases."""
+    folded = unicodedata.normalize("NFKC", text)
+    terms: list[Term] = []
+    seen: set[str] = set()
+    for match in _NUMBER.finditer(folded):
+        number = match.group()
+        if number in seen:
+            continue
+        seen.add(number)
+        after = folded[match.end() : match.end() + 3].lstrip()
+        aliases = _year_aliases(number, after.startswith(("年", "年度")))
+        terms.append(Term(number, 2.0, "number", aliases))
+    return terms
+
+
+@lru_cache(maxsize=512)
+def question_terms(question: str) -> tuple[Term, ...]:
+    """Content terms of a question (jieba words, English words, numbers), each with a weight."""
+    folded = unicodedata.normalize("NFKC", question)
+    terms: list[Term] = number_terms(folded)
+    seen = {t.text for t in terms}
+    without_numbers = _NUMBER.sub(" ", folded)
+    for word in _LATIN_WORD.findall(without_numbers):
+        lowered = word.lower().strip("'-")
+        if lowered.endswith("'s"):
+            lowered = lowered[:-2]
+        if len(lowered) < 2 or lowered in _EN_STOP_WORDS or lowered in seen:
+            continue
+        seen.add(lowered)
+        # Acronyms and names (AI, NVIDIA, TSMC) carry more information than common words.
+        weight = 1.5 if word.isupper() or word[0].isupper() else 1.0
+        terms.append(Term(lowered, weight, "latin"))
+    canonical = to_simplified(without_numbers)
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", canonical):
+        for word in _jieba().lcut(run):
+            if word in _STOP_WORDS or word in seen:
+                continue
+            seen.add(word)
+            weight = 0.5 if len(word) == 1 else min(1.0 + 0.25 * (len(word) - 2), 2.0)
+            terms.append(Term(word, weight, "cjk"))
+    return tuple(terms)
+
+
+def cjk_bigrams(text: str) -> set[str]:
+    """Character bigrams of the CJK runs of a matching-form text."""
+    grams: set[str] = set()
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff]+", text):
+        grams.update(run[i : i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+def question_bigrams(question: str) -> set[str]:
+    """CJK bigrams of the question that are not made of function words only."""
+    stop_chars = set("的了是在和与及或有为于以对由被把将从到等之其该这那此个各每也都而并但吗呢吧啊么呀哪什多少几如何怎请问一年度")
+    grams = cjk_bigrams(matching_form(question))
+    return {g for g in grams if not (g[0] in stop_chars and g[1] in stop_chars)}
+
+
+def term_found(term: Term, matching_text: str, latin_words: frozenset[str]) -> bool:
+    """Whether a term occurs in a text given in matching form (and its set of Latin words)."""
+    if term.kind == "latin":
+        return term.text in latin_words or (len(term.text) > 4 and term.text in matching_text)
+    if term.kind == "number":
+        return any(_number_in(n, matching_text) for n in (term.text, *term.aliases))
+    return term.text in matching_text
+
+
+def _number_in(number: str, text: str) -> bool:
+    # A number matches only as a whole number: 13 must not match inside 113 or 1,317.
+    pattern = rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)"
+    return re.search(pattern, text) is not None
+
+
+def latin_word_set(text: str) -> frozenset[str]:
+    words = set()
+    for word in _LATIN_WORD.findall(unicodedata.normalize("NFKC", text)):
+        lowered = word.lower().strip("'-")
+        words.add(lowered[:-2] if lowered.endswith("'s") else lowered)
+        if lowered.endswith("s") and len(lowered) > 3:
+            words.add(lowered[:-1])
+    return frozenset(words)
+
+
+def is_cjk_text(text: str) -> bool:
+    """Whether a passage or sentence is mainly Chinese."""
+    cjk = len(_CJK.findall(text))
+    return cjk > 0 and cjk >= len(_LATIN_WORD.findall(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Localized fixed strings
+
+
+@dataclass(frozen=True)
+class Messages:
+    """The answer frame in one language; placeholders are filled by the answerer."""
+
+    abstain: str
+    according_to: str  # {title} {address} {n} {quote}
+    figure_from_column: str  # {figure} {column} {row} {n}
+    quoted_figure: str  # {figure} {n}
+    page: str  # {label}
+    line: str  # {line}
+    lines: str  # {first} {last}
+
+
+_MESSAGES: dict[Language, Messages] = {
+    "zh-Hant": Messages(
+        abstain="報告中沒有找到相關資訊",
+        according_to="根據《{title}》（{address}）[{n}]：「{quote}」",
+        figure_from_column="{figure}（欄位「{column}」，列「{row}」）[{n}]",
+        quoted_figure="「{figure}」[{n}]",
+        page="第 {label} 頁",
+        line="第 {line} 行",
+        lines="第 {first}–{last} 行",
+    ),
+    "zh-Hans": Messages(
+        abstain="报告中没有找到相关信息",
+        according_to="根据《{title}》（{address}）[{n}]：「{quote}」",
+        figure_from_column="「{figure}」（栏位「{column}」，行「{row}」）[{n}]",
+        quoted_figure="「{figure}」[{n}]",
+        page="第 {label} 页",
+        line="第 {line} 行",
+        lines="第 {first}–{last} 行",
+    ),
+    "en": Messages(
+        abstain="The reports do not contain information about this.",
+        according_to="According to {title} ({address}) [{n}]: 「{quote}」",
+        figure_from_column="{figure} (column 「{column}」, row 「{row}」) [{n}]",
+        quoted_figure="「{figure}」 [{n}]",
+        page="p. {label}",
+        line="line {line}",
+        lines="lines {first}-{last}",
+    ),
+}
+
+
+def messages(language: Language) -> Messages:
+    return _MESSAGES[language]

@@ -1,0 +1,177 @@
+"""Hybrid retrieval: dense and BM25 candidates, fused, de-duplicated, with matched terms marked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+from corpus import segment
+from index.analysis import AnalysisOptions, lexical_tokens, match_form
+from index.backend import SearchIndex
+from index.embedding import Embedder
+from index.types import Candidate, Hit, SearchFilter
+
+Mode = Literal["bm25", "dense", "hybrid"]
+MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+
+
+@dataclass
+class RetrievalConfig:
+    k: int = 10
+    depth: int = 100  # candidates taken from each store before fusion
+    fusion: str = "zscore"  # "zscore" (weighted sum of standardised scores) or "rrf"
+    lexical_weight: float = 0.6  # zscore: share of BM25 in the fused score
+    rrf_k: int = 60
+    dedupe_overlap: float = 0.5  # drop a passage sharing more than this share with a better one
+
+
+def _zscores(values: np.ndarray) -> np.ndarray:
+    std = float(values.std())
+    if std < 1e-9:
+        return np.zeros_like(values)
+    return (values - float(values.mean())) / std
+
+
+def fuse(candidates: Sequence[Candidate], mode: Mode, config: RetrievalConfig) -> list[float]:
+    """One score per candidate; higher is better."""
+    if mode == "dense":
+        return [c.dense or 0.0 for c in candidates]
+    if mode == "bm25":
+        return [c.lexical or 0.0 for c in candidates]
+    if config.fusion == "rrf":
+        return [
+            sum(1.0 / (config.rrf_k + r) for r in (c.dense_rank, c.lexical_rank) if r is not None)
+            for c in candidates
+        ]
+    dense = _zscores(np.array([c.dense or 0.0 for c in candidates], dtype=np.float64))
+    lexical = _zscores(np.array([c.lexical or 0.0 for c in candidates], dtype=np.float64))
+    w = config.lexical_weight
+    return list(w * lexical + (1.0 - w) * dense)
+
+
+def _overlap(a: Candidate, b: Candidate) -> float:
+    if a.chunk.doc_id != b.chunk.doc_id:
+        return 0.0
+    lo = max(a.chunk.char_start, b.chunk.char_start)
+    hi = min(a.chunk.char_end, b.chunk.char_end)
+    if hi <= lo:
+        return 0.0
+    shorter = min(a.chunk.char_end - a.chunk.char_start, b.chunk.char_end - b.chunk.char_start)
+    return (hi - lo) / max(1, shorter)
+
+
+@lru_cache(maxsize=1)
+def _converters() -> tuple[object, object]:
+    import opencc
+
+    return opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
+
+
+_WORDISH = re.compile(r"[\w\u3400-\u9fff]")
+
+
+def query_terms(query: str) -> list[str]:
+    """Words of the query worth marking in a passage (no punctuation, no lone CJK characters)."""
+    terms: list[str] = []
+    for tok in segment(query):
+        text = tok.text.strip()
+        if not text or not _WORDISH.search(text):
+            continue
+        if len(text) == 1 and not text.isascii():
+            continue
+        if text.isascii() and len(text) < 2:
+            continue
+        if text.lower() not in {t.lower() for t in terms}:
+            terms.append(text)
+    return terms
+
+
+def matched_terms(terms: Sequence[str], text: str) -> tuple[str, ...]:
+    """The query terms found in `text`, in the script the text uses (for highlighting)."""
+    t2s, s2t = _converters()
+    lowered = text.lower()
+    found: list[str] = []
+    for term in terms:
+        for form in dict.fromkeys((term, s2t.convert(term), t2s.convert(term))):  # type: ignore[attr-defined]
+            pos = lowered.find(form.lower())
+            if pos >= 0:
+                found.append(text[pos : pos + len(form)])
+                break
+    return tuple(found)
+
+
+class Retriever:
+    """Turns a query into ranked Hits from any SearchIndex."""
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        embedder: Embedder | None,
+        config: RetrievalConfig | None = None,
+        analysis: AnalysisOptions | None = None,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config or RetrievalConfig()
+        self.analysis = analysis or AnalysisOptions()
+
+    def search(
+        self, query: str, *, k: int | None = None, flt: SearchFilter | None = None, mode: Mode = "hybrid"
+    ) -> list[Hit]:
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+        k = k or self.config.k
+        vector = None
+        if mode in ("dense", "hybrid"):
+            if self.embedder is None:
+                raise ValueError("dense retrieval needs an embedding model")
+            vector = self.embedder.encode_queries([match_form(query, self.analysis)])[0]
+        tokens = lexical_tokens(query, self.analysis) if mode in ("bm25", "hybrid") else None
+        depth = max(self.config.depth, k * 3)
+        candidates = self.index.candidates(vector, tokens, depth, flt)
+        if not candidates:
+            return []
+        scores = fuse(candidates, mode, self.config)
+        order = sorted(range(len(candidates)), key=lambda i: -scores[i])
+        kept: list[int] = []
+        for i in order:
+            if any(_overlap(candidates[i], candidates[j]) > self.config.dedupe_overlap for j in kept):
+                continue
+            kept.append(i)
+            if len(kept) == k:
+                break
+        terms = query_terms(query)
+        return [
+            Hit(
+                chunk=candidates[i].chunk,
+                score=float(scores[i]),
+                rank=rank,
+                dense_score=candidates[i].dense,
+                lexical_score=candidates[i].lexical,
+                matched_terms=matched_terms(terms, candidates[i].chunk.text),
+            )
+            for rank, i in enumerate(kept, 1)
+        ]
+
+
+def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
+    """Split `text` into (segment, is_match) runs for the given terms (longest first)."""
+    terms = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not terms:
+        return [(text, False)] if text else []
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        if m.start() > pos:
+            out.append((text[pos : m.start()], False))
+        out.append((m.group(0), True))
+        pos = m.end()
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out

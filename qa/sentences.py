@@ -1,0 +1,84 @@
+"""Split a chunk into answer units: sentences of prose and rows of tables, with offsets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from corpus.types import Chunk
+
+# A sentence ends at 。！？；!? (with any closing quotes/brackets) or, in English, at . followed by
+# a space; a line end always ends a sentence (chunks keep the report's line structure).
+_CJK_END = re.compile(r"[。！？；!?]+[」』”’）)\]]*")
+_EN_END = re.compile(r"(?<=[a-z0-9%)\]\"'”’])[.!?](?=\s+[A-Z0-9\"“(「])")
+_BULLET = re.compile(r"^[\s●•■◆◇○◎▪▶►★※\-\*–—]+")
+_MIN_CHARS = 4
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One answer unit; `text == chunk.text[start:end]`."""
+
+    text: str
+    start: int  # offsets into chunk.text
+    end: int
+    is_row: bool = False
+    header: str | None = None  # the table's header row, for rows
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets without surrounding whitespace and leading list bullets."""
+    piece = text[start:end]
+    bullet = _BULLET.match(piece)
+    lead = bullet.end() if bullet else 0
+    stripped = piece[lead:]
+    start += lead + (len(stripped) - len(stripped.lstrip()))
+    end -= len(piece) - len(piece.rstrip())
+    return start, end
+
+
+def _line_sentences(text: str, line_start: int, line_end: int) -> list[tuple[int, int]]:
+    line = text[line_start:line_end]
+    cuts = {m.end() for m in _CJK_END.finditer(line)} | {m.end() for m in _EN_END.finditer(line)}
+    spans = []
+    previous = 0
+    for cut in sorted(cuts):
+        spans.append((line_start + previous, line_start + cut))
+        previous = cut
+    spans.append((line_start + previous, line_end))
+    return spans
+
+
+def split_units(chunk: Chunk) -> list[Sentence]:
+    """Sentences of prose lines and rows of tab-separated lines, in document order.
+
+    The header of a table is `chunk.table_header` when the chunker repeated it, else the first
+    tab-separated line of the chunk (which is then not offered as an answer itself).
+    """
+    text = chunk.text
+    units: list[Sentence] = []
+    header = chunk.table_header
+    offset = 0
+    for line in text.split("\n"):
+        line_start, line_end = offset, offset + len(line)
+        offset = line_end + 1
+        if "\t" in line:
+            start, end = _trimmed(text, line_start, line_end)
+            row = text[start:end]
+            if header is None:
+                header = row
+                continue
+            if row == header or len(row.replace("\t", "").strip()) < 2:
+                continue
+            units.append(Sentence(row, start, end, is_row=True, header=header))
+            continue
+        for span_start, span_end in _line_sentences(text, line_start, line_end):
+            start, end = _trimmed(text, span_start, span_end)
+            if end - start >= _MIN_CHARS:
+                units.append(Sentence(text[start:end], start, end))
+    return units
+
+
+def row_cells(row: str) -> list[str]:
+    """Cells of a tab-separated row, stripped for display (each is still a substring of the row)."""
+    return [cell.strip() for cell in row.split("\t")]

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Idempotent set-up: a virtual environment in .venv with ReportQA installed (CPU-only torch pinned
+# in pyproject.toml), plus, for the browser tests, Debian's Chromium and a CJK font.
+# Sourced by scripts/start.sh and scripts/test.sh; safe to run again (it skips what is done).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${QA_VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+"$PY" - <<'PYCHECK' || { echo "ReportQA needs Python 3.11 or 3.12 (found $("$PY" --version 2>&1))" >&2; exit 1; }
+import sys
+sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)
+PYCHECK
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> creating $VENV"
+  "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.reportqa-installed"
+want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)-${1:-app}"
+if [ ! -f "$stamp" ] || ! grep -qx "$want" "$stamp"; then
+  echo "==> installing ReportQA and its dependencies into $VENV (first time: a few minutes)"
+  "$VENV/bin/pip" install --quiet --upgrade pip
+  # torch first and pinned: an unpinned torch would pull a multi-GB CUDA build.
+  "$VENV/bin/pip" install --quiet "torch==2.13.0"
+  if [ "${1:-app}" = "test" ]; then
+    "$VENV/bin/pip" install --quiet -e "$ROOT[test]"
+  else
+    "$VENV/bin/pip" install --quiet -e "$ROOT"
+  fi
+  echo "$want" > "$stamp"
+fi
+
+if [ "${1:-app}" = "test" ]; then
+  need=()
+  [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
+  fc-list 2>/dev/null | grep -qi "noto.*cjk" || need+=(fonts-noto-cjk)
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = "0" ]; then
+      echo "==> installing ${need[*]} (browser tests)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+      echo "note: ${need[*]} missing and not root: browser tests will be skipped" >&2
+    fi
+  fi
+fi

@@ -1,0 +1,75 @@
+"""Shared fixtures: the sample corpus location, the real default embedder, and small real indexes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "eval: quality floors checked in CI (minutes, not seconds)")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is not present")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sample_reports(shared_dir: Path) -> Path:
+    return shared_dir / "reports"
+
+
+@pytest.fixture(scope="session")
+def default_embedder():
+    """The product's default model (converted once per machine into the user cache)."""
+    from index.embedding import EmbeddingConfig, load_embedder
+
+    return load_embedder(EmbeddingConfig())
+
+
+@pytest.fixture(scope="session")
+def fixture_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the hand-written fixture reports (tests may add or change files)."""
+    target = tmp_path_factory.mktemp("reports")
+    for path in (FIXTURES / "reports").iterdir():
+        shutil.copy2(path, target / path.name)
+    return target
+
+
+def make_config(index_dir: Path, **overrides: object):
+    from qa.config import Config
+
+    return Config().updated({"index_dir": index_dir, **overrides})
+
+
+@pytest.fixture(scope="session")
+def fixture_index(tmp_path_factory: pytest.TempPathFactory, fixture_reports: Path, default_embedder):
+    """A real index (FAISS + BM25 + SQLite, default model) over the fixture reports."""
+    from qa.pipeline import ingest
+
+    config = make_config(tmp_path_factory.mktemp("index") / "idx")
+    ingest([fixture_reports], config, progress=False)
+    return config
+
+
+@pytest.fixture(scope="session")
+def fixture_pipeline(fixture_index):
+    from qa.pipeline import Pipeline
+
+    pipe = Pipeline.open(fixture_index)
+    yield pipe
+    pipe.close()

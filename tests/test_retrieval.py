@@ -1,0 +1,95 @@
+"""Hybrid retrieval on a real index: scripts, languages, filters, fusion, de-duplication."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_config
+from index.types import SearchFilter
+from qa.pipeline import Pipeline, ingest
+from qa.retrieval import highlight, query_terms
+
+
+def _top_files(pipe: Pipeline, query: str, k: int = 3, **kw) -> list[str]:
+    return [h.chunk.file_name for h in pipe.search(query, k=k, **kw)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "潮流二號在2024年的發電量是多少？",  # Traditional
+        "潮流二号在2024年的发电量是多少？",  # Simplified against Traditional text
+    ],
+)
+def test_chinese_questions_in_both_scripts_find_the_table(fixture_pipeline: Pipeline, query: str) -> None:
+    hits = fixture_pipeline.search(query, k=3)
+    assert hits[0].chunk.kind == "table" or "673" in hits[0].chunk.text
+    assert "673" in " ".join(h.chunk.text for h in hits[:2])
+
+
+def test_english_question_retrieves_chinese_passage(fixture_pipeline: Pipeline) -> None:
+    hits = fixture_pipeline.search("How many marine engineers were trained?", k=3)
+    assert any("326" in h.chunk.text for h in hits)
+
+
+def test_modes_all_rank_the_obvious_passage_first(fixture_pipeline: Pipeline) -> None:
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = fixture_pipeline.search("dissolved oxygen threshold stations", k=3, mode=mode)
+        assert hits, mode
+        assert "dissolved oxygen" in hits[0].chunk.text.lower(), mode
+        assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+        assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+
+
+def test_hits_carry_both_scores_and_matched_terms(fixture_pipeline: Pipeline) -> None:
+    hit = fixture_pipeline.search("潮流机组 可用率", k=1)[0]
+    assert hit.dense_score is not None and hit.lexical_score is not None
+    assert "可用率" in hit.matched_terms
+    assert any(t in hit.chunk.text for t in hit.matched_terms)  # marked in the passage's own script
+
+
+def test_document_and_section_filters(fixture_pipeline: Pipeline) -> None:
+    docs = {d.file_name: d.doc_id for d in fixture_pipeline.documents()}
+    survey = docs["harbour-survey.txt"]
+    only = SearchFilter(doc_ids=(survey,))
+    hits = fixture_pipeline.search("發電量", k=5, filter=only)
+    assert hits and all(h.chunk.doc_id == survey for h in hits)
+
+    section = SearchFilter(section_contains="人才培育")
+    hits = fixture_pipeline.search("培訓", k=5, filter=section)
+    assert hits and all("人才培育" in " ".join(h.chunk.section_path) for h in hits)
+
+    nothing = SearchFilter(page_min=500)  # text files have no pages
+    assert fixture_pipeline.search("培訓", k=5, filter=nothing) == []
+
+
+def test_no_two_hits_overlap_in_the_same_document(fixture_pipeline: Pipeline) -> None:
+    hits = fixture_pipeline.search("發電", k=10)
+    for i, a in enumerate(hits):
+        for b in hits[i + 1 :]:
+            if a.chunk.doc_id == b.chunk.doc_id:
+                overlap = min(a.chunk.char_end, b.chunk.char_end) - max(a.chunk.char_start, b.chunk.char_start)
+                shorter = min(len(a.chunk.text), len(b.chunk.text))
+                assert overlap <= 0.5 * shorter
+
+
+def test_script_normalisation_lets_simplified_queries_match_traditional_words(
+    fixture_reports, tmp_path, default_embedder
+) -> None:
+    query = "人才培训 学程 修课学生"  # Simplified; the report says 人才培訓 學程 修課學生
+    scores = {}
+    for on in (True, False):
+        config = make_config(tmp_path / f"idx-{on}", **{"index.script_normalization": on})
+        ingest([fixture_reports], config, progress=False)
+        pipe = Pipeline.open(config)
+        hits = pipe.search(query, k=1, mode="bm25")
+        scores[on] = hits[0].lexical_score if hits and "1,150" in hits[0].chunk.text else 0.0
+        pipe.close()
+    assert scores[True] > scores[False]
+
+
+def test_query_terms_and_highlight() -> None:
+    terms = query_terms("2024 年潮流機組的平均可用率是多少？")
+    assert "可用率" in terms and "？" not in terms
+    runs = highlight("平均可用率為 87.5%", ["可用率"])
+    assert runs == [("平均", False), ("可用率", True), ("為 87.5%", False)]

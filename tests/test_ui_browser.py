@@ -1,0 +1,213 @@
+"""Browser tests of the web app: headless Chromium (Playwright) against the app served on loopback.
+
+The index is built from tests/fixtures/ui (a zh-Hant text report with a table and a passage that
+quotes HTML markup, and an English report rendered to PDF by the harness).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+TIMEOUT_MS = 60_000  # answering on 2 shared CPU cores can take a few seconds
+
+
+def _harness() -> ModuleType:
+    if "ui_harness" in sys.modules:
+        return sys.modules["ui_harness"]
+    spec = importlib.util.spec_from_file_location(
+        "ui_harness", REPO / "tests" / "fixtures" / "ui" / "harness.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
+    spec.loader.exec_module(module)
+    return module
+
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+harness = _harness()
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@dataclass
+class Session:
+    """A browser page on the app plus what the page did that a test must not allow."""
+
+    page: Page
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    config = harness.build_index(tmp_path_factory.getbasetemp() / "ui-index")
+    app = harness.start_app(config)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def session(browser: Browser, running: object) -> Iterator[Session]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    s = Session(page)
+    page.on("dialog", lambda d: (s.dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda exc: s.errors.append(str(exc)))
+    page.goto(running.url)  # type: ignore[attr-defined]
+    expect(page.locator("#rq-question textarea")).to_be_visible()
+    yield s
+    context.close()
+    assert s.dialogs == [], f"a dialog fired: {s.dialogs}"
+    assert s.errors == [], f"page errors: {s.errors}"
+
+
+def ask(page: Page, question: str) -> None:
+    answers = page.locator("#rq-transcript .rq-answer")
+    before = answers.count()
+    page.fill("#rq-question textarea", question)
+    page.click("#rq-ask")
+    expect(answers).to_have_count(before + 1)
+
+
+def search(page: Page, query: str, report: str | None = None) -> None:
+    page.get_by_role("tab", name="Search 檢索").click()
+    if report is not None:
+        page.locator("#rq-search-docs input").click()
+        page.get_by_role("option", name=report).click()
+        page.keyboard.press("Escape")
+    page.fill("#rq-query textarea", query)
+    page.click("#rq-search")
+    expect(page.locator("#rq-results .rq-hit").first).to_be_visible()
+
+
+def test_chat_answers_with_citation_and_highlighted_passage(session: Session) -> None:
+    page = session.page
+    ask(page, "截至2023年底，智慧路燈共安裝了多少盞？")
+    answer = page.locator("#rq-transcript .rq-answer").last
+    expect(answer).not_to_have_class("rq-answer rq-abstained")
+    expect(answer.locator(".rq-text")).to_contain_text("4,820")
+
+    answer.locator("a.rq-cite-ref").first.click()
+    opened = answer.locator("details.rq-citation[open]")
+    expect(opened).to_have_count(1)
+    mark = opened.locator(".rq-passage mark")
+    expect(mark).to_be_visible()
+    quote = mark.inner_text()
+    assert quote and quote in opened.locator(".rq-passage").inner_text()
+    assert "4,820" in opened.locator(".rq-passage").inner_text()
+    expect(opened.locator("summary")).to_contain_text("海港市智慧路燈試辦計畫成果報告")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "chat.png"), full_page=True)
+
+
+def test_follow_up_uses_the_conversation_and_new_conversation_clears_it(session: Session) -> None:
+    page = session.page
+    ask(page, "2023年底智慧路燈安裝了多少盞？")
+    ask(page, "那 2024 年呢？")
+    expect(page.locator("#rq-transcript .rq-answer").last).to_contain_text("7,350")
+    page.click("#rq-new")
+    expect(page.locator("#rq-transcript .rq-answer")).to_have_count(0)
+    expect(page.locator("#rq-transcript .rq-empty")).to_be_visible()
+
+
+def test_citation_opens_the_page_in_the_document_view(session: Session) -> None:
+    page = session.page
+    ask(page, "How much does converting one ferry cost?")
+    answer = page.locator("#rq-transcript .rq-answer").last
+    expect(answer.locator(".rq-text")).to_contain_text("4.2 million")
+    citation = answer.locator("details.rq-citation").first
+    citation.locator("summary").click()
+    citation.locator("button.rq-view-page").click()
+    view = page.locator("#rq-page-view .rq-page")
+    expect(view).to_be_visible()
+    expect(view.locator(".rq-page-head")).to_contain_text("p. ")
+    expect(view.locator("mark")).to_contain_text("4.2 million")
+    expect(page.locator("#rq-docs")).to_contain_text(harness.EN_TITLE)
+
+
+def test_search_with_document_filter_and_csv_export(session: Session) -> None:
+    page = session.page
+    search(page, "2024", report=harness.EN_TITLE)
+    sources = page.locator("#rq-results .rq-hit .rq-src").all_inner_texts()
+    assert sources and all(s.startswith(harness.EN_TITLE) for s in sources), sources
+    expect(page.locator("#rq-results mark").first).to_have_text("2024")
+    page.screenshot(path=str(SCREENSHOTS / "search.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("#rq-csv")
+    path = download.value.path()
+    rows = list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
+    assert len(rows) == len(sources)
+    assert [r["rank"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    assert {r["title"] for r in rows} == {harness.EN_TITLE}
+    assert all(r["address"].startswith("p. ") and r["citation"].startswith(harness.EN_TITLE) for r in rows)
+    assert any("2024" in r["text"] for r in rows)
+
+
+def test_report_markup_is_shown_as_text(session: Session, running: object) -> None:
+    pipeline = running.pipeline  # type: ignore[attr-defined]
+    zh = next(d for d in pipeline.documents() if d.file_name == harness.ZH_REPORT.name)
+    assert "<script>alert(1)</script>" in pipeline.document_text(zh.doc_id), "fixture markup not in the index"
+
+    page = session.page
+    search(page, "市民意見平台 留言 程式碼")
+    results = page.locator("#rq-results")
+    expect(results).to_contain_text("<script>alert(1)</script>")
+    expect(results).to_contain_text("<img src=x onerror=alert(1)>")
+    assert results.locator("script").count() == 0
+    assert results.locator("img").count() == 0
+
+    page.get_by_role("tab", name="Chat 問答").click()
+    ask(page, "市民意見平台收到什麼樣的留言？")
+    transcript = page.locator("#rq-transcript")
+    for details in transcript.locator("details").all():
+        details.locator("summary").click()
+    expect(transcript).to_contain_text("<script>alert(1)</script>")
+    assert transcript.locator("script").count() == 0
+    assert transcript.locator("img").count() == 0
+    page.wait_for_timeout(300)  # an injected handler would have fired by now; the fixture asserts none did
+
+
+def test_empty_question_gets_a_friendly_message(session: Session) -> None:
+    page = session.page
+    page.click("#rq-ask")
+    expect(page.locator("#rq-chat-status")).to_contain_text("Please type a question first")
+    page.fill("#rq-question textarea", "？？？")
+    page.click("#rq-ask")
+    status = page.locator("#rq-chat-status .rq-notice")
+    expect(status).to_be_visible()
+    assert "Traceback" not in status.inner_text()
+    expect(page.locator("#rq-transcript .rq-answer")).to_have_count(0)

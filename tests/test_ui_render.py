@@ -1,0 +1,204 @@
+"""Unit tests of the app's HTML rendering and citation export (pure functions, no browser)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from corpus.types import Chunk
+from index.types import Hit
+from qa.types import Answer, Citation
+from ui.citations import citation_record, format_citation, to_bibtex, to_csv, to_json, write_exports
+from ui.payloads import answer_payload, hits_payload
+from ui.render import (
+    DocumentRow,
+    Turn,
+    quote_span,
+    render_answer,
+    render_answer_text,
+    render_documents,
+    render_hits,
+    render_page_view,
+    render_transcript,
+)
+
+MARKUP = "注意<script>alert(1)</script>與<img src=x onerror=alert(1)>標記"
+PREFIX = "前言文字。"  # the chunk starts this far into the document
+
+
+def make_chunk(text: str, *, ordinal: int = 0, page: int | None = 3) -> Chunk:
+    start = len(PREFIX)
+    return Chunk(
+        chunk_id=f"doc1:{ordinal}",
+        doc_id="doc1",
+        ordinal=ordinal,
+        file_name="report.pdf",
+        title="測試報告 <b>",
+        text=text,
+        char_start=start,
+        char_end=start + len(text),
+        section_path=("壹、總體成果", "一、數位基盤"),
+        page_start=page,
+        page_end=page,
+        line_start=None if page else 10,
+        line_end=None if page else 12,
+    )
+
+
+def make_citation(chunk: Chunk, quote: str, *, number: int = 1, shift: int = 0) -> Citation:
+    offset = chunk.text.index(quote)
+    return Citation(
+        number=number,
+        chunk_id=chunk.chunk_id,
+        doc_id=chunk.doc_id,
+        title=chunk.title,
+        file_name=chunk.file_name,
+        address=chunk.address,
+        section_path=chunk.section_path,
+        quote=quote,
+        quote_start=chunk.char_start + offset + shift,
+        quote_end=chunk.char_start + offset + len(quote) + shift,
+        page_start=chunk.page_start,
+        page_end=chunk.page_end,
+    )
+
+
+def split_terms(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
+    """A plain highlighter for the tests: exact occurrences of each term."""
+    if not terms:
+        return [(text, False)]
+    pattern = re.compile("|".join(re.escape(t) for t in terms))
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        out.extend([(text[pos : m.start()], False), (m.group(0), True)])
+        pos = m.end()
+    out.append((text[pos:], False))
+    return out
+
+
+def test_markup_in_passages_is_escaped_everywhere() -> None:
+    chunk = make_chunk(f"數位經濟規模達到9.3兆元。{MARKUP}")
+    citation = make_citation(chunk, "數位經濟規模達到9.3兆元")
+    answer = Answer(
+        question="q", text=f"答案 {MARKUP} [1]", abstained=False, confidence=0.8, citations=[citation]
+    )
+    hit = Hit(chunk=chunk, score=1.0, rank=1, matched_terms=("onerror",))
+    outputs = [
+        render_answer(answer, {chunk.chunk_id: chunk}, turn=0),
+        render_hits([hit], split_terms, {chunk.chunk_id: MARKUP}),
+        render_page_view(MARKUP, MARKUP, (0, 3)),
+        render_transcript([Turn(question=MARKUP, reply_html="")]),
+        render_documents([DocumentRow("d", MARKUP, MARKUP, "pdf", 1, 1, "2026-01-01")]),
+    ]
+    for out in outputs:
+        assert "<script" not in out and "<img" not in out
+        assert "<b>" not in out
+        assert "&lt;script&gt;" in out or "&lt;scr" in out
+
+
+def test_citation_shows_full_passage_with_quote_marked() -> None:
+    chunk = make_chunk("第一句。數位經濟規模達到9.3兆元。第三句。")
+    citation = make_citation(chunk, "數位經濟規模達到9.3兆元")
+    answer = Answer(
+        question="q", text="規模為9.3兆元[1]。", abstained=False, confidence=0.9, citations=[citation]
+    )
+    out = render_answer(answer, {chunk.chunk_id: chunk}, turn=2)
+    assert '<details class="rq-citation" id="rq-t2-c1">' in out
+    assert "第一句。<mark>數位經濟規模達到9.3兆元</mark>。第三句。" in out
+    assert '<a class="rq-cite-ref" href="#rq-t2-c1"' in out
+    assert "p. 3" in out and "壹、總體成果 › 一、數位基盤" in out
+    assert 'data-chunk-id="doc1:0"' in out
+
+
+def test_quote_span_falls_back_to_search_when_offsets_are_stale() -> None:
+    chunk = make_chunk("甲乙丙。數位經濟規模達到9.3兆元。")
+    exact = make_citation(chunk, "數位經濟")
+    assert quote_span(exact, chunk) == (4, 8)
+    stale = make_citation(chunk, "數位經濟", shift=2)
+    assert quote_span(stale, chunk) == (4, 8)
+    missing = Citation(1, "doc1:0", "doc1", "t", "f", "p. 3", (), "不在文中", 0, 4)
+    assert quote_span(missing, chunk) is None
+
+
+def test_unknown_marker_stays_plain_text() -> None:
+    out = render_answer_text("見[1]與[7]。<x>", {1: "a1"})
+    assert out == '見<a class="rq-cite-ref" href="#a1" data-target="a1">[1]</a>與[7]。&lt;x&gt;'
+
+
+def test_abstention_shows_message_and_related_passages() -> None:
+    chunk = make_chunk("無關內容。")
+    answer = Answer(
+        question="q",
+        text="報告中沒有提到這一點。",
+        abstained=True,
+        confidence=0.1,
+        related=[Hit(chunk=chunk, score=0.2, rank=1)],
+    )
+    out = render_answer(answer, {}, turn=0)
+    assert "rq-abstained" in out and "報告中沒有提到這一點。" in out
+    assert "無關內容。" in out and "<mark>" not in out
+
+
+def test_hits_show_scores_marked_terms_and_citation() -> None:
+    chunk = make_chunk("5G網路涵蓋率已達98.15%。", page=None)
+    hit = Hit(
+        chunk=chunk, score=0.5, rank=1, dense_score=0.81, lexical_score=7.5, matched_terms=("5G", "涵蓋率")
+    )
+    out = render_hits([hit], split_terms, {chunk.chunk_id: "CITE"})
+    assert "<mark>5G</mark>網路<mark>涵蓋率</mark>已達98.15%。" in out
+    assert "score 0.500 · dense 0.810 · bm25 7.50" in out
+    assert "lines 10-12" in out and "CITE" in out
+    assert "No passages matched" in render_hits([], split_terms, {})
+
+
+def test_formatted_citation_uses_known_metadata() -> None:
+    hit = Hit(chunk=make_chunk("內容"), score=0.5, rank=2)
+    full = citation_record(hit, {"publisher": "國家發展委員會", "year": "2024"})
+    assert format_citation(full) == "國家發展委員會 (2024). 測試報告 <b>, p. 3, 壹、總體成果 › 一、數位基盤."
+    bare = citation_record(hit, {})
+    assert format_citation(bare) == "測試報告 <b>, p. 3, 壹、總體成果 › 一、數位基盤."
+
+
+def test_exports_round_trip(tmp_path: Path) -> None:
+    chunk = make_chunk("=SUM(A1) 內容, 含逗號\n與換行")
+    records = [
+        citation_record(Hit(chunk=chunk, score=0.5, rank=1, matched_terms=("內容",)), {"year": "2024"}),
+        citation_record(Hit(chunk=make_chunk("其他", ordinal=1), score=0.25, rank=2), {}),
+    ]
+    rows = list(csv.DictReader(io.StringIO(to_csv(records))))
+    assert [r["rank"] for r in rows] == ["1", "2"]
+    assert rows[0]["text"] == "'=SUM(A1) 內容, 含逗號\n與換行"  # formula neutralised, text intact
+    assert rows[0]["citation"] == "測試報告 <b> (2024), p. 3, 壹、總體成果 › 一、數位基盤."
+    assert rows[0]["matched_terms"] == "內容"
+
+    data = json.loads(to_json(records, "查詢"))
+    assert data["query"] == "查詢" and data["results"][1]["chunk_id"] == "doc1:1"
+
+    bib = to_bibtex(records)
+    assert bib.count("@techreport") == 1  # the second report has neither publisher nor year
+    assert "year = {2024}" in bib and "pages = {3}" in bib
+
+    files = write_exports(records, tmp_path / "out", "查詢")
+    assert files.csv.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert files.bibtex is not None and files.bibtex.exists()
+    assert write_exports(records[1:], tmp_path / "none").bibtex is None
+
+
+def test_api_payloads_are_json_serialisable() -> None:
+    chunk = make_chunk("數位經濟規模達到9.3兆元。")
+    citation = make_citation(chunk, "9.3兆元")
+    hit = Hit(chunk=chunk, score=0.7, rank=1, matched_terms=("數位",))
+    answer = Answer(
+        question="q", text="9.3兆元[1]", abstained=False, confidence=0.7, citations=[citation], related=[hit]
+    )
+    payload = answer_payload(answer, lambda _doc: {"publisher": "P"})
+    decoded = json.loads(json.dumps(payload, ensure_ascii=False))
+    assert decoded["citations"][0]["quote"] == "9.3兆元"
+    assert decoded["citations"][0]["section_path"] == ["壹、總體成果", "一、數位基盤"]
+    assert decoded["related"][0]["citation"].startswith("P. 測試報告")
+    assert json.loads(json.dumps(hits_payload([hit], lambda _doc: {})))[0]["rank"] == 1

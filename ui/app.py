@@ -1,0 +1,557 @@
+"""The ReportQA web app: chat with cited answers, passage search with exports, and a document viewer.
+
+`build_app(pipeline)` lays out the Gradio Blocks; `serve(config)` opens the index once and serves it.
+The pipeline is shared read-only by all sessions; everything a user accumulates (the conversation)
+lives in `gr.State`, so concurrent users never see each other's answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from corpus.types import Chunk
+from index.types import DocumentInfo, SearchFilter
+from qa.errors import QAError
+from ui.citations import ExportFiles, citation_record, format_citation, write_exports
+from ui.payloads import answer_payload, error_payload, hits_payload
+from ui.render import (
+    DocumentRow,
+    Turn,
+    format_timestamp,
+    notice,
+    render_answer,
+    render_documents,
+    render_hits,
+    render_page_view,
+    render_transcript,
+)
+
+if TYPE_CHECKING:
+    from qa.config import Config
+    from qa.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+CSS_PATH = Path(__file__).with_name("static") / "app.css"
+SEARCH_MODES = ("hybrid", "bm25", "dense")
+
+# Citation markers link to their <details>; "Show in document" buttons ask the server for the page;
+# "Copy citation" puts the formatted citation on the clipboard. Delegated on the component root
+# because the inner HTML is replaced on every update.
+_INTERACTIONS_JS = """
+element.addEventListener('click', (event) => {
+  const ref = event.target.closest('a.rq-cite-ref');
+  if (ref) {
+    event.preventDefault();
+    const target = element.querySelector('#' + CSS.escape(ref.dataset.target));
+    if (target) { target.open = true; target.scrollIntoView({behavior: 'smooth', block: 'nearest'}); }
+    return;
+  }
+  const view = event.target.closest('button.rq-view-page');
+  if (view) { trigger('click', {chunk_id: view.dataset.chunkId}); return; }
+  const copy = event.target.closest('button.rq-copy');
+  if (copy) {
+    const text = copy.parentElement.querySelector('.rq-cite-text').textContent;
+    const done = () => {
+      copy.textContent = 'Copied ✓';
+      setTimeout(() => { copy.textContent = 'Copy citation'; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, () => {});
+    } else {
+      const area = document.createElement('textarea');
+      area.value = text; document.body.appendChild(area); area.select();
+      document.execCommand('copy'); area.remove(); done();
+    }
+  }
+});
+"""
+
+
+@dataclass(frozen=True)
+class UISettings:
+    """Knobs of the web app (composed into the project Config by the lead)."""
+
+    concurrency: int = 4  # questions answered at the same time per process
+    default_results: int = 10
+    max_results: int = 50
+    context_lines: int = 12  # lines shown around a cited passage of a text file
+    export_max_age_s: float = 3600.0  # export files older than this are deleted on the next export
+    examples: tuple[str, ...] = (
+        "113 年中央政府科研預算總額達多少？",
+        "2024 年數位經濟規模達到多少？",
+        "5G 网络非偏乡人口覆盖率是多少？",
+        "How many S&T projects did the central government fund in 2024?",
+        "Which ministries lead the Smart Nation Plan?",
+    )
+
+
+def _theme() -> gr.themes.Base:
+    # Local fonts only: the app must not reach out to font CDNs, and CJK glyphs need a CJK face.
+    cjk = ("Noto Sans CJK TC", "Noto Sans TC", "PingFang TC", "Microsoft JhengHei", "system-ui", "sans-serif")
+    return gr.themes.Default(primary_hue="blue", font=cjk, font_mono=("Noto Sans Mono CJK TC", "monospace"))
+
+
+class ReportApp:
+    """Request handlers over one shared, read-only pipeline."""
+
+    def __init__(self, pipeline: Pipeline, settings: UISettings) -> None:
+        self.pipeline = pipeline
+        self.settings = settings
+        self.docs: dict[str, DocumentInfo] = {d.doc_id: d for d in pipeline.documents()}
+        self.export_root = Path(tempfile.mkdtemp(prefix="reportqa-exports-"))
+
+    # ---- shared helpers -------------------------------------------------------------------------
+
+    def metadata(self, doc_id: str) -> Mapping[str, str]:
+        doc = self.docs.get(doc_id)
+        return doc.metadata if doc is not None else {}
+
+    def doc_choices(self) -> list[tuple[str, str]]:
+        """(label, doc_id) pairs; the file name is added where titles repeat."""
+        titles = [d.title for d in self.docs.values()]
+        return [
+            (d.title if titles.count(d.title) == 1 else f"{d.title} · {d.file_name}", d.doc_id)
+            for d in sorted(self.docs.values(), key=lambda d: d.title)
+        ]
+
+    def document_rows(self) -> list[DocumentRow]:
+        return [
+            DocumentRow(
+                doc_id=d.doc_id,
+                title=d.title,
+                file_name=d.file_name,
+                kind=d.kind,
+                pages=int(d.pages or 0),
+                chunks=int(d.chunks or 0),
+                indexed_at=format_timestamp(d.indexed_at),
+                publisher=d.metadata.get("publisher", ""),
+                year=str(d.metadata.get("year", "")),
+            )
+            for d in sorted(self.docs.values(), key=lambda d: d.title)
+        ]
+
+    def make_filter(
+        self,
+        doc_ids: Sequence[str] | None,
+        page_min: float | None = None,
+        page_max: float | None = None,
+        section: str | None = None,
+    ) -> SearchFilter:
+        known = tuple(d for d in (doc_ids or ()) if d in self.docs)
+        if doc_ids and not known:
+            raise ValueError("None of the chosen reports is in the index.")
+        return SearchFilter(
+            doc_ids=known,
+            page_min=_page_bound(page_min),
+            page_max=_page_bound(page_max),
+            section_contains=(section or "").strip() or None,
+        )
+
+    # ---- chat -----------------------------------------------------------------------------------
+
+    def answer_html(
+        self, question: str, doc_ids: Sequence[str] | None, history: Sequence[str], turn: int
+    ) -> str:
+        """Rendered reply; raises QAError / ValueError for the caller to show."""
+        answer = self.pipeline.ask(question, filter=self.make_filter(doc_ids), history=tuple(history))
+        chunks: dict[str, Chunk] = {hit.chunk.chunk_id: hit.chunk for hit in answer.related}
+        for citation in answer.citations:
+            if citation.chunk_id not in chunks and (chunk := self.pipeline.chunk(citation.chunk_id)):
+                chunks[citation.chunk_id] = chunk
+        log.info("answered in %.0f ms (abstained=%s)", answer.latency_ms, answer.abstained)
+        return render_answer(answer, chunks, turn)
+
+    def on_ask(
+        self, text: str | None, doc_ids: list[str] | None, turns: list[Turn] | None
+    ) -> Iterator[tuple[str, list[Turn], str, str]]:
+        """Show the question at once, then the answer; the input box is cleared on success."""
+        turns = list(turns or [])
+        question = (text or "").strip()
+        if not question:
+            yield (
+                render_transcript(turns),
+                turns,
+                "",
+                notice("info", "Please type a question first. 請先輸入問題。"),
+            )
+            return
+        pending = Turn(question, '<div class="rq-pending">Searching the reports… 正在查找報告…</div>')
+        yield render_transcript([*turns, pending]), turns, "", ""
+        try:
+            reply = self.answer_html(question, doc_ids, [t.question for t in turns], len(turns))
+        except (QAError, ValueError) as exc:
+            yield render_transcript(turns), turns, question, notice("warn", str(exc))
+            return
+        except Exception:
+            log.exception("answering %r failed", question)
+            message = "Something went wrong while answering; the error was logged. 系統發生錯誤，請稍後再試。"
+            yield render_transcript(turns), turns, question, notice("error", message)
+            return
+        turns.append(Turn(question, reply))
+        yield render_transcript(turns), turns, "", ""
+
+    # ---- search ---------------------------------------------------------------------------------
+
+    def on_search(
+        self,
+        query: str | None,
+        doc_ids: list[str] | None,
+        page_min: float | None,
+        page_max: float | None,
+        section: str | None,
+        k: float,
+        mode: str,
+    ) -> tuple[str, Any, Any, Any]:
+        """Ranked passages plus the three export buttons (hidden when there is nothing to export)."""
+        hidden = (gr.DownloadButton(visible=False),) * 3
+        query = (query or "").strip()
+        if not query:
+            return (notice("info", "Type something to search for. 請輸入查詢詞。"), *hidden)
+        try:
+            flt = self.make_filter(doc_ids, page_min, page_max, section)
+            hits = self.pipeline.search(query, k=self.clamp_k(k), filter=flt, mode=self.check_mode(mode))
+        except (QAError, ValueError) as exc:
+            return (notice("warn", str(exc)), *hidden)
+        except Exception:
+            log.exception("search %r failed", query)
+            return (notice("error", "Search failed; the error was logged. 檢索發生錯誤。"), *hidden)
+        records = [citation_record(hit, self.metadata(hit.chunk.doc_id)) for hit in hits]
+        html = render_hits(hits, self.pipeline.highlight, {r.chunk_id: format_citation(r) for r in records})
+        if not records:
+            return (html, *hidden)
+        files = self.export(records, query)
+        return (
+            html,
+            gr.DownloadButton(value=str(files.csv), visible=True),
+            gr.DownloadButton(value=str(files.json), visible=True),
+            gr.DownloadButton(value=str(files.bibtex), visible=True)
+            if files.bibtex
+            else gr.DownloadButton(visible=False),
+        )
+
+    def clamp_k(self, k: float | None) -> int:
+        return max(1, min(int(k or self.settings.default_results), self.settings.max_results))
+
+    @staticmethod
+    def check_mode(mode: str | None) -> str:
+        if mode in SEARCH_MODES:
+            return str(mode)
+        raise ValueError(f"Unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}.")
+
+    def export(self, records: Sequence[Any], query: str) -> ExportFiles:
+        """Write the exports into a fresh folder, removing folders left by old searches."""
+        cutoff = time.time() - self.settings.export_max_age_s
+        for old in self.export_root.iterdir():
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(dir=self.export_root))
+        stem = time.strftime("reportqa-passages-%Y%m%d-%H%M%S")
+        return write_exports(records, folder, query, stem=stem)
+
+    # ---- documents ------------------------------------------------------------------------------
+
+    def on_show_page(self, doc_id: str | None, page: float | None) -> str:
+        doc = self.docs.get(doc_id or "")
+        if doc is None:
+            return notice("info", "Choose a report. 請選擇報告。")
+        try:
+            if doc.pages:
+                number = min(max(int(page or 1), 1), int(doc.pages))
+                text = self.pipeline.page_text(doc.doc_id, number)
+                return render_page_view(f"{doc.title} · p. {number} / {doc.pages}", text)
+            return render_page_view(f"{doc.title} · {doc.file_name}", self.pipeline.document_text(doc.doc_id))
+        except Exception:
+            log.exception("showing %s page %s failed", doc_id, page)
+            return notice("error", "This page cannot be shown; the error was logged.")
+
+    def on_view_chunk(self, evt: gr.EventData) -> tuple[str, Any, Any, Any]:
+        """Open the Documents tab at the page (or lines) a citation points to, passage marked."""
+        chunk_id = str(getattr(evt, "chunk_id", ""))
+        try:
+            chunk = self.pipeline.chunk(chunk_id)
+            if chunk is None:
+                raise LookupError(f"no chunk {chunk_id!r} in the index")
+            html = self.chunk_view(chunk)
+        except Exception:
+            log.exception("viewing chunk %r failed", chunk_id)
+            return notice("error", "This passage cannot be shown."), gr.Tabs(), gr.Dropdown(), gr.Number()
+        page = chunk.page_start
+        return html, gr.Tabs(selected="docs"), gr.Dropdown(value=chunk.doc_id), gr.Number(value=page)
+
+    def chunk_view(self, chunk: Chunk) -> str:
+        heading = " · ".join(p for p in (chunk.title, chunk.address, " › ".join(chunk.section_path)) if p)
+        if chunk.page_start is not None:
+            text = self.pipeline.page_text(chunk.doc_id, chunk.page_start)
+            return render_page_view(heading, text, _locate(chunk.text, text))
+        # Text files have no pages: show the passage with a few lines of context either side.
+        full = self.pipeline.document_text(chunk.doc_id)
+        lines = self.settings.context_lines
+        start = chunk.char_start
+        for _ in range(lines):
+            start = full.rfind("\n", 0, max(start - 1, 0)) + 1
+            if start == 0:
+                break
+        end = chunk.char_end
+        for _ in range(lines):
+            nxt = full.find("\n", end + 1)
+            if nxt < 0:
+                end = len(full)
+                break
+            end = nxt
+        return render_page_view(heading, full[start:end], (chunk.char_start - start, chunk.char_end - start))
+
+    # ---- API ------------------------------------------------------------------------------------
+
+    def api_ask(
+        self,
+        question: str,
+        doc_ids: list[str] | None = None,
+        history: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Answer a question over the indexed reports, with verified citations."""
+        try:
+            answer = self.pipeline.ask(
+                question, filter=self.make_filter(doc_ids), history=tuple(history or ())
+            )
+        except (QAError, ValueError) as exc:
+            return error_payload(str(exc))
+        except Exception:
+            log.exception("API ask %r failed", question)
+            return error_payload("internal error; see the server log")
+        return answer_payload(answer, self.metadata)
+
+    def api_search(
+        self,
+        query: str,
+        k: int = 10,
+        doc_ids: list[str] | None = None,
+        page_min: int | None = None,
+        page_max: int | None = None,
+        section: str | None = None,
+        mode: str = "hybrid",
+    ) -> dict[str, Any]:
+        """Ranked passages for a query, each with its formatted citation."""
+        try:
+            flt = self.make_filter(doc_ids, page_min, page_max, section)
+            hits = self.pipeline.search(query, k=self.clamp_k(k), filter=flt, mode=self.check_mode(mode))
+        except (QAError, ValueError) as exc:
+            return error_payload(str(exc))
+        except Exception:
+            log.exception("API search %r failed", query)
+            return error_payload("internal error; see the server log")
+        return {"query": query, "mode": mode, "results": hits_payload(hits, self.metadata)}
+
+
+def _page_bound(value: float | None) -> int | None:
+    """A page limit from a number box; empty or below 1 means no limit."""
+    return int(value) if value is not None and value >= 1 else None
+
+
+def _locate(passage: str, page: str) -> tuple[int, int] | None:
+    """The span of `passage` on a page; a passage that runs onto the next page matches by its head."""
+    for probe in (passage, passage[:80], passage[:30]):
+        probe = probe.strip()
+        if probe:
+            at = page.find(probe)
+            if at >= 0:
+                return at, min(at + len(passage.strip()), len(page))
+    return None
+
+
+def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Blocks:
+    """Lay out the three views over an opened pipeline (the index is not reloaded per request)."""
+    settings = settings or UISettings()
+    rq = ReportApp(pipeline, settings)
+    choices = rq.doc_choices()
+
+    with gr.Blocks(title="ReportQA", analytics_enabled=False) as app:
+        turns = gr.State([])
+        gr.HTML(
+            '<div class="rq-header"><h1>ReportQA 報告問答</h1><p>Answers and passages from '
+            f"{len(rq.docs)} indexed reports, every claim with its source. "
+            "每個答案皆附出處。</p></div>"
+        )
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat 問答", id="chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    transcript = gr.HTML(
+                        render_transcript([]), js_on_load=_INTERACTIONS_JS, elem_id="rq-transcript"
+                    )
+                    with gr.Row(equal_height=True):
+                        question = gr.Textbox(
+                            placeholder="Ask about the reports… 請輸入關於報告的問題",
+                            show_label=False,
+                            lines=1,
+                            max_lines=4,
+                            scale=6,
+                            elem_id="rq-question",
+                        )
+                        ask = gr.Button("Ask 提問", variant="primary", scale=1, elem_id="rq-ask")
+                    chat_status = gr.HTML("", elem_id="rq-chat-status")
+                with gr.Column(scale=1, min_width=260):
+                    new_chat = gr.Button("New conversation 新對話", elem_id="rq-new")
+                    chat_docs = gr.Dropdown(
+                        choices,
+                        value=[],
+                        multiselect=True,
+                        label="Reports 報告",
+                        info="Leave empty to ask all reports. 不選即查詢全部。",
+                        elem_id="rq-chat-docs",
+                    )
+                    gr.Examples([[q] for q in settings.examples], inputs=[question], label="Examples 範例")
+
+            with gr.Tab("Search 檢索", id="search"):
+                with gr.Row(equal_height=True):
+                    query = gr.Textbox(
+                        placeholder="Words or a question… 關鍵詞或問題",
+                        show_label=False,
+                        scale=6,
+                        elem_id="rq-query",
+                    )
+                    search = gr.Button("Search 檢索", variant="primary", scale=1, elem_id="rq-search")
+                with gr.Row():
+                    search_docs = gr.Dropdown(
+                        choices,
+                        value=[],
+                        multiselect=True,
+                        label="Reports 報告",
+                        scale=3,
+                        elem_id="rq-search-docs",
+                    )
+                    section = gr.Textbox(label="Section contains 章節", scale=2, elem_id="rq-section")
+                    page_min = gr.Number(
+                        value=None,
+                        placeholder="any 不限",
+                        label="From page 起頁",
+                        precision=0,
+                        scale=1,
+                        elem_id="rq-page-min",
+                    )
+                    page_max = gr.Number(
+                        value=None,
+                        placeholder="any 不限",
+                        label="To page 迄頁",
+                        precision=0,
+                        scale=1,
+                        elem_id="rq-page-max",
+                    )
+                with gr.Row():
+                    k = gr.Slider(
+                        1,
+                        settings.max_results,
+                        value=settings.default_results,
+                        step=1,
+                        label="Results 筆數",
+                        scale=3,
+                    )
+                    mode = gr.Radio(list(SEARCH_MODES), value="hybrid", label="Retrieval", scale=2)
+                with gr.Row():
+                    csv_file = gr.DownloadButton("Export CSV", visible=False, size="sm", elem_id="rq-csv")
+                    json_file = gr.DownloadButton("Export JSON", visible=False, size="sm", elem_id="rq-json")
+                    bib_file = gr.DownloadButton("Export BibTeX", visible=False, size="sm", elem_id="rq-bib")
+                results = gr.HTML("", js_on_load=_INTERACTIONS_JS, elem_id="rq-results")
+
+            with gr.Tab("Documents 文件", id="docs"):
+                gr.HTML(render_documents(rq.document_rows()), elem_id="rq-docs")
+                with gr.Row(equal_height=True):
+                    doc_pick = gr.Dropdown(
+                        choices, value=None, label="Report 報告", scale=3, elem_id="rq-doc-pick"
+                    )
+                    page_no = gr.Number(
+                        value=1, label="Page 頁 (PDF)", precision=0, scale=1, elem_id="rq-page-no"
+                    )
+                    show = gr.Button("Show 顯示", scale=1, elem_id="rq-show")
+                page_view = gr.HTML(
+                    notice("info", "Choose a report, or open a citation's “Show in document”."),
+                    elem_id="rq-page-view",
+                )
+
+        ask_inputs = [question, chat_docs, turns]
+        ask_outputs = [transcript, turns, question, chat_status]
+        for trigger in (ask.click, question.submit):
+            trigger(rq.on_ask, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden")
+        new_chat.click(
+            lambda: (render_transcript([]), [], "", ""),
+            None,
+            [transcript, turns, question, chat_status],
+            api_visibility="private",
+        )
+        search_inputs = [query, search_docs, page_min, page_max, section, k, mode]
+        search_outputs = [results, csv_file, json_file, bib_file]
+        for trigger in (search.click, query.submit):
+            trigger(rq.on_search, search_inputs, search_outputs, api_visibility="private")
+        view_outputs = [page_view, tabs, doc_pick, page_no]
+        transcript.click(rq.on_view_chunk, None, view_outputs, api_visibility="private")
+        results.click(rq.on_view_chunk, None, view_outputs, api_visibility="private")
+        show.click(rq.on_show_page, [doc_pick, page_no], page_view, api_visibility="private")
+        gr.api(rq.api_ask, api_name="ask")
+        gr.api(rq.api_search, api_name="search")
+    return app
+
+
+def launch(
+    app: gr.Blocks,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    settings: UISettings | None = None,
+    block: bool = True,
+) -> None:
+    """Start the server; with block=False it returns once the server is listening (for tests)."""
+    settings = settings or UISettings()
+    app.queue(default_concurrency_limit=settings.concurrency)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        prevent_thread_lock=not block,
+        show_error=False,
+        quiet=not block,
+        footer_links=["api"],
+        ssr_mode=False,
+        theme=_theme(),
+        css=CSS_PATH.read_text(encoding="utf-8"),
+    )
+
+
+def warm_up(pipeline: Pipeline) -> None:
+    """Run one search so the embedding model is loaded before the first user waits for it."""
+    started = time.perf_counter()
+    try:
+        pipeline.search("warm up", k=1)
+    except QAError as exc:
+        log.warning("warm-up search failed: %s", exc)
+    log.info("model ready in %.1f s", time.perf_counter() - started)
+
+
+def serve(
+    config: Config,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    settings: UISettings | None = None,
+) -> None:
+    """Open the index once and serve the app until interrupted.
+
+    Raises qa.errors.QAError (IndexMissing, ModelMismatch, ...) when the index cannot be opened.
+    """
+    from qa.pipeline import Pipeline
+
+    pipeline = Pipeline.open(config)
+    warm_up(pipeline)
+    app = build_app(pipeline, settings)
+    if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        log.warning("serving on %s without a login; anyone on the network can use the app", host)
+    launch(app, host=host, port=port, auth=auth, settings=settings)

@@ -1,0 +1,266 @@
+"""Pure HTML rendering of answers, passages and documents for the web app.
+
+Every piece of report text goes through `html.escape` here before it reaches a `gr.HTML` component;
+markup is only ever produced by this module. Functions take plain records (Answer, Hit, Chunk) and
+return strings, so they are unit-tested without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from corpus.types import Chunk
+from index.types import Hit
+from qa.types import Answer, Citation
+
+Segments = Sequence[tuple[str, bool]]
+Highlighter = Callable[[str, Sequence[str]], Sequence[tuple[str, bool]]]
+
+_CITE_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation as shown: the question and its rendered reply."""
+
+    question: str
+    reply_html: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """What the documents table shows about one indexed report."""
+
+    doc_id: str
+    title: str
+    file_name: str
+    kind: str
+    pages: int
+    chunks: int
+    indexed_at: str
+    publisher: str = ""
+    year: str = ""
+
+
+def esc(text: object) -> str:
+    """Escape any value for HTML text and attribute positions."""
+    return html.escape(str(text), quote=True)
+
+
+def notice(kind: str, message: str) -> str:
+    """A short status box; kind is one of info, warn, error."""
+    return f'<div class="rq-notice rq-{esc(kind)}" role="status">{esc(message)}</div>'
+
+
+def render_segments(segments: Segments) -> str:
+    """Escaped text with the matching segments wrapped in <mark>."""
+    return "".join(f"<mark>{esc(seg)}</mark>" if hit else esc(seg) for seg, hit in segments)
+
+
+def quote_span(citation: Citation, chunk: Chunk) -> tuple[int, int] | None:
+    """Where the cited quote sits inside the chunk text, or None when it cannot be located.
+
+    The citation's offsets are document offsets; they are trusted only when they select exactly the
+    quote, otherwise the quote is searched for so a stale offset never marks the wrong words.
+    """
+    start = citation.quote_start - chunk.char_start
+    end = citation.quote_end - chunk.char_start
+    if 0 <= start < end <= len(chunk.text) and chunk.text[start:end] == citation.quote:
+        return start, end
+    if citation.quote:
+        found = chunk.text.find(citation.quote)
+        if found >= 0:
+            return found, found + len(citation.quote)
+    return None
+
+
+def render_marked(text: str, span: tuple[int, int] | None) -> str:
+    """Escaped text with one span wrapped in <mark>."""
+    if span is None:
+        return esc(text)
+    start, end = span
+    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+
+
+def section_label(section_path: Sequence[str]) -> str:
+    return " › ".join(section_path)
+
+
+def source_label(title: str, address: str, section_path: Sequence[str]) -> str:
+    """'Title · p. 3 · Chapter › Section' with empty parts left out."""
+    return " · ".join(part for part in (title, address, section_label(section_path)) if part)
+
+
+def render_answer_text(text: str, anchors: Mapping[int, str]) -> str:
+    """Escaped answer text whose [n] markers link to the matching citation element."""
+    out: list[str] = []
+    pos = 0
+    for match in _CITE_MARKER.finditer(text):
+        out.append(esc(text[pos : match.start()]))
+        number = int(match.group(1))
+        anchor = anchors.get(number)
+        if anchor is None:
+            out.append(esc(match.group(0)))
+        else:
+            out.append(
+                f'<a class="rq-cite-ref" href="#{esc(anchor)}" data-target="{esc(anchor)}">[{number}]</a>'
+            )
+        pos = match.end()
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def render_citation(citation: Citation, chunk: Chunk | None, anchor: str) -> str:
+    """A collapsible source: summary line, then the full passage with the quote marked."""
+    summary = source_label(citation.title, citation.address, citation.section_path)
+    if chunk is not None:
+        passage = render_marked(chunk.text, quote_span(citation, chunk))
+        chunk_id = chunk.chunk_id
+    else:
+        passage = f"<mark>{esc(citation.quote)}</mark>"
+        chunk_id = citation.chunk_id
+    return (
+        f'<details class="rq-citation" id="{esc(anchor)}">'
+        f'<summary><span class="rq-num">[{citation.number}]</span> {esc(summary)}</summary>'
+        f'<div class="rq-passage">{passage}</div>'
+        f'<div class="rq-cite-tools"><span class="rq-file">{esc(citation.file_name)}</span>'
+        f'<button type="button" class="rq-view-page" data-chunk-id="{esc(chunk_id)}">'
+        "Show in document 在文件中檢視</button></div>"
+        "</details>"
+    )
+
+
+def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str:
+    """The reply to one question: answer text with linked markers, then its cited sources.
+
+    `chunks` maps chunk ids to the cited chunks (for the full passage); `turn` keeps element ids
+    unique across a conversation.
+    """
+    if answer.abstained:
+        parts = [f'<div class="rq-answer rq-abstained"><p>{esc(answer.text)}</p>']
+        related = answer.related[:3]
+        if related:
+            parts.append('<p class="rq-hint">Closest passages, for checking by hand 最接近的段落：</p>')
+            for hit in related:
+                anchor = f"rq-t{turn}-r{hit.rank}"
+                parts.append(
+                    f'<details class="rq-citation rq-related" id="{esc(anchor)}"><summary>'
+                    f"{esc(source_label(hit.chunk.title, hit.chunk.address, hit.chunk.section_path))}"
+                    f'</summary><div class="rq-passage">{esc(hit.chunk.text)}</div></details>'
+                )
+        parts.append("</div>")
+        return "".join(parts)
+
+    anchors = {c.number: f"rq-t{turn}-c{c.number}" for c in answer.citations}
+    parts = ['<div class="rq-answer">']
+    if answer.figure:
+        parts.append(f'<div class="rq-figure">{esc(answer.figure)}</div>')
+    parts.append(f'<p class="rq-text">{render_answer_text(answer.text, anchors)}</p>')
+    parts.append(
+        f'<div class="rq-meta">confidence {answer.confidence:.0%} · {esc(answer.mode)} · '
+        f"{answer.latency_ms / 1000:.1f} s</div>"
+    )
+    if answer.citations:
+        parts.append('<div class="rq-sources"><div class="rq-sources-head">Sources 出處</div>')
+        parts.extend(
+            render_citation(c, chunks.get(c.chunk_id), anchors[c.number])
+            for c in sorted(answer.citations, key=lambda c: c.number)
+        )
+        parts.append("</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_transcript(turns: Sequence[Turn]) -> str:
+    """The whole conversation, oldest first; an empty conversation shows a short invitation."""
+    if not turns:
+        return (
+            '<div class="rq-chat rq-empty">Ask a question about the indexed reports. '
+            "請輸入關於報告內容的問題。</div>"
+        )
+    parts = ['<div class="rq-chat">']
+    for turn in turns:
+        parts.append(f'<div class="rq-q"><div class="rq-bubble">{esc(turn.question)}</div></div>')
+        parts.append(f'<div class="rq-a">{turn.reply_html}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_hits(
+    hits: Sequence[Hit],
+    highlight: Highlighter,
+    citations: Mapping[str, str],
+) -> str:
+    """Ranked search results: score, source line, passage with matched terms and a copyable citation."""
+    if not hits:
+        return notice("info", "No passages matched. 沒有符合的段落。")
+    parts = ['<div class="rq-results">']
+    for hit in hits:
+        chunk = hit.chunk
+        scores = [f"score {hit.score:.3f}"]
+        if hit.dense_score is not None:
+            scores.append(f"dense {hit.dense_score:.3f}")
+        if hit.lexical_score is not None:
+            scores.append(f"bm25 {hit.lexical_score:.2f}")
+        terms = ", ".join(hit.matched_terms)
+        citation = citations.get(chunk.chunk_id, "")
+        parts.append(
+            f'<article class="rq-hit" data-chunk-id="{esc(chunk.chunk_id)}">'
+            f'<header><span class="rq-rank">#{hit.rank}</span> '
+            f'<span class="rq-src">{esc(source_label(chunk.title, chunk.address, chunk.section_path))}</span>'
+            f'<span class="rq-scores">{esc(" · ".join(scores))}</span></header>'
+            f'<div class="rq-passage">{render_segments(highlight(chunk.text, hit.matched_terms))}</div>'
+            + (f'<div class="rq-terms">matched: {esc(terms)}</div>' if terms else "")
+            + f'<div class="rq-cite-line"><code class="rq-cite-text">{esc(citation)}</code>'
+            '<button type="button" class="rq-copy">Copy citation</button>'
+            f'<button type="button" class="rq-view-page" data-chunk-id="{esc(chunk.chunk_id)}">'
+            "Show in document</button></div>"
+            "</article>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_documents(rows: Sequence[DocumentRow]) -> str:
+    """The table of indexed reports."""
+    if not rows:
+        return notice("info", "The index holds no documents yet. 索引中尚無文件。")
+    head = "".join(
+        f"<th>{h}</th>" for h in ("Title", "File", "Kind", "Pages", "Chunks", "Publisher", "Year", "Indexed")
+    )
+    body = "".join(
+        "<tr>"
+        f"<td>{esc(r.title)}</td><td>{esc(r.file_name)}</td><td>{esc(r.kind)}</td>"
+        f'<td class="rq-n">{r.pages or "–"}</td><td class="rq-n">{r.chunks}</td>'
+        f"<td>{esc(r.publisher)}</td><td>{esc(r.year)}</td><td>{esc(r.indexed_at)}</td>"
+        "</tr>"
+        for r in rows
+    )
+    return f'<table class="rq-docs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def render_page_view(heading: str, text: str, span: tuple[int, int] | None = None) -> str:
+    """A page or excerpt of a document, with an optional span (the cited passage) marked."""
+    if not text:
+        return notice("info", f"{heading}: no text to show.")
+    return (
+        f'<div class="rq-page"><div class="rq-page-head">{esc(heading)}</div>'
+        f'<pre class="rq-page-text">{render_marked(text, span)}</pre></div>'
+    )
+
+
+def format_timestamp(value: object) -> str:
+    """Indexing time as 'YYYY-MM-DD HH:MM' whatever form the index stores it in."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M")
+    text = str(value or "")
+    try:
+        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return text
