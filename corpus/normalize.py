@@ -18,7 +18,8 @@ _LATIN_RE = re.compile(r"[A-Za-z]")
 _WIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\n[ \t]*(?=[a-z])")
-_CJK_BREAK = re.compile(f"(?<=[{_CJK}{_CJK_PUNCT}])[ \t]*\n[ \t]*(?=[{_CJK}{_CJK_PUNCT}])")
+# A line break (even a blank line) between CJK characters is layout, unless a sentence ended there.
+_CJK_BREAK = re.compile(f"(?<=[{_CJK}，、「」『』（）《》〈〉])\\s*\n\\s*(?=[{_CJK}{_CJK_PUNCT}])")
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
@@ -99,7 +100,8 @@ def detect_script(text: str) -> Script:
     latin = len(_LATIN_RE.findall(text))
     if not han and not latin:
         return "mixed"
-    latin_share = latin / (len(han) + latin)
+    # A Han character carries about as much as a short English word: weigh it like three letters.
+    latin_share = latin / (3 * len(han) + latin)
     if latin_share > 0.9:
         return "en"
     if latin_share > 0.5:

@@ -81,7 +81,7 @@ def _page_texts(reader: Any, data: bytes, page_count: int, workers: int) -> list
 def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
     """Read every page; raises CorpusError for damaged, encrypted or image-only PDFs."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     if not data.lstrip()[:5].startswith(b"%PDF-"):
         raise CorpusError(path, "not a PDF file (no %PDF header)")
@@ -92,6 +92,8 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
         page_count = len(reader.pages)
     except CorpusError:
         raise
+    except DependencyError:
+        raise CorpusError(path, "encrypted PDF (AES needs the 'cryptography' package)") from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         if "decrypt" in str(exc).lower() or "encrypt" in str(exc).lower():
             raise CorpusError(path, "encrypted PDF (a password is required)") from None

@@ -43,7 +43,11 @@ class CorpusReadResult:
 
     def skipped_by_reason(self) -> Counter[str]:
         """Skipped files counted by reason kind (the reason up to any parenthesis)."""
-        return Counter(s.reason.split(" (")[0] for s in self.skipped)
+
+        def kind(reason: str) -> str:
+            return "text twin of a PDF" if reason.startswith("same report as") else reason.split(" (")[0]
+
+        return Counter(kind(s.reason) for s in self.skipped)
 
     def summary(self) -> str:
         """One line: documents, chunks, and what was skipped and why."""

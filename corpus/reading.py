@@ -6,9 +6,10 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus import pdf_cache
 from corpus.cleaning import (
     clean_markup,
     column_width,
@@ -20,7 +21,7 @@ from corpus.cleaning import (
 from corpus.cover import guess_metadata, guess_title
 from corpus.decoding import decode_text
 from corpus.normalize import detect_script
-from corpus.pdf import extract_pdf
+from corpus.pdf import PdfContent, extract_pdf
 from corpus.types import CorpusError, Document, Page, Skipped
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ class ReadingConfig:
     extensions: tuple[str, ...] = (".pdf", ".txt", ".md", ".markdown")
     prefer_pdf_twins: bool = True  # X.pdf next to X.txt/X.md: read the PDF only (it has pages)
     pdf_workers: int = 2  # processes extracting the pages of one long PDF
+    # Extracted PDF text keyed by content hash and pypdf version; None = no cache.
+    cache_dir: Path | None = field(default_factory=pdf_cache.default_cache_dir)
+    skip_readme: bool = True  # a README found in a report folder describes the folder, it is not a report
 
 
 def _kind(path: Path) -> str:
@@ -75,9 +79,15 @@ def read_document(path: Path, config: ReadingConfig | None = None) -> Document:
     if path.suffix.lower() not in config.extensions:
         raise CorpusError(path, f"unsupported file type '{path.suffix or '(none)'}'")
     data = _load_bytes(path, config)
-    doc_id = hashlib.sha256(data).hexdigest()[:16]
+    digest = hashlib.sha256(data).hexdigest()
+    doc_id = digest[:16]
     if _kind(path) == "pdf":
-        doc = _read_pdf(path, data, doc_id, config.pdf_workers)
+        content = pdf_cache.load(config.cache_dir, digest) if config.cache_dir else None
+        if content is None:
+            content = extract_pdf(path, data, config.pdf_workers)
+            if config.cache_dir:
+                pdf_cache.store(config.cache_dir, digest, content)
+        doc = _read_pdf(path, content, doc_id)
     else:
         doc = _read_text(path, data, doc_id)
     if not doc.text.strip():
@@ -114,8 +124,7 @@ def _read_text(path: Path, data: bytes, doc_id: str) -> Document:
     )
 
 
-def _read_pdf(path: Path, data: bytes, doc_id: str, workers: int) -> Document:
-    content = extract_pdf(path, data, workers)
+def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
     pages_lines = [[clean_markup(line) for line in text.split("\n")] for text in content.page_texts]
     all_lines = [line for lines in pages_lines for line in lines]
     title = content.title or guess_title(all_lines)
@@ -163,6 +172,7 @@ def iter_report_files(
     """
     config = config or ReadingConfig()
     found: dict[Path, None] = {}
+    readmes: list[Path] = []
     for path in paths:
         path = Path(path)
         if path.is_dir():
@@ -170,12 +180,18 @@ def iter_report_files(
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     child = Path(root) / name
-                    if not name.startswith(".") and child.suffix.lower() in config.extensions:
-                        found.setdefault(child)
+                    if name.startswith(".") or child.suffix.lower() not in config.extensions:
+                        continue
+                    if config.skip_readme and child.stem.lower() == "readme":
+                        readmes.append(child)
+                        continue
+                    found.setdefault(child)
         else:
             # Named files are kept even if missing or of another type: reading reports why.
             found.setdefault(path)
     files = sorted(found)
+    if skipped is not None:
+        skipped.extend(Skipped(p, "folder README (not a report)") for p in readmes if p not in found)
     if not config.prefer_pdf_twins:
         return files
     pdfs = {(p.parent, p.stem): p for p in files if p.suffix.lower() == ".pdf"}

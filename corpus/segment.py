@@ -17,11 +17,11 @@ from corpus.normalize import fold_width, matching_text, to_canonical_script
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
-# Numbers keep their grouping, decimals and percent sign (1,517.4 / 98.15%); Latin words keep
-# inner hyphens, dots and apostrophes (e-commerce, U.S., Taiwan's); CJK runs go to jieba.
+# Latin words keep inner hyphens, dots and apostrophes (e-commerce, U.S., Taiwan's) and leading
+# digits (5G); numbers keep grouping, decimals and percent (1,517.4 / 98.15%); CJK runs go to jieba.
 _SPANS = re.compile(
-    r"(?P<num>\d+(?:[,.]\d+)*%?)"
-    r"|(?P<word>[A-Za-z][A-Za-z0-9]*(?:['’.\-][A-Za-z0-9]+)*)"
+    r"(?P<word>\d*[A-Za-z][A-Za-z0-9]*(?:['’.\-][A-Za-z0-9]+)*)"  # also 5G, B5G, IPv6, 2Gbps
+    r"|(?P<num>\d+(?:[,.]\d+)*%?)"
     rf"|(?P<cjk>[{_CJK}]+)"
 )
 

@@ -35,11 +35,12 @@ _NAMED_SECTIONS = re.compile(
     r"|References|Appendix(?:\s+[A-Z\d]+)?)$",
     re.IGNORECASE,
 )
+_BACK_MATTER = re.compile(r"^(?:附錄|附录|參考文獻|参考文献|References|Appendix)", re.IGNORECASE)
 _CAPTION = re.compile(
     r"^(?:附表|附圖|附图|圖|图|表|Figure|Fig\.|Table)\s*[\dA-Z一二三四五六七八九十]+(?:[-–.]\d+)*(?:\s|$|[：:、])"
 )
 _CAPTION_TAIL = re.compile(r"^(?:資料來源|资料来源|來源|来源|註|注|說明|说明|Source|Note)[：:\s]|^[（(]")
-_TOC_TAIL = re.compile(r"(?:\t\s*|\.{3,}\s*|…+\s*)(?:\d{1,3})?\s*$")
+_PAGE_REF = re.compile(r"(?:\t\s*|\.{3,}\s*|…+\s*|\s)\d{1,3}\s*$")
 _SENTENCE_END = re.compile(r"[。！？；!?…]+[」』）)\"'”’]*|(?<=[a-z0-9)\]%])[.][\"'”’)]*(?=\s+[A-Z\d(\"“])")
 _TERMINAL = "。！？；：!?;:…」』）)”.\"'"
 _NUMERIC = re.compile(r"^[-+(]?(?:\d[\d,]*(?:\.\d+)?%?|[-–—])[)]?$")
@@ -48,6 +49,8 @@ _BULLET = re.compile(r"^[●◎•▪■□◆◇○※\-*]\s")
 
 @dataclass(frozen=True)
 class Span:
+    """[start, end) in the document's display text."""
+
     start: int
     end: int
 
@@ -63,6 +66,8 @@ class Block:
 
 @dataclass
 class Section:
+    """Everything under one heading up to the next heading of any level."""
+
     path: tuple[str, ...]
     blocks: list[Block] = field(default_factory=list)
     heading_only: bool = True  # nothing but its heading line
@@ -100,8 +105,8 @@ def _strip_number(text: str) -> str:
 
 def numbered_heading(text: str) -> tuple[int, str] | None:
     """(rank, text) when the line looks like a numbered heading; 0 is the outermost rank."""
-    if "\t" in text or (_TOC_TAIL.search(text) and re.search(r"\d\s*$", text)):
-        return None
+    if "\t" in text or _PAGE_REF.search(text):
+        return None  # a contents line: the title followed by its page number
     if m := _MARKDOWN.match(text):
         return len(m.group(1)), m.group(2)
     if m := _ENGLISH_NUMBERED.match(text):
@@ -122,7 +127,11 @@ def _is_toc_row(line: _Line) -> bool:
     cells = line.text.split("\t")
     if len(cells) == 2 and re.fullmatch(r"\s*\d{0,3}\s*", cells[1]):
         return not re.search(r"\d$", cells[0].strip())
-    return bool(re.search(r"(?:\.{3,}|…{2,})\s*\d{1,3}$", line.text))
+    if re.search(r"(?:\.{3,}|…{2,})\s*\d{1,3}$", line.text):
+        return True
+    # Without tabs (PDF): a numbered title followed by a page number, e.g. 「一、前言 06」.
+    title = re.sub(r"\s\d{1,3}$", "", line.text)
+    return title != line.text and numbered_heading(title) is not None
 
 
 def _is_tab_row(line: _Line) -> bool:
@@ -167,8 +176,9 @@ class _HeadingOracle:
                     # entry's own rank (so 「二、X」 in the contents makes a bare 「X」 a rank-2 heading).
                     found = numbered_heading(title)
                     rank = found[0] if found else 1
-                    self.confirmed.setdefault(squash(_strip_number(title)), rank)
-                    self.confirmed.setdefault(squash(title), rank)
+                    for key in (squash(_strip_number(title)), squash(title)):
+                        # The contents' numbering (第一篇) outranks an unnumbered bookmark of the same title.
+                        self.confirmed[key] = min(rank, self.confirmed.get(key, rank))
 
     def rank(self, line: _Line) -> int | None:
         text = line.text
@@ -176,13 +186,17 @@ class _HeadingOracle:
             return None
         found = numbered_heading(text)
         key = squash(text)
+        named = _NAMED_SECTIONS.match(text)
+        if (found is not None or named) and self.has_outline and key not in self.confirmed:
+            # Bookmarks list every heading down to some depth: above it, an unlisted line is not one.
+            rank = found[0] if found else 1
+            if rank <= max(self.outline_ranks, default=1):
+                return None
         if found is not None:
-            rank = found[0]
-            if self.has_outline and rank in self.outline_ranks and key not in self.confirmed:
-                return None  # the bookmarks list this style, and not this line
-            return rank
-        if _NAMED_SECTIONS.match(text):
-            return 1
+            return found[0]
+        if named:
+            # Back matter stands beside the parts, not inside the last one.
+            return 0 if _BACK_MATTER.match(text) else 1
         if len(text) > 40 or text[-1] in _TERMINAL:
             return None
         if key in self.confirmed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -340,10 +341,13 @@ def _model_prompt(st_model: Any, keys: tuple[str, ...]) -> str:
 
 
 def _state_fingerprint(st_model: Any) -> str:
+    """Hash of a loaded model's tensors and tokenizer (for hub models, whose files live elsewhere)."""
+    import torch
+
     h = hashlib.sha256()
     for name, tensor in st_model.state_dict().items():
         h.update(name.encode() + b"\0")
-        h.update(tensor.detach().cpu().contiguous().view(-1).view(dtype=__import__("torch").uint8).numpy())
+        h.update(tensor.detach().cpu().contiguous().view(-1).view(dtype=torch.uint8).numpy())
     backend = getattr(st_model.tokenizer, "backend_tokenizer", None)
     if backend is not None:
         h.update(backend.to_str().encode())
@@ -359,7 +363,7 @@ def _build(config: EmbeddingConfig) -> Embedder:
     is_default = config.model == DEFAULT_MODEL
     if is_default:
         folder: Path | None = default_model_dir(config)
-        manifest = __import__("json").loads((folder / e5_convert.MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((folder / e5_convert.MANIFEST).read_text(encoding="utf-8"))
         name, weights_fp = str(manifest["name"]), str(manifest["fingerprint"])
     else:
         folder = _local_folder(config.model)

@@ -9,7 +9,10 @@ sentences are kept only where their citations verify.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ import numpy as np
 from corpus.types import Chunk
 from index.types import Hit
 from qa.citations import build_citation, verify_quote
-from qa.figures import Figure, FigureKind, digits, expected_kind, find_figures, is_figure_question
+from qa.figures import Figure, FigureKind, digits, expected_kind, find_figures, is_figure_question, years_in
 from qa.language import (
     Language,
     Term,
@@ -33,7 +36,7 @@ from qa.language import (
     question_terms,
     term_found,
 )
-from qa.sentences import Sentence, row_cells, split_units
+from qa.sentences import Sentence, header_cells, row_cells, split_units
 from qa.types import Answer, Citation
 
 if TYPE_CHECKING:
@@ -63,13 +66,14 @@ class AnswerConfig:
     generative_model: str | None = None
     generative_api_key: str | None = None
     generative_timeout_s: float = 30.0
-    max_candidates: int = 48  # sentences embedded per question (cheap lexical pre-selection first)
+    max_candidates: int = 24  # sentences embedded per question (cheap lexical pre-selection first)
     keep_ratio: float = 0.8  # further sentences need this share of the best sentence's score
 
 
 # Cosine ranges of the default e5 model: unrelated text sits near 0.75, relevant text at 0.85+.
 _DENSE_FLOOR = 0.77
 _DENSE_CEIL = 0.89
+_LABEL_NUMBER = re.compile(r"(?:表|圖|图|附表|附錄|附录|Table|Figure|Fig\.|\d-)\s*$")
 
 
 @dataclass
@@ -132,6 +136,8 @@ def _pick_sentence_figure(info: _QuestionInfo, text: str) -> Figure | None:
     lowered = text.lower()
     anchors = [lowered.find(t.text) for t in info.terms if t.kind != "number" and t.text in lowered]
     for figure in find_figures(text):
+        if _LABEL_NUMBER.search(text[: figure.start]) or text[figure.end : figure.end + 1] in ("-", "–"):
+            continue  # 表 2-1, 圖 3: labels, not figures
         if digits(figure.number) in info.numbers:
             continue  # the question's own numbers (113 年) are not the answer
         if figure.kind == "year" and info.kind != "year":
@@ -148,7 +154,7 @@ def _pick_sentence_figure(info: _QuestionInfo, text: str) -> Figure | None:
 def _pick_row_figure(info: _QuestionInfo, unit: Sentence) -> tuple[Figure, str] | None:
     """The cell of a table row that answers the question, with the header of its column."""
     cells = row_cells(unit.text)
-    header = row_cells(unit.header or "")
+    header = header_cells(unit)
     best: tuple[float, Figure, str] | None = None
     offset = 0
     for index, raw in enumerate(unit.text.split("\t")):
@@ -177,6 +183,27 @@ def _pick_row_figure(info: _QuestionInfo, unit: Sentence) -> tuple[Figure, str] 
     return (best[1], best[2]) if best else None
 
 
+def _local_idf(info: _QuestionInfo, hits: Sequence[Hit]) -> _QuestionInfo:
+    """Reweight question terms by how rare they are among the candidate sentences.
+
+    A word that every sentence of the top passages contains (the year of a yearly report) says less
+    about which sentence answers than the name of the one agency the question is about.
+    """
+    units = [
+        (matching_form(_unit_text(u)), latin_word_set(_unit_text(u)))
+        for h in hits
+        for u in split_units(h.chunk)
+    ]
+    if not units:
+        return info
+    terms = []
+    for term in info.terms:
+        df = sum(1 for form, words in units if term_found(term, form, words))
+        idf = math.log(1.0 + len(units) / (1.0 + df))
+        terms.append(dataclasses.replace(term, weight=term.weight * idf))
+    return dataclasses.replace(info, terms=tuple(terms))
+
+
 def _candidates(info: _QuestionInfo, hits: Sequence[Hit]) -> list[_Candidate]:
     found: list[_Candidate] = []
     for hit in hits:
@@ -185,10 +212,9 @@ def _candidates(info: _QuestionInfo, hits: Sequence[Hit]) -> list[_Candidate]:
         passage_coverage = _coverage(info, passage, chunk_cross)
         for unit in split_units(hit.chunk):
             cross = is_cjk_text(unit.text) == (info.language == "en")
+            # A row is read with its caption and header (which column is which); rows of one table
+            # differ by their own cells, which the local IDF weights make count.
             coverage = _coverage(info, _unit_text(unit), cross)
-            if unit.is_row:
-                # The header is shared by every row: what tells rows apart is the row itself.
-                coverage = 0.5 * coverage + 0.5 * _coverage(info, unit.text, cross)
             found.append(_Candidate(hit, unit, coverage, passage_coverage, cross))
     return found
 
@@ -226,9 +252,7 @@ def _attach_figures(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             candidate.figure = _pick_sentence_figure(info, candidate.unit.text)
 
 
-def _embed(
-    info: _QuestionInfo, candidates: list[_Candidate], embedder: Embedder | None, limit: int
-) -> bool:
+def _embed(info: _QuestionInfo, candidates: list[_Candidate], embedder: Embedder | None, limit: int) -> bool:
     """Dense similarity of the question and each of the `limit` lexically best sentences."""
     if embedder is None or not candidates:
         return False
@@ -283,21 +307,32 @@ def _confidence(info: _QuestionInfo, hits: Sequence[Hit], chosen: list[_Candidat
         confidence = 0.85 * coverage + 0.15 * _rank_prior(top.hit)
     if info.figure_question and not any(c.figure is not None for c in chosen):
         confidence *= 0.7
-    return float(min(1.0, max(0.0, confidence * _missing_factor(info, hits, top))))
+    return float(min(1.0, max(0.0, confidence * _missing_factor(info, hits, chosen))))
 
 
-def _missing_factor(info: _QuestionInfo, hits: Sequence[Hit], top: _Candidate) -> float:
+def _missing_factor(info: _QuestionInfo, hits: Sequence[Hit], chosen: list[_Candidate]) -> float:
     """Penalty for what the question names but the evidence lacks.
 
-    A year the answer passage does not mention, or a subject that none of the top passages mentions
-    (火星, 2030), is the typical unanswerable question; retrieval would have found a passage naming
-    it if the reports had one.
+    The typical unanswerable question asks about a year, an agency or a subject the reports do not
+    cover (the 2030 budget, 高雄市, 火星): the answer sentence then speaks of another year, or no
+    top passage names the subject (retrieval would have found one that did).
     """
+    top = chosen[0]
     factor = 1.0
-    passage = _passage_text(top.hit.chunk)
-    passage_form, passage_words = matching_form(passage), latin_word_set(passage)
+    asked_years = years_in(info.text)
+    if asked_years:
+        stated = years_in("\n".join([_unit_text(top.unit), *top.hit.chunk.section_path]))
+        around = years_in(top.hit.chunk.index_text)
+        if stated and not asked_years & stated:
+            # The answer sentence speaks of another year: wrong unless its passage names ours too.
+            factor *= 0.75 if asked_years & around else 0.45
+        elif not stated and around and not asked_years & around:
+            factor *= 0.6
+    chunk_form = matching_form(top.hit.chunk.index_text)
+    chunk_words = latin_word_set(top.hit.chunk.index_text)
     for term in info.terms:
-        if term.kind == "number" and not term_found(term, passage_form, passage_words):
+        is_year = term.text.isdigit() and (int(term.text) in asked_years or int(term.text) + 1911 in asked_years)
+        if term.kind == "number" and not is_year and not term_found(term, chunk_form, chunk_words):
             factor *= 0.55
     if top.cross_script:
         return factor  # other words of the question are in another language than the passages
@@ -305,8 +340,11 @@ def _missing_factor(info: _QuestionInfo, hits: Sequence[Hit], top: _Candidate) -
     content = [t for t in info.terms if t.kind != "number" and len(t.text) >= 2]
     total = sum(t.weight for t in content)
     if total:
-        missing = sum(t.weight for t in content if not any(term_found(t, f, w) for f, w in forms))
-        factor *= 1.0 - 0.7 * missing / total
+        missing = [t for t in content if not any(term_found(t, f, w) for f, w in forms)]
+        factor *= 1.0 - 0.7 * sum(t.weight for t in missing) / total
+        for term in missing:
+            if len(term.text) >= 3 and term.kind == "cjk" or term.kind == "latin" and term.text.isupper():
+                factor *= 0.75  # a name no top passage mentions
     return factor
 
 
@@ -328,7 +366,7 @@ def _where(citation: Citation, chunk: Chunk, language: Language) -> str:
 
 def _render_row(unit: Sentence, language: Language) -> str:
     cells = row_cells(unit.text)
-    header = row_cells(unit.header or "")
+    header = header_cells(unit)
     assign, separator = (" = ", "; ") if language == "en" else ("：", "；")
     pairs = [
         f"{header[i]}{assign}{cells[i]}" if i < len(header) and header[i] else cells[i]
@@ -360,8 +398,12 @@ def _render_figure(candidate: _Candidate, number: int, language: Language) -> st
     text = messages(language)
     if candidate.unit.is_row:
         label = row_cells(candidate.unit.text)[0]
-        return text.figure_from_column.format(figure=figure.text, column=candidate.column, row=label, n=number)
-    if candidate.cross_script or (language == "zh-Hans" and detect_language(candidate.unit.text) != "zh-Hans"):
+        return text.figure_from_column.format(
+            figure=figure.text, column=candidate.column, row=label, n=number
+        )
+    if candidate.cross_script or (
+        language == "zh-Hans" and detect_language(candidate.unit.text) != "zh-Hans"
+    ):
         return text.quoted_figure.format(figure=figure.text, n=number)
     return f"{figure.text} [{number}]"
 
@@ -404,6 +446,7 @@ def answer_question(
     started = time.perf_counter()
     info = _question_info(question)
     considered = list(hits[: config.passages])
+    info = _local_idf(info, considered)
     candidates = _candidates(info, considered)
     if not candidates:
         return _abstain(info, considered, 0.0, started)

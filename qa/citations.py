@@ -72,7 +72,10 @@ def citation_is_valid(citation: Citation, chunk: Chunk) -> bool:
         return False
     local_start = citation.quote_start - chunk.char_start
     local_end = citation.quote_end - chunk.char_start
-    return 0 <= local_start < local_end <= len(chunk.text) and chunk.text[local_start:local_end] == citation.quote
+    return (
+        0 <= local_start < local_end <= len(chunk.text)
+        and chunk.text[local_start:local_end] == citation.quote
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 from index.types import Hit, SearchFilter
 from qa.config import Config
 from qa.errors import QAError
+from qa.query import clean_question
 from qa.retrieval import MODES, highlight
 from qa.types import Answer
 
@@ -151,6 +152,7 @@ def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
     from qa.pipeline import Pipeline
 
+    clean_question(args.query)  # a bad question fails before the model loads
     pipe = Pipeline.open(config)
     hits = pipe.search(args.query, k=args.k, filter=_filter(args, pipe), mode=args.mode)
     if args.json:
@@ -292,6 +294,14 @@ def _setup_logging(verbose: bool) -> None:
     )
     for noisy in ("jieba", "bm25s", "sentence_transformers", "transformers", "httpx", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+    # transformers draws a "Loading weights" bar on every model load; it is noise on a query.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:

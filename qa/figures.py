@@ -13,15 +13,16 @@ _CURRENCY = r"(?:NT\\?\$|US\\?\$|NTD\s?|USD\s?|TWD\s?|新臺幣|新台幣|\$|＄
 _NUMBER = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CJK_UNITS = (
     r"(?:兆|億|亿|萬|万|千|百)?(?:臺幣|台幣|台币|元|美元|日圓|歐元)"
-    r"|兆|億|亿|萬人次|万人次|萬人|万人|萬家|萬件|萬|万|人次|家次|家|人|件|篇|項|项|個|个|次|名|倍|座|所|套"
-    r"|處|处|位|款|場|场|國|国|公噸|公吨|噸|吨|度|公頃|公顷|公里|小時|小时|天|個月|个月|年度|年"
+    r"|兆|億|亿|萬人次|万人次|萬人|万人|萬家|萬件|萬|万|人次|人年|家次|家|人|件|篇|項|项|個|个|次|名|倍|座|所|套"
+    r"|處|处|位|款|場|场|國|国|公噸|公吨|噸|吨|度|公頃|公顷|公里|小時|小时|天|個月|个月|年度|年|月|日"
+    r"|臺|台|輛|辆|艘|架|棵|株|隻|只|種|种|部|支|筆|笔|張|张|份|門|门|期|週|周|小組|團隊|团队"
 )
 _EN_UNITS = (
     r"(?:billion|million|trillion|thousand)(?:\s(?:kWh|metric tons|tons|people|users|uses|"
     r"page views|firms|projects|datasets))?|percent|kWh|metric tons|tons|projects|firms|people"
 )
 _FIGURE = re.compile(
-    r"第\s?(?P<ord>\d+)\s?(?:名|位)"
+    r"第\s?(?P<ord>\d+)(?:\s?(?:名|位))?"
     r"|(?P<en_ord>\d+)(?:st|nd|rd|th)\b"
     rf"|(?:(?P<cur>{_CURRENCY})\s?)?(?P<num>{_NUMBER})\s?(?P<unit>%|％|‰|(?:{_CJK_UNITS})|(?:{_EN_UNITS})\b)?"
 )
@@ -44,17 +45,49 @@ def _kind(currency: str | None, unit: str, after: str) -> FigureKind:
         return "percent"
     if currency or any(u in unit for u in ("元", "幣", "币", "圓")) or unit in ("兆", "億", "亿"):
         return "money"
-    if unit in ("年", "年度"):
-        return "year"
-    if unit in ("名",):
-        return "rank"
+    if unit in ("年", "年度", "月", "日"):
+        return "year"  # dates are never the figure asked for by 多少
     if unit.split(" ")[0] in ("billion", "million", "trillion", "thousand"):
         return "money" if currency else "count"
     return "count" if unit else "other"
 
 
+_RANGE_JOIN = re.compile(r"\s?(?:至|到|~|～|–|-)\s?$")
+
+
 def find_figures(text: str) -> list[Figure]:
-    """All figures of a text, left to right."""
+    """All figures of a text, left to right; "28.2% 至 85.0%" is one figure (a range)."""
+    figures = _single_figures(text)
+    merged: list[Figure] = []
+    for figure in figures:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous.kind == figure.kind
+            and figure.kind not in ("year", "rank")
+            and _RANGE_JOIN.fullmatch(text[previous.end : figure.start]) is not None
+        ):
+            merged[-1] = Figure(
+                text[previous.start : figure.end], previous.start, figure.end, previous.number, figure.unit, figure.kind
+            )
+        else:
+            merged.append(figure)
+    return merged
+
+
+_ROC_YEAR = re.compile(r"(?<![\d.,])(\d{2,3})\s?年")
+_AD_YEAR = re.compile(r"(?<![\d.,])((?:19|20)\d\d)(?![\d.,]\d|\s?(?:億|万|萬|元|人|件|%))")
+
+
+def years_in(text: str) -> set[int]:
+    """Years a text speaks of, as AD years (民國 113 年 is 2024)."""
+    folded = unicodedata.normalize("NFKC", text)
+    years = {int(y) for y in _AD_YEAR.findall(folded)}
+    years.update(int(y) + 1911 for y in _ROC_YEAR.findall(folded) if 1 <= int(y) <= 200)
+    return years
+
+
+def _single_figures(text: str) -> list[Figure]:
     figures: list[Figure] = []
     for match in _FIGURE.finditer(text):
         start, end = match.span()
@@ -83,7 +116,10 @@ _FIGURE_CUES = re.compile(
     re.IGNORECASE,
 )
 _KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
-    ("percent", re.compile(r"比率|比例|占比|佔比|百分比|百分之|率|share|percent|proportion|fraction|rate", re.I)),
+    (
+        "percent",
+        re.compile(r"比率|比例|占比|佔比|百分比|百分之|率|share|percent|proportion|fraction|rate", re.I),
+    ),
     ("rank", re.compile(r"排名|名次|第幾|第几|rank", re.I)),
     (
         "money",

@@ -29,14 +29,18 @@ _CJK_NAME_CHAR = re.compile(r"[\u4e00-\u9fff](?<![的之與与和請请問问])"
 def _content_weight(question: str) -> float:
     """How much subject a question names itself: words count 1, single characters 0.5."""
     without_pronouns = _PRONOUN.sub(" ", question)
-    return sum(1.0 if len(t.text) >= 2 else 0.5 for t in question_terms(without_pronouns) if t.kind != "number")
+    return sum(
+        1.0 if len(t.text) >= 2 else 0.5 for t in question_terms(without_pronouns) if t.kind != "number"
+    )
 
 
 def is_followup(question: str) -> bool:
     """A short question that leans on the previous one: 「那 2023 年呢？」, "What about 2023?"."""
     folded = unicodedata.normalize("NFKC", question)
     weight = _content_weight(folded)
-    marked = bool(_LEAD.match(folded)) or folded.rstrip(" ？?").endswith("呢") or bool(_PRONOUN.search(folded))
+    marked = (
+        bool(_LEAD.match(folded)) or folded.rstrip(" ？?").endswith("呢") or bool(_PRONOUN.search(folded))
+    )
     return (marked and weight <= _MAX_FOLLOWUP_WEIGHT) or (weight == 0 and bool(_YEAR.search(folded)))
 
 

@@ -116,7 +116,11 @@ def parse_claims(reply: str) -> list[Claim]:
     claims: list[Claim] = []
     for index in range(0, len(pieces), 2):
         text = pieces[index]
-        refs = tuple(int(n) for n in _MARKER_NUMBER.findall(pieces[index + 1])) if index + 1 < len(pieces) else ()
+        refs = (
+            tuple(int(n) for n in _MARKER_NUMBER.findall(pieces[index + 1]))
+            if index + 1 < len(pieces)
+            else ()
+        )
         sentences = [_EDGE.sub("", s) for s in _SENTENCE_END.split(text)]
         sentences = [s for s in sentences if s]
         for position, sentence in enumerate(sentences):

@@ -80,18 +80,24 @@ def matching_form(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Question terms
 
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # Function words and question words (Simplified, since terms are matched in canonical form).
-_STOP_WORDS = frozenset(
-    """的 了 是 在 和 与 及 或 有 为 于 以 对 由 被 把 将 从 到 等 之 其 该 这 那 此 个 各 每 也 都 而 并 但
-    吗 呢 吧 啊 么 呀 哪 哪些 哪个 哪一 哪里 什么 甚么 多少 几 几个 几项 几件 如何 怎么 怎样 为何 为什么 是否 何 何时
-    请问 请 一下 一共 总共 共 约 大约 达 达到 多 少 有关 关于 相关 所 中 内 上 下 年 年度 今年 去年 那么 还有 另外
-    谁 哪位 情形 情况 什么样 主要 包括 包含 可以 能 会 要 让 使 用 做 进行 透过 通过""".split()
+_STOP_WORDS = _word_set(
+    "的 了 是 在 和 与 及 或 有 为 于 以 对 由 被 把 将 从 到 等 之 其 该 这 那 此 个 各 每 也 都 而 并 但 "
+    "吗 呢 吧 啊 么 呀 哪 哪些 哪个 哪一 哪里 什么 甚么 多少 几 几个 几项 几件 如何 怎么 怎样 为何 为什么 "
+    "是否 何 何时 请问 请 一下 一共 总共 共 约 大约 达 达到 多 少 有关 关于 相关 所 中 内 上 下 年 年度 "
+    "今年 去年 那么 还有 另外 谁 哪位 情形 情况 什么样 主要 包括 包含 可以 能 会 要 让 使 用 做 "
+    "进行 透过 通过"
 )
-_EN_STOP_WORDS = frozenset(
-    """a an the of in on at to for from by with and or is are was were be been being what which who whom
-    whose when where why how much many does do did has have had it its this that these those as about
-    into than then there their they them share percentage proportion rank ranked number amount total
-    according report reports tell me please give list s""".split()
+_EN_STOP_WORDS = _word_set(
+    "a an the of in on at to for from by with and or is are was were be been being what which who whom "
+    "whose when where why how much many does do did has have had it its this that these those as about "
+    "into than then there their they them share percentage proportion rank ranked number amount total "
+    "according report reports tell me please give list s"
 )
 
 
@@ -180,7 +186,9 @@ def cjk_bigrams(text: str) -> set[str]:
 
 def question_bigrams(question: str) -> set[str]:
     """CJK bigrams of the question that are not made of function words only."""
-    stop_chars = set("的了是在和与及或有为于以对由被把将从到等之其该这那此个各每也都而并但吗呢吧啊么呀哪什多少几如何怎请问一年度")
+    stop_chars = set(
+        "的了是在和与及或有为于以对由被把将从到等之其该这那此个各每也都而并但吗呢吧啊么呀哪什多少几如何怎请问一年度"
+    )
     grams = cjk_bigrams(matching_form(question))
     return {g for g in grams if not (g[0] in stop_chars and g[1] in stop_chars)}
 

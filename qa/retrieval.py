@@ -170,7 +170,10 @@ def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
     for m in pattern.finditer(text):
         if m.start() > pos:
             out.append((text[pos : m.start()], False))
-        out.append((m.group(0), True))
+        if out and out[-1][1] and m.start() == pos:
+            out[-1] = (out[-1][0] + m.group(0), True)  # adjacent terms read as one mark
+        else:
+            out.append((m.group(0), True))
         pos = m.end()
     if pos < len(text):
         out.append((text[pos:], False))

@@ -23,7 +23,7 @@ class Sentence:
     start: int  # offsets into chunk.text
     end: int
     is_row: bool = False
-    header: str | None = None  # the table's header row, for rows
+    header: str | None = None  # for rows: the table's caption line (if any) and header row
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
@@ -58,6 +58,8 @@ def split_units(chunk: Chunk) -> list[Sentence]:
     text = chunk.text
     units: list[Sentence] = []
     header = chunk.table_header
+    caption = ""  # the last prose line before a table names it (表 2-1 各機關經費)
+    in_table = False
     offset = 0
     for line in text.split("\n"):
         line_start, line_end = offset, offset + len(line)
@@ -65,13 +67,17 @@ def split_units(chunk: Chunk) -> list[Sentence]:
         if "\t" in line:
             start, end = _trimmed(text, line_start, line_end)
             row = text[start:end]
-            if header is None:
-                header = row
-                continue
+            if not in_table and chunk.table_header is None:
+                header = row  # a new table starts with its header row
+            in_table = True
             if row == header or len(row.replace("\t", "").strip()) < 2:
                 continue
-            units.append(Sentence(row, start, end, is_row=True, header=header))
+            context = f"{caption}\n{header}" if caption else header
+            units.append(Sentence(row, start, end, is_row=True, header=context))
             continue
+        if line.strip():
+            in_table = False
+            caption = line.strip()
         for span_start, span_end in _line_sentences(text, line_start, line_end):
             start, end = _trimmed(text, span_start, span_end)
             if end - start >= _MIN_CHARS:
@@ -82,3 +88,8 @@ def split_units(chunk: Chunk) -> list[Sentence]:
 def row_cells(row: str) -> list[str]:
     """Cells of a tab-separated row, stripped for display (each is still a substring of the row)."""
     return [cell.strip() for cell in row.split("\t")]
+
+
+def header_cells(unit: Sentence) -> list[str]:
+    """Column names of a row's table (the last line of its context is the header row)."""
+    return row_cells(unit.header.rsplit("\n", 1)[-1]) if unit.header else []

@@ -28,7 +28,7 @@ def test_search_json_has_addresses_and_marked_terms(fixture_index) -> None:
     top = payload["hits"][0]
     assert "87.5%" in top["text"]
     assert top["line_start"] is not None and top["line_end"] >= top["line_start"]
-    assert top["section_path"] and "可用率" in top["matched_terms"]
+    assert top["section_path"] and "可用" in top["matched_terms"]
     assert {"score", "title", "address", "file_name", "chunk_id"} <= top.keys()
 
 

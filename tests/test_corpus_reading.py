@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import sys
@@ -26,7 +27,7 @@ needs_font = pytest.mark.skipif(pdfgen.cjk_font() is None, reason="no CJK font i
 @pytest.fixture(scope="module")
 def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("pdf") / "sample.pdf"
-    path.write_bytes(pdfgen.with_page_labels(pdfgen.build_pdf(), front_pages=1))
+    path.write_bytes(pdfgen.with_page_labels(pdfgen.sample_pdf(), front_pages=1))
     return path
 
 
@@ -112,7 +113,7 @@ def test_pdf_pages_labels_and_margins(sample_pdf: Path) -> None:
     assert pdfgen.TITLE not in doc.text
     for page in doc.pages:
         body = doc.text[page.char_start : page.char_end]
-        assert not body.rstrip().endswith(str(page.number))
+        assert not body.rstrip().rsplit("\n", 1)[-1].isdigit()
     assert doc.text[doc.pages[1].char_start :].startswith("二、人才培育")
     assert "貳、未來展望" in doc.text[doc.pages[2].char_start : doc.pages[2].char_end]
 
@@ -128,7 +129,7 @@ def test_pdf_wrapped_lines_are_joined(sample_pdf: Path) -> None:
 @needs_font
 def test_pdf_without_labels_uses_page_index(tmp_path: Path) -> None:
     path = tmp_path / "plain.pdf"
-    path.write_bytes(pdfgen.build_pdf())
+    path.write_bytes(pdfgen.sample_pdf())
     doc = read_document(path)
     assert [p.label for p in doc.pages] == ["1", "2", "3"]
 
@@ -185,7 +186,7 @@ def test_unsupported_extension(tmp_path: Path) -> None:
 
 @needs_font
 def test_truncated_pdf(tmp_path: Path) -> None:
-    data = pdfgen.build_pdf()
+    data = pdfgen.sample_pdf()
     path = tmp_path / "truncated.pdf"
     path.write_bytes(data[: len(data) // 3])
     reason = _reason(path)
@@ -201,7 +202,7 @@ def test_not_a_pdf(tmp_path: Path) -> None:
 @needs_font
 def test_encrypted_pdf(tmp_path: Path) -> None:
     path = tmp_path / "locked.pdf"
-    path.write_bytes(pdfgen.encrypt(pdfgen.build_pdf()))
+    path.write_bytes(pdfgen.encrypt(pdfgen.sample_pdf()))
     assert "encrypted PDF" in _reason(path)
 
 
@@ -216,7 +217,7 @@ def test_read_corpus_collects_skipped_and_reads_the_rest(tmp_path: Path) -> None
     (tmp_path / "good.txt").write_bytes(HANT.read_bytes())
     (tmp_path / "empty.md").write_bytes(b"")
     (tmp_path / "scan.pdf").write_bytes(pdfgen.image_only_pdf())
-    (tmp_path / "locked.pdf").write_bytes(pdfgen.encrypt(pdfgen.build_pdf()))
+    (tmp_path / "locked.pdf").write_bytes(pdfgen.encrypt(pdfgen.sample_pdf()))
     (tmp_path / "notes.xlsx").write_bytes(b"ignored: not a report type")
     result = read_corpus([tmp_path])
     assert [d.file_name for d in result.documents] == ["good.txt"]
@@ -253,6 +254,7 @@ def test_read_corpus_reports_twins_as_skipped(tmp_path: Path) -> None:
     (tmp_path / "r.txt").write_bytes(HANT.read_bytes())
     (tmp_path / "r.pdf").write_bytes(pdfgen.image_only_pdf())
     result = read_corpus([tmp_path])
+    assert result.skipped_by_reason() == {"text twin of a PDF": 1, "no extractable text; needs OCR": 1}
     assert {(s.path.name, s.reason) for s in result.skipped} == {
         ("r.txt", "same report as r.pdf (the PDF is used: it has pages)"),
         ("r.pdf", "no extractable text; needs OCR"),
@@ -263,3 +265,33 @@ def test_named_files_and_folders_are_combined_without_duplicates(tmp_path: Path)
     (tmp_path / "x.txt").write_bytes(b"x")
     files = iter_report_files([tmp_path, tmp_path / "x.txt"])
     assert files == [tmp_path / "x.txt"]
+
+
+def test_folder_readme_is_not_a_report(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# About this folder\n", encoding="utf-8")
+    (tmp_path / "r.txt").write_bytes(HANT.read_bytes())
+    skipped: list = []
+    assert iter_report_files([tmp_path], skipped=skipped) == [tmp_path / "r.txt"]
+    assert [str(s) for s in skipped] == ["skipped README.md: folder README (not a report)"]
+    named = iter_report_files([tmp_path / "README.md"])  # named explicitly: read it
+    assert named == [tmp_path / "README.md"]
+
+
+# --- PDF text cache -----------------------------------------------------------------------------
+
+
+@needs_font
+def test_pdf_cache_round_trip_and_damaged_entry(tmp_path: Path, sample_pdf: Path) -> None:
+    cache = tmp_path / "cache"
+    uncached = read_document(sample_pdf, ReadingConfig(cache_dir=None))
+    first = read_document(sample_pdf, ReadingConfig(cache_dir=cache))
+    entries = list(cache.glob("*.json"))
+    assert len(entries) == 1 and entries[0].name.startswith(
+        hashlib.sha256(sample_pdf.read_bytes()).hexdigest()
+    )
+    second = read_document(sample_pdf, ReadingConfig(cache_dir=cache))
+    assert first.text == second.text == uncached.text
+    assert first.pages == second.pages and first.metadata == second.metadata
+    entries[0].write_text("{not json", encoding="utf-8")
+    third = read_document(sample_pdf, ReadingConfig(cache_dir=cache))
+    assert third.text == uncached.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def test_ranks_and_answers_match_what_search_and_ask_return(tiny_run) -> None:
     pipe = Pipeline.open(_config(out / "index"))
     try:
         for row in _rows(out):
+            if row["mode"] == "dense":
+                continue  # hybrid covers the embedding path; keep the test short
             hits = pipe.search(row["question"], k=run.info.search_depth, mode=row["mode"])
             ranks = [
                 position
@@ -80,7 +83,7 @@ def test_ranks_and_answers_match_what_search_and_ask_return(tiny_run) -> None:
                 if any(_squeeze(e) in _squeeze(h.chunk.text) for e in evidence[row["id"]])
             ]
             assert row["rank"] == (str(ranks[0]) if ranks else ""), row
-            if row["mode"] == "hybrid":
+            if row["mode"] == "hybrid" and row["id"] in ("t-01", "t-06"):
                 answer = pipe.ask(row["question"], mode="hybrid")
                 assert answer.text in row["shown_answer"]
                 assert row["abstained"] == str(int(answer.abstained))
@@ -90,36 +93,38 @@ def test_ranks_and_answers_match_what_search_and_ask_return(tiny_run) -> None:
 
 def test_squad_set_indexes_its_paragraphs_and_reuses_the_index(tmp_path: Path) -> None:
     config = _config(tmp_path / "unused")
-    first = run_eval(TINY_SQUAD, config, out_dir=tmp_path, options=OPTIONS, plots=False)
+    retrieval_only = EvalOptions(modes=("bm25", "hybrid"), answer_modes=(), ks=(1, 5), progress=False)
+    first = run_eval(TINY_SQUAD, config, out_dir=tmp_path, options=retrieval_only, plots=False)
     assert first.info.set_kind == "squad" and first.info.n_passages == 5
     assert first.info.index_seconds is not None
     hybrid = first.mode("hybrid")
-    assert hybrid.retrieval.n == 5
+    assert hybrid.retrieval.n == 5 and hybrid.answers is None
     # Five distinct short paragraphs: the gold one must come first for most questions.
     assert hybrid.retrieval.recall[5] == 1.0 and hybrid.retrieval.recall[1] >= 0.6
-    again = run_eval(TINY_SQUAD, config, out_dir=tmp_path, options=OPTIONS, plots=False)
+    bm25_only = dataclasses.replace(retrieval_only, modes=("bm25",))
+    again = run_eval(TINY_SQUAD, config, out_dir=tmp_path, options=bm25_only, plots=False)
     assert again.info.index_seconds is None  # the cached paragraph index was reused
-    assert again.mode("hybrid").retrieval == hybrid.retrieval
+    assert again.mode("bm25").retrieval == first.mode("bm25").retrieval
     sliced = run_eval(
         TINY_SQUAD,
         config,
         out_dir=tmp_path,
-        options=EvalOptions(ks=(1, 5), progress=False, limit=2, paragraphs=3),
+        options=dataclasses.replace(bm25_only, limit=2, paragraphs=3),
         plots=False,
     )
     assert sliced.info.index_seconds is not None and sliced.info.n_passages == 3
+    assert sliced.info.n_questions == 2
 
 
 def test_qa_eval_command_prints_calibration_and_enforces_floors(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    _, tiny_out = tiny_run
     floors = tmp_path / "floors.toml"
-    floors.write_text(
-        '[met.hybrid]\n"recall@5" = 0.5\n[unmet.hybrid]\nanswerable_refused = -1.0\n', encoding="utf-8"
-    )
-    common = [str(TINY_SET), "--corpus", str(FIXTURES / "reports"), "--out", str(tmp_path / "out")]
-    common += ["--modes", "bm25,hybrid", "--k", "1,5", "-q", "--floors-file", str(floors)]
-    assert qa_main(["eval", *common, "--floors", "met", "--calibrate"]) == 0
+    floors.write_text('[met.hybrid]\n"recall@5" = 0.5\n[unmet.bm25]\n"mrr@10" = 1.01\n', encoding="utf-8")
+    common = [str(TINY_SET), "--index", str(tiny_out / "index"), "--out", str(tmp_path / "out")]
+    common += ["--k", "1,5", "-q", "--floors-file", str(floors)]
+    assert qa_main(["eval", *common, "--modes", "hybrid", "--floors", "met", "--calibrate"]) == 0
     printed = capsys.readouterr().out
     assert "floors met: all met" in printed
     assert "abstention trade-off (5 answerable, 1 unanswerable" in printed
@@ -127,8 +132,8 @@ def test_qa_eval_command_prints_calibration_and_enforces_floors(
     for name in ("report.md", "results.json", "per_question.csv", "recall_at_k.png", "latency.png"):
         assert (tmp_path / "out" / name).is_file(), name
 
-    assert qa_main(["eval", *common, "--floors", "unmet", "--no-plots"]) == 1
-    assert "is above the ceiling" in capsys.readouterr().out
+    assert qa_main(["eval", *common, "--modes", "bm25", "--floors", "unmet", "--no-plots"]) == 1
+    assert "is below the floor 1.0100" in capsys.readouterr().out
 
 
 def test_qa_eval_command_reports_bad_input_in_one_line(

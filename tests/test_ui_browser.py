@@ -156,6 +156,8 @@ def test_citation_opens_the_page_in_the_document_view(session: Session) -> None:
     expect(view.locator(".rq-page-head")).to_contain_text("p. ")
     expect(view.locator("mark")).to_contain_text("4.2 million")
     expect(page.locator("#rq-docs")).to_contain_text(harness.EN_TITLE)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "documents.png"), full_page=True)
 
 
 def test_search_with_document_filter_and_csv_export(session: Session) -> None:
@@ -164,7 +166,8 @@ def test_search_with_document_filter_and_csv_export(session: Session) -> None:
     sources = page.locator("#rq-results .rq-hit .rq-src").all_inner_texts()
     assert sources and all(s.startswith(harness.EN_TITLE) for s in sources), sources
     expect(page.locator("#rq-results mark").first).to_have_text("2024")
-    page.screenshot(path=str(SCREENSHOTS / "search.png"), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "search-filtered.png"), full_page=True)
 
     with page.expect_download() as download:
         page.click("#rq-csv")
@@ -189,6 +192,8 @@ def test_report_markup_is_shown_as_text(session: Session, running: object) -> No
     expect(results).to_contain_text("<img src=x onerror=alert(1)>")
     assert results.locator("script").count() == 0
     assert results.locator("img").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "search.png"), full_page=True)
 
     page.get_by_role("tab", name="Chat 問答").click()
     ask(page, "市民意見平台收到什麼樣的留言？")

@@ -9,10 +9,13 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from corpus.types import Chunk
 from index.types import Hit
 from qa.types import Answer, Citation
 from ui.citations import citation_record, format_citation, to_bibtex, to_csv, to_json, write_exports
+from ui.forms import parse_page_range
 from ui.payloads import answer_payload, hits_payload
 from ui.render import (
     DocumentRow,
@@ -202,3 +205,31 @@ def test_api_payloads_are_json_serialisable() -> None:
     assert decoded["citations"][0]["section_path"] == ["壹、總體成果", "一、數位基盤"]
     assert decoded["related"][0]["citation"].startswith("P. 測試報告")
     assert json.loads(json.dumps(hits_payload([hit], lambda _doc: {})))[0]["rank"] == 1
+
+
+def test_figure_line_is_shown_first_with_its_marker() -> None:
+    chunk = make_chunk("截至2023年底，共完成安裝4,820盞。")
+    citation = make_citation(chunk, "截至2023年底，共完成安裝4,820盞。")
+    answer = Answer(
+        question="q",
+        text="4,820 [1]\n截至2023年底，共完成安裝4,820盞。 [1]",
+        abstained=False,
+        confidence=0.9,
+        citations=[citation],
+        figure="4,820",
+    )
+    out = render_answer(answer, {chunk.chunk_id: chunk}, turn=0)
+    assert '<div class="rq-figure">4,820 <a class="rq-cite-ref" href="#rq-t0-c1"' in out
+    assert '<p class="rq-text">截至2023年底' in out
+
+
+def test_page_range_parsing() -> None:
+    assert parse_page_range("") == (None, None)
+    assert parse_page_range(" 5 ") == (5, 5)
+    assert parse_page_range("3-10") == (3, 10)
+    assert parse_page_range("3至10") == (3, 10)
+    assert parse_page_range("-10") == (None, 10)
+    assert parse_page_range("3-") == (3, None)
+    for bad in ("x", "10-3", "1,2"):
+        with pytest.raises(ValueError, match="Pages"):
+            parse_page_range(bad)

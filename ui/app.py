@@ -7,6 +7,7 @@ lives in `gr.State`, so concurrent users never see each other's answers.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import shutil
 import tempfile
@@ -14,7 +15,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gradio as gr
 
@@ -22,6 +23,7 @@ from corpus.types import Chunk
 from index.types import DocumentInfo, SearchFilter
 from qa.errors import QAError
 from ui.citations import ExportFiles, citation_record, format_citation, write_exports
+from ui.forms import page_bound, parse_page_range
 from ui.payloads import answer_payload, error_payload, hits_payload
 from ui.render import (
     DocumentRow,
@@ -38,6 +40,7 @@ from ui.render import (
 if TYPE_CHECKING:
     from qa.config import Config
     from qa.pipeline import Pipeline
+    from qa.retrieval import Mode
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,12 @@ SEARCH_MODES = ("hybrid", "bm25", "dense")
 # "Copy citation" puts the formatted citation on the clipboard. Delegated on the component root
 # because the inner HTML is replaced on every update.
 _INTERACTIONS_JS = """
+watch('value', () => {
+  // After a new turn, scroll the conversation so the latest question is at the top.
+  const chat = element.querySelector('.rq-chat');
+  const questions = chat ? chat.querySelectorAll('.rq-q') : [];
+  if (questions.length) { chat.scrollTop = questions[questions.length - 1].offsetTop - 8; }
+});
 element.addEventListener('click', (event) => {
   const ref = event.target.closest('a.rq-cite-ref');
   if (ref) {
@@ -90,7 +99,7 @@ class UISettings:
         "113 年中央政府科研預算總額達多少？",
         "2024 年數位經濟規模達到多少？",
         "5G 网络非偏乡人口覆盖率是多少？",
-        "How many S&T projects did the central government fund in 2024?",
+        "How many S&T projects were funded in 2024?",
         "Which ministries lead the Smart Nation Plan?",
     )
 
@@ -109,6 +118,7 @@ class ReportApp:
         self.settings = settings
         self.docs: dict[str, DocumentInfo] = {d.doc_id: d for d in pipeline.documents()}
         self.export_root = Path(tempfile.mkdtemp(prefix="reportqa-exports-"))
+        atexit.register(shutil.rmtree, self.export_root, ignore_errors=True)
 
     # ---- shared helpers -------------------------------------------------------------------------
 
@@ -152,8 +162,8 @@ class ReportApp:
             raise ValueError("None of the chosen reports is in the index.")
         return SearchFilter(
             doc_ids=known,
-            page_min=_page_bound(page_min),
-            page_max=_page_bound(page_max),
+            page_min=page_bound(page_min),
+            page_max=page_bound(page_max),
             section_contains=(section or "").strip() or None,
         )
 
@@ -206,8 +216,7 @@ class ReportApp:
         self,
         query: str | None,
         doc_ids: list[str] | None,
-        page_min: float | None,
-        page_max: float | None,
+        pages: str | None,
         section: str | None,
         k: float,
         mode: str,
@@ -218,7 +227,7 @@ class ReportApp:
         if not query:
             return (notice("info", "Type something to search for. 請輸入查詢詞。"), *hidden)
         try:
-            flt = self.make_filter(doc_ids, page_min, page_max, section)
+            flt = self.make_filter(doc_ids, *parse_page_range(pages), section)
             hits = self.pipeline.search(query, k=self.clamp_k(k), filter=flt, mode=self.check_mode(mode))
         except (QAError, ValueError) as exc:
             return (notice("warn", str(exc)), *hidden)
@@ -243,9 +252,9 @@ class ReportApp:
         return max(1, min(int(k or self.settings.default_results), self.settings.max_results))
 
     @staticmethod
-    def check_mode(mode: str | None) -> str:
+    def check_mode(mode: str | None) -> Mode:
         if mode in SEARCH_MODES:
-            return str(mode)
+            return cast("Mode", mode)
         raise ValueError(f"Unknown search mode {mode!r}; use one of {', '.join(SEARCH_MODES)}.")
 
     def export(self, records: Sequence[Any], query: str) -> ExportFiles:
@@ -291,7 +300,9 @@ class ReportApp:
     def chunk_view(self, chunk: Chunk) -> str:
         heading = " · ".join(p for p in (chunk.title, chunk.address, " › ".join(chunk.section_path)) if p)
         if chunk.page_start is not None:
-            text = self.pipeline.page_text(chunk.doc_id, chunk.page_start)
+            last = chunk.page_end if chunk.page_end is not None else chunk.page_start
+            pages = range(chunk.page_start, max(last, chunk.page_start) + 1)
+            text = "\n".join(self.pipeline.page_text(chunk.doc_id, n) for n in pages)
             return render_page_view(heading, text, _locate(chunk.text, text))
         # Text files have no pages: show the passage with a few lines of context either side.
         full = self.pipeline.document_text(chunk.doc_id)
@@ -317,11 +328,13 @@ class ReportApp:
         question: str,
         doc_ids: list[str] | None = None,
         history: list[str] | None = None,
+        mode: str = "hybrid",
     ) -> dict[str, Any]:
         """Answer a question over the indexed reports, with verified citations."""
         try:
+            flt = self.make_filter(doc_ids)
             answer = self.pipeline.ask(
-                question, filter=self.make_filter(doc_ids), history=tuple(history or ())
+                question, filter=flt, history=tuple(history or ()), mode=self.check_mode(mode)
             )
         except (QAError, ValueError) as exc:
             return error_payload(str(exc))
@@ -352,11 +365,6 @@ class ReportApp:
         return {"query": query, "mode": mode, "results": hits_payload(hits, self.metadata)}
 
 
-def _page_bound(value: float | None) -> int | None:
-    """A page limit from a number box; empty or below 1 means no limit."""
-    return int(value) if value is not None and value >= 1 else None
-
-
 def _locate(passage: str, page: str) -> tuple[int, int] | None:
     """The span of `passage` on a page; a passage that runs onto the next page matches by its head."""
     for probe in (passage, passage[:80], passage[:30]):
@@ -374,7 +382,8 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
     rq = ReportApp(pipeline, settings)
     choices = rq.doc_choices()
 
-    with gr.Blocks(title="ReportQA", analytics_enabled=False) as app:
+    # delete_cache: Gradio's copies of served export files are removed after an hour.
+    with gr.Blocks(title="ReportQA", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         turns = gr.State([])
         gr.HTML(
             '<div class="rq-header"><h1>ReportQA 報告問答</h1><p>Answers and passages from '
@@ -398,6 +407,11 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                         )
                         ask = gr.Button("Ask 提問", variant="primary", scale=1, elem_id="rq-ask")
                     chat_status = gr.HTML("", elem_id="rq-chat-status")
+                    gr.HTML(
+                        '<p class="rq-hint">Follow-up questions such as 「那 2023 年呢？」 build on the '
+                        "conversation so far; start a new conversation to change the topic. "
+                        "追問會沿用本次對話的脈絡。</p>"
+                    )
                 with gr.Column(scale=1, min_width=260):
                     new_chat = gr.Button("New conversation 新對話", elem_id="rq-new")
                     chat_docs = gr.Dropdown(
@@ -429,21 +443,8 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                         elem_id="rq-search-docs",
                     )
                     section = gr.Textbox(label="Section contains 章節", scale=2, elem_id="rq-section")
-                    page_min = gr.Number(
-                        value=None,
-                        placeholder="any 不限",
-                        label="From page 起頁",
-                        precision=0,
-                        scale=1,
-                        elem_id="rq-page-min",
-                    )
-                    page_max = gr.Number(
-                        value=None,
-                        placeholder="any 不限",
-                        label="To page 迄頁",
-                        precision=0,
-                        scale=1,
-                        elem_id="rq-page-max",
+                    pages = gr.Textbox(
+                        label="Pages 頁碼", placeholder="e.g. 3-10", scale=1, elem_id="rq-pages"
                     )
                 with gr.Row():
                     k = gr.Slider(
@@ -486,7 +487,7 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
             [transcript, turns, question, chat_status],
             api_visibility="private",
         )
-        search_inputs = [query, search_docs, page_min, page_max, section, k, mode]
+        search_inputs = [query, search_docs, pages, section, k, mode]
         search_outputs = [results, csv_file, json_file, bib_file]
         for trigger in (search.click, query.submit):
             trigger(rq.on_search, search_inputs, search_outputs, api_visibility="private")

@@ -157,9 +157,13 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str
 
     anchors = {c.number: f"rq-t{turn}-c{c.number}" for c in answer.citations}
     parts = ['<div class="rq-answer">']
-    if answer.figure:
-        parts.append(f'<div class="rq-figure">{esc(answer.figure)}</div>')
-    parts.append(f'<p class="rq-text">{render_answer_text(answer.text, anchors)}</p>')
+    body = answer.text.strip()
+    # A how-much answer leads with its figure on a line of its own; show that line prominently.
+    head, _, rest = body.partition("\n")
+    if answer.figure and head.startswith(answer.figure) and rest:
+        parts.append(f'<div class="rq-figure">{render_answer_text(head, anchors)}</div>')
+        body = rest
+    parts.append(f'<p class="rq-text">{render_answer_text(body, anchors)}</p>')
     parts.append(
         f'<div class="rq-meta">confidence {answer.confidence:.0%} · {esc(answer.mode)} · '
         f"{answer.latency_ms / 1000:.1f} s</div>"

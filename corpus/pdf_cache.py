@@ -1,0 +1,61 @@
+"""On-disk cache of PDF extraction results: pypdf is pure Python and slow on long reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from corpus.pdf import OutlineEntry, PdfContent
+
+log = logging.getLogger(__name__)
+
+# Bump when extraction changes what it returns, so old entries are not reused.
+EXTRACTION_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("reportqa")) / "pdf-text"
+
+
+def _entry(cache_dir: Path, content_hash: str) -> Path:
+    from pypdf import __version__ as pypdf_version
+
+    return cache_dir / f"{content_hash}-pypdf{pypdf_version}-v{EXTRACTION_VERSION}.json"
+
+
+def load(cache_dir: Path, content_hash: str) -> PdfContent | None:
+    """The cached extraction of the PDF with this content hash, if any (a bad entry counts as none)."""
+    path = _entry(cache_dir, content_hash)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return PdfContent(
+            page_texts=list(raw["page_texts"]),
+            labels=list(raw["labels"]),
+            outline=[OutlineEntry(**entry) for entry in raw["outline"]],
+            title=raw["title"],
+            author=raw["author"],
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.info("ignoring unreadable cache entry %s (%s)", path.name, exc)
+        return None
+
+
+def store(cache_dir: Path, content_hash: str, content: PdfContent) -> None:
+    """Write atomically (temp file + rename) so concurrent readers never see half an entry."""
+    path = _entry(cache_dir, content_hash)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(asdict(content), handle, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only or full disk only costs speed
+        log.info("cannot write PDF cache entry %s (%s)", path, exc)

@@ -1,0 +1,179 @@
+"""Extractive answers: figures first, verified citations, scripts and languages, abstention."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from fixtures.answer.reports import COASTAL, OCEAN, load_report, rank, real_embedder
+
+from qa.answer import AnswerConfig, answer_question
+from qa.citations import build_citation, verify_quote
+from qa.language import detect_language
+from qa.types import Answer
+
+CONFIG = AnswerConfig()
+
+
+def ask(question: str, *, embedder: object | None = None, config: AnswerConfig = CONFIG) -> Answer:
+    chunks = load_report(OCEAN).chunks + load_report(COASTAL).chunks
+    return answer_question(question, rank(question, chunks, embedder), embedder=embedder, config=config)
+
+
+def assert_citations_verbatim(answer: Answer) -> None:
+    """Every shown citation quotes the document's display text exactly at its offsets."""
+    texts = {report.chunks[0].doc_id: report.text for report in map(load_report, (OCEAN, COASTAL))}
+    assert answer.citations
+    for number, citation in enumerate(answer.citations, start=1):
+        assert citation.number == number
+        assert texts[citation.doc_id][citation.quote_start : citation.quote_end] == citation.quote
+        assert f"[{number}]" in answer.text
+        assert citation.address
+
+
+def test_figure_question_answered_from_a_sentence() -> None:
+    answer = ask("2024 年海洋科技研發經費總額是多少？")
+    assert not answer.abstained
+    assert answer.figure == "86.5 億臺幣"
+    assert answer.text.startswith("86.5 億臺幣 [1]")
+    assert "86.5 億臺幣" in answer.citations[0].quote
+    assert answer.language == "zh-Hant"
+    assert_citations_verbatim(answer)
+
+
+def test_figure_question_answered_from_a_table_row_names_the_column() -> None:
+    answer = ask("交通部 2024 年的海洋科技經費是多少？")
+    assert not answer.abstained
+    assert answer.figure == "785"
+    first_line = answer.text.splitlines()[0]
+    assert first_line.startswith("785")
+    assert "2024 年經費 (百萬元)" in first_line  # the column: year and unit
+    assert "交通部" in first_line
+    assert answer.citations[0].quote == "交通部\t785\t9.1%"
+    assert_citations_verbatim(answer)
+
+
+def test_share_question_takes_the_percentage_column() -> None:
+    answer = ask("經濟部的海洋科技經費占比是多少？")
+    assert answer.figure == "14.0%"
+    assert "占比 (%)" in answer.text.splitlines()[0]
+
+
+def test_simplified_question_gets_simplified_frame_around_verbatim_traditional_quote() -> None:
+    answer = ask("2024 年海洋科技研发经费总额是多少？")
+    assert answer.language == "zh-Hans"
+    assert not answer.abstained
+    assert answer.figure == "86.5 億臺幣"
+    assert answer.text.startswith("「86.5 億臺幣」[1]")
+    quote = answer.citations[0].quote
+    assert "研發經費" in quote  # never converted to 研发经费
+    assert f"「{quote}」" in answer.text
+    assert "根据" in answer.text and "根據" not in answer.text
+    assert_citations_verbatim(answer)
+
+
+def test_english_question_about_chinese_text_gets_an_english_frame() -> None:
+    chinese_only = tuple(c for c in load_report(OCEAN).chunks if detect_language(c.text) != "en")
+    question = (
+        "How many marine weather observation stations did the offshore wind farm network complete in 2024?"
+    )
+    hits = rank("離岸風場 海氣象觀測站 2024", chinese_only)  # what cross-lingual retrieval returns
+    answer = answer_question(
+        question, hits, embedder=None, config=dataclasses.replace(CONFIG, abstain_below=0.0)
+    )
+    assert answer.language == "en"
+    assert "According to 海洋科技發展年報 (" in answer.text
+    assert "18 座" in answer.text
+    quote = answer.citations[0].quote
+    assert f"「{quote}」" in answer.text
+    assert answer.figure == "18 座"
+    assert_citations_verbatim(answer)
+
+
+def test_english_question_about_english_text_is_answered_plainly() -> None:
+    answer = ask("How much was the coastal resilience funding in 2024?")
+    assert answer.language == "en"
+    assert answer.figure == "NT$3.2 billion"
+    assert answer.text.startswith("NT$3.2 billion [1]")
+    assert "According to" not in answer.text
+    assert_citations_verbatim(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("2030 年火星探測計畫的預算是多少？", "報告中沒有找到相關資訊"),
+        ("2030 年火星探测计划的预算是多少？", "报告中没有找到相关信息"),
+        (
+            "How much did the lunar mining programme cost in 2030?",
+            "The reports do not contain information about this.",
+        ),
+    ],
+)
+def test_unanswerable_question_abstains_and_lists_related_passages(question: str, message: str) -> None:
+    answer = ask(question)
+    assert answer.abstained
+    assert answer.text == message
+    assert answer.citations == []
+    assert answer.figure is None
+    assert 1 <= len(answer.related) <= CONFIG.passages
+    assert answer.confidence < CONFIG.abstain_below
+
+
+def test_confidence_separates_answerable_from_unanswerable() -> None:
+    answerable = [
+        ask(q).confidence
+        for q in ("海洋生物多樣性資料庫收錄多少種物種紀錄？", "有多少所大學執行海洋調查計畫？")
+    ]
+    unanswerable = [
+        ask(q).confidence for q in ("2030 年火星探測計畫的預算是多少？", "太空中心培育多少名太空人？")
+    ]
+    assert min(answerable) > max(unanswerable)
+
+
+def test_no_hits_abstains() -> None:
+    answer = answer_question("2024 年海洋科技研發經費總額是多少？", [], embedder=None, config=CONFIG)
+    assert answer.abstained and answer.confidence == 0.0 and answer.related == []
+
+
+def test_a_citation_that_fails_verification_is_dropped() -> None:
+    chunk = next(c for c in load_report(OCEAN).chunks if "86.5 億臺幣" in c.text)
+    assert verify_quote(chunk, "2024 年海洋科技研發經費總額達 99.9 億臺幣") is None
+    assert verify_quote(chunk, "2024 年海洋科技研发经费总额") is None  # converted script is not verbatim
+    assert verify_quote(chunk, "") is None
+    assert build_citation(1, chunk, "經費總額達 99.9 億臺幣") is None
+    start, end = verify_quote(chunk, "86.5 億臺幣") or (0, 0)
+    assert load_report(OCEAN).text[start:end] == "86.5 億臺幣"
+
+
+def test_answer_sentences_are_limited_and_cited_in_order() -> None:
+    config = dataclasses.replace(CONFIG, max_sentences=1)
+    answer = ask("離岸風場環境監測網完成了什麼？", config=config)
+    assert len(answer.citations) == 1
+    assert answer.text.endswith("[1]")
+    assert "18 座海氣象觀測站" in answer.text
+
+
+@pytest.fixture(scope="module")
+def embedder() -> object:
+    loaded = real_embedder()
+    if loaded is None:
+        pytest.skip("the default embedder is not usable here")
+    return loaded
+
+
+@pytest.mark.slow
+def test_dense_feature_answers_a_cross_lingual_question(embedder: object) -> None:
+    chinese_only = tuple(c for c in load_report(OCEAN).chunks if detect_language(c.text) != "en")
+    question = "How many species records does the marine biodiversity database hold?"
+    hits = rank(question, chinese_only, embedder)
+    answer = answer_question(question, hits, embedder=embedder, config=CONFIG)  # type: ignore[arg-type]
+    assert not answer.abstained, answer.confidence
+    assert answer.figure == "9,850 種"
+    assert_citations_verbatim(answer)
+
+
+@pytest.mark.slow
+def test_dense_feature_keeps_unanswerable_questions_refused(embedder: object) -> None:
+    answer = ask("2030 年火星探測計畫的預算是多少？", embedder=embedder)
+    assert answer.abstained, answer.confidence
