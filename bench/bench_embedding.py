@@ -93,7 +93,7 @@ def run_variant(variant: str, chunks_file: Path, threads: int) -> Result:
     started = time.perf_counter()
     emb.encode_passages(chunks, show_progress=sys.stderr.isatty())
     seconds = time.perf_counter() - started
-    latencies = []
+    latencies: list[float] = []
     for q in questions:
         t = time.perf_counter()
         emb.encode_queries([q])
@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         "--variants", default=",".join(VARIANTS), help="comma-separated: " + ", ".join(VARIANTS)
     )
     parser.add_argument("--max-chunks", type=int, default=None, help="evenly thinned chunk sample")
-    parser.add_argument("--bf16-max-chunks", type=int, default=None, help="smaller sample for torch-bf16")
+    parser.add_argument(
+        "--bf16-max-chunks", type=int, default=None, help="smaller chunk and question sample for torch-bf16"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--chunks-file", type=Path, help=argparse.SUPPRESS)
@@ -153,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             limit = args.bf16_max_chunks if variant == "torch-bf16" and args.bf16_max_chunks else None
             sample = chunks if not limit else [chunks[int(i * len(chunks) / limit)] for i in range(limit)]
             data_file = Path(tmp) / f"{variant}.json"
-            data_file.write_text(json.dumps({"chunks": sample, "questions": questions}), encoding="utf-8")
+            asked = questions[:limit] if limit else questions
+            data_file.write_text(json.dumps({"chunks": sample, "questions": asked}), encoding="utf-8")
             print(f"running {variant} on {len(sample)} chunks ...", file=sys.stderr, flush=True)
             cmd = [sys.executable, __file__, "--child", variant, "--chunks-file", str(data_file)]
             cmd += ["--threads", str(args.threads)]
@@ -163,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{variant}: failed (exit {proc.returncode})", file=sys.stderr)
                 continue
             results.append(Result(**json.loads(proc.stdout.strip().splitlines()[-1])))
+            print(table(results[-1:]), file=sys.stderr, flush=True)
     load = os.getloadavg()
     print(table(results))
     print(f"threads={args.threads}  load average at end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")

@@ -26,7 +26,6 @@ from corpus.types import CorpusError, Document, Page, Skipped
 
 log = logging.getLogger(__name__)
 
-OUTLINE_KEY = "outline"  # Document.metadata key: PDF bookmarks as "level<TAB>title" lines
 
 
 @dataclass
@@ -148,8 +147,6 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
     metadata = guess_metadata(all_lines)
     if content.author and "publisher" not in metadata:
         metadata["author"] = content.author
-    if content.outline:
-        metadata[OUTLINE_KEY] = "\n".join(f"{e.level}\t{e.title}" for e in content.outline)
     return Document(
         doc_id=doc_id,
         path=path,
@@ -158,6 +155,7 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
         kind="pdf",
         text="\n".join(parts),
         pages=pages,
+        outline=tuple((e.level, e.title) for e in content.outline),
         metadata=metadata,
     )
 

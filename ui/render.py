@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from corpus.types import Chunk
 from index.types import Hit
@@ -21,6 +21,7 @@ Segments = Sequence[tuple[str, bool]]
 Highlighter = Callable[[str, Sequence[str]], Sequence[tuple[str, bool]]]
 
 _CITE_MARKER = re.compile(r"\[(\d{1,3})\]")
+_BLANK_LINES = re.compile(r"\n{2,}")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,12 @@ def quote_span(citation: Citation, chunk: Chunk) -> tuple[int, int] | None:
     return None
 
 
+def passage_html(markup: str) -> str:
+    """A passage box; blank lines between a heading and its paragraph are dropped to keep it compact."""
+    compact = _BLANK_LINES.sub("\n", markup)
+    return f'<div class="rq-passage">{compact}</div>'
+
+
 def render_marked(text: str, span: tuple[int, int] | None) -> str:
     """Escaped text with one span wrapped in <mark>."""
     if span is None:
@@ -126,7 +133,7 @@ def render_citation(citation: Citation, chunk: Chunk | None, anchor: str) -> str
     return (
         f'<details class="rq-citation" id="{esc(anchor)}">'
         f'<summary><span class="rq-num">[{citation.number}]</span> {esc(summary)}</summary>'
-        f'<div class="rq-passage">{passage}</div>'
+        f"{passage_html(passage)}"
         f'<div class="rq-cite-tools"><span class="rq-file">{esc(citation.file_name)}</span>'
         f'<button type="button" class="rq-view-page" data-chunk-id="{esc(chunk_id)}">'
         "Show in document 在文件中檢視</button></div>"
@@ -150,7 +157,7 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str
                 parts.append(
                     f'<details class="rq-citation rq-related" id="{esc(anchor)}"><summary>'
                     f"{esc(source_label(hit.chunk.title, hit.chunk.address, hit.chunk.section_path))}"
-                    f'</summary><div class="rq-passage">{esc(hit.chunk.text)}</div></details>'
+                    f"</summary>{passage_html(esc(hit.chunk.text))}</details>"
                 )
         parts.append("</div>")
         return "".join(parts)
@@ -217,7 +224,7 @@ def render_hits(
             f'<header><span class="rq-rank">#{hit.rank}</span> '
             f'<span class="rq-src">{esc(source_label(chunk.title, chunk.address, chunk.section_path))}</span>'
             f'<span class="rq-scores">{esc(" · ".join(scores))}</span></header>'
-            f'<div class="rq-passage">{render_segments(highlight(chunk.text, hit.matched_terms))}</div>'
+            f"{passage_html(render_segments(highlight(chunk.text, hit.matched_terms)))}"
             + (f'<div class="rq-terms">matched: {esc(terms)}</div>' if terms else "")
             + f'<div class="rq-cite-line"><code class="rq-cite-text">{esc(citation)}</code>'
             '<button type="button" class="rq-copy">Copy citation</button>'
@@ -259,12 +266,11 @@ def render_page_view(heading: str, text: str, span: tuple[int, int] | None = Non
 
 def format_timestamp(value: object) -> str:
     """Indexing time as 'YYYY-MM-DD HH:MM' whatever form the index stores it in."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M")
-    text = str(value or "")
-    try:
-        return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return text
+        value = datetime.fromtimestamp(value, tz=UTC)
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value or ""))
+        except ValueError:
+            return str(value or "")
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
