@@ -33,11 +33,13 @@ def _questions(n: int) -> list[str]:
 
 def _pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reports", type=Path, default=REPO.parent / "shared" / "reports")
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="build the index here and keep it")
@@ -79,9 +81,14 @@ def main() -> None:
     print(f"| full build (read, chunk, embed, write) | {build_s:.1f} s | < 90 s |")
     print(f"| no-change re-ingest | {reingest_s:.2f} s | < 5 s |")
     print(f"| open index (warm process start) | {open_s:.2f} s | |")
-    print(f"| search p50 / p95 ({len(search_ms)} questions) | {statistics.median(search_ms):.1f} / "
-          f"{_pct(search_ms, 95):.1f} ms | p50 < 100 ms |")
-    print(f"| ask p50 / p95 ({len(ask_ms)} questions) | {statistics.median(ask_ms):.1f} / {_pct(ask_ms, 95):.1f} ms | |")
+    print(
+        f"| search p50 / p95 ({len(search_ms)} questions) | {statistics.median(search_ms):.1f} / "
+        f"{_pct(search_ms, 95):.1f} ms | p50 < 100 ms |"
+    )
+    print(
+        f"| ask p50 / p95 ({len(ask_ms)} questions) | "
+        f"{statistics.median(ask_ms):.1f} / {_pct(ask_ms, 95):.1f} ms | |"
+    )
     print(f"| peak RSS | {peak_mb:.0f} MB | |")
     pipe.close()
     shutil.rmtree(workdir, ignore_errors=True)

@@ -34,7 +34,9 @@ def _chars(text: str, bigrams: bool) -> list[str]:
     uni = [c for c in canon if CJK.match(c) or c.isalnum()]
     out = list(uni)
     if bigrams:
-        out += [canon[i : i + 2] for i in range(len(canon) - 1) if CJK.match(canon[i]) and CJK.match(canon[i + 1])]
+        out += [
+            canon[i : i + 2] for i in range(len(canon) - 1) if CJK.match(canon[i]) and CJK.match(canon[i + 1])
+        ]
     return out
 
 
@@ -77,8 +79,12 @@ def report(name: str, r: np.ndarray) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", type=Path, default=REPO.parent / "shared" / "datasets" / "drcd" / "DRCD_dev.json")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--set", type=Path, default=REPO.parent / "shared" / "datasets" / "drcd" / "DRCD_dev.json"
+    )
     parser.add_argument("--limit", type=int)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/reportqa-sweep"))
     args = parser.parse_args()

@@ -113,6 +113,7 @@ def render_markdown(run: EvalRun) -> str:
     info = run.info
     ks = info.ks
     hk = _headline_k(ks)
+    n_asked = len({o.question_id for o in run.outcomes if o.asked})
     out: list[str] = [
         f"# Evaluation: {info.set_name}",
         "",
@@ -121,7 +122,7 @@ def render_markdown(run: EvalRun) -> str:
         f"- Index: `{info.index_dir}`, {info.n_documents} documents, {info.n_passages} passages"
         + (f" (built in {info.index_seconds:.0f} s)" if info.index_seconds is not None else ""),
         f"- Retrieval modes: {', '.join(info.modes)} (top {info.search_depth} retrieved); answers asked in: "
-        f"{', '.join(info.answer_modes) or 'none'}",
+        f"{', '.join(info.answer_modes) or 'none'} ({n_asked} questions)",
         f"- Started {info.started_at}, took {info.seconds:.0f} s",
         "",
         "## Retrieval",

@@ -48,6 +48,7 @@ class EvalOptions:
     answer_modes: tuple[Mode, ...] = ("hybrid",)
     ks: tuple[int, ...] = DEFAULT_KS
     limit: int | None = None  # evenly spaced slice of the questions
+    answer_limit: int | None = None  # ask only an evenly spaced slice of those (answering costs most)
     paragraphs: int | None = None  # SQuAD sets: gold paragraphs plus distractors up to this many
     max_answerable_refused: float = 0.05  # calibration: the most answerable questions a threshold may refuse
     progress: bool = True
@@ -169,6 +170,7 @@ def evaluate(
             except QAError:
                 pass
 
+    to_ask = {q.id for q in evenly_spaced(list(questions), options.answer_limit)}
     outcomes: list[Outcome] = []
     total = len(questions) * len(options.modes)
     with tqdm(total=total, desc=f"eval {set_name}", unit="q", disable=not options.progress) as bar:
@@ -180,7 +182,7 @@ def evaluate(
                         judge,
                         question,
                         mode,
-                        ask=mode in options.answer_modes,
+                        ask=mode in options.answer_modes and question.id in to_ask,
                         depth=options.search_depth,
                         n_relevant=n_relevant[question.id],
                     )
@@ -365,6 +367,12 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit", type=int, metavar="N", help="a fixed slice of N questions spread over the set"
     )
     parser.add_argument(
+        "--answer-limit",
+        type=int,
+        metavar="N",
+        help="answer only a fixed slice of N of the questions (retrieval still runs on all)",
+    )
+    parser.add_argument(
         "--paragraphs",
         type=int,
         metavar="M",
@@ -409,6 +417,7 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
         answer_modes=args.answer_modes,
         ks=args.k,
         limit=args.limit,
+        answer_limit=args.answer_limit,
         paragraphs=args.paragraphs,
         progress=not getattr(args, "quiet", False),
     )

@@ -52,6 +52,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # file name -> "170 pages, 696 chunks (26 tables)"
     chunks_total: int = 0
     new_chunks: int = 0
     wrote: bool = False
@@ -64,8 +65,8 @@ class IngestReport:
             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; "
             f"{self.new_chunks} chunks embedded, {self.chunks_total} in the index; {self.seconds:.1f} s",
         ]
-        lines += [f"  + {n}" for n in self.added]
-        lines += [f"  ~ {n}" for n in self.updated]
+        lines += [f"  + {n}: {self.details.get(n, '')}".rstrip(": ") for n in self.added]
+        lines += [f"  ~ {n}: {self.details.get(n, '')}".rstrip(": ") for n in self.updated]
         lines += [f"  - {n}" for n in self.removed]
         lines += [f"  ! {s}" for s in self.skipped]
         if not self.wrote:
@@ -177,6 +178,9 @@ def ingest(
                 report.skipped.append(Skipped(path, "no text to index"))
                 continue
             fresh.append((doc, chunks, path, digest))
+            size = f"{len(doc.pages)} pages" if doc.pages else f"{len(doc.line_starts)} lines"
+            tables = sum(c.kind == "table" for c in chunks)
+            report.details[path.name] = f"{size}, {len(chunks)} chunks ({tables} tables)"
             (report.updated if key in old_by_path else report.added).append(path.name)
 
         # Documents from earlier runs stay unless their file is gone and --prune was given; a file

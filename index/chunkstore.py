@@ -43,7 +43,9 @@ class StoredChunk:
 
 
 def _chunk_from_row(row: Sequence[object]) -> Chunk:
-    (cid, doc_id, ordinal, file_name, title, text, cs, ce, section, ps, pe, pl, ls, le, script, kind, th) = row
+    (cid, doc_id, ordinal, file_name, title, text, cs, ce, section, ps, pe, pl, ls, le, script, kind, th) = (
+        row
+    )
     return Chunk(
         chunk_id=str(cid),
         doc_id=str(doc_id),
@@ -90,7 +92,7 @@ def write_store(folder: Path, documents: Iterable[Document], chunks: Iterable[St
         )
         n = 0
         rows = []
-        for n, sc in enumerate(chunks):  # noqa: B007 - n is the row count afterwards
+        for n, sc in enumerate(chunks):
             c = sc.chunk
             rows.append(
                 (

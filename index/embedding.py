@@ -343,7 +343,8 @@ def _load_st(source: str, local: bool) -> Any:
         return SentenceTransformer(source, device="cpu", local_files_only=True)
     except Exception as exc:  # HF raises many unrelated types; reduce them to one line
         if local:
-            raise EmbeddingError(f"embedding model folder '{source}' cannot be loaded: {_one_line(exc)}") from None
+            reason = _one_line(exc)
+            raise EmbeddingError(f"embedding model folder '{source}' cannot be loaded: {reason}") from None
     if not _hub_reachable():
         raise EmbeddingError(
             f"embedding model '{source}' is neither a local folder nor in the local hub cache, "
@@ -352,8 +353,9 @@ def _load_st(source: str, local: bool) -> Any:
     try:
         return SentenceTransformer(source, device="cpu")
     except Exception as exc:
+        reason = _one_line(exc)
         raise EmbeddingError(
-            f"embedding model '{source}' is neither a local folder nor a reachable hub model ({_one_line(exc)})"
+            f"embedding model '{source}' is neither a local folder nor a reachable hub model ({reason})"
         ) from None
 
 

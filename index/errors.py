@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class IndexError_(Exception):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(Exception):
     """Base class of index errors."""
 
 
 class IndexMissingError(IndexError_):
     def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"No index at {path}. Build one with: qa ingest PATH... --index {path}"
-        )
+        super().__init__(f"No index at {path}. Build one with: qa ingest PATH... --index {path}")
 
 
 class IndexCorruptError(IndexError_):

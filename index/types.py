@@ -26,7 +26,9 @@ class SearchFilter:
     section_contains: str | None = None  # substring of the joined section path
 
     def is_empty(self) -> bool:
-        return not self.doc_ids and self.page_min is None and self.page_max is None and not self.section_contains
+        return (
+            not self.doc_ids and self.page_min is None and self.page_max is None and not self.section_contains
+        )
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,9 @@ class Hit:
     rank: int  # 1-based
     dense_score: float | None = None
     lexical_score: float | None = None
-    matched_terms: tuple[str, ...] = field(default=())  # terms of the query found in the passage (display script)
+    matched_terms: tuple[str, ...] = field(
+        default=()
+    )  # terms of the query found in the passage (display script)
 
 
 @dataclass(frozen=True)

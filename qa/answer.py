@@ -278,6 +278,8 @@ def _select(candidates: list[_Candidate], config: AnswerConfig) -> list[_Candida
             break
         if chosen and candidate.score < config.keep_ratio * chosen[0].score:
             break
+        if chosen and candidate.coverage < config.keep_ratio * chosen[0].coverage:
+            continue  # close only by rank or dense similarity: more likely a neighbour than an answer
         form = matching_form(candidate.unit.text)
         if any(form in other or other in form for other in seen):
             continue  # overlapping chunks repeat sentences
@@ -331,7 +333,9 @@ def _missing_factor(info: _QuestionInfo, hits: Sequence[Hit], chosen: list[_Cand
     chunk_form = matching_form(top.hit.chunk.index_text)
     chunk_words = latin_word_set(top.hit.chunk.index_text)
     for term in info.terms:
-        is_year = term.text.isdigit() and (int(term.text) in asked_years or int(term.text) + 1911 in asked_years)
+        is_year = term.text.isdigit() and (
+            int(term.text) in asked_years or int(term.text) + 1911 in asked_years
+        )
         if term.kind == "number" and not is_year and not term_found(term, chunk_form, chunk_words):
             factor *= 0.55
     if top.cross_script:
@@ -343,7 +347,7 @@ def _missing_factor(info: _QuestionInfo, hits: Sequence[Hit], chosen: list[_Cand
         missing = [t for t in content if not any(term_found(t, f, w) for f, w in forms)]
         factor *= 1.0 - 0.7 * sum(t.weight for t in missing) / total
         for term in missing:
-            if len(term.text) >= 3 and term.kind == "cjk" or term.kind == "latin" and term.text.isupper():
+            if (len(term.text) >= 3 and term.kind == "cjk") or (term.kind == "latin" and term.text.isupper()):
                 factor *= 0.75  # a name no top passage mentions
     return factor
 

@@ -127,7 +127,9 @@ def _filter(args: argparse.Namespace, pipe: Any) -> SearchFilter | None:
     if names:
         docs = pipe.documents()
         for name in names:
-            match = [d.doc_id for d in docs if name in (d.doc_id, d.file_name, d.title) or name in d.file_name]
+            match = [
+                d.doc_id for d in docs if name in (d.doc_id, d.file_name, d.title) or name in d.file_name
+            ]
             if not match:
                 known = "; ".join(d.file_name for d in docs)
                 raise QAError(f"No indexed report matches {name!r}. Indexed: {known}")
@@ -230,15 +232,21 @@ def cmd_info(args: argparse.Namespace, config: Config) -> int:
 
 # -- parser --------------------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index", metavar="DIR", help="index folder (default: qa.toml, QA_INDEX, or per-user data)")
+    p.add_argument(
+        "--index", metavar="DIR", help="index folder (default: qa.toml, QA_INDEX, or per-user data)"
+    )
     p.add_argument("--config", metavar="FILE", help="TOML settings file (default: ./qa.toml or QA_CONFIG)")
-    p.add_argument("--model", help="embedding model: 'default', a local sentence-transformers folder or hub id")
+    p.add_argument(
+        "--model", help="embedding model: 'default', a local sentence-transformers folder or hub id"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--doc", action="append", metavar="NAME", help="only this report (file name or title; repeatable)")
+    p.add_argument(
+        "--doc", action="append", metavar="NAME", help="only this report (file name or title; repeatable)"
+    )
     p.add_argument("--page-min", type=int, metavar="N", help="only passages on or after page N")
     p.add_argument("--page-max", type=int, metavar="N", help="only passages on or before page N")
     p.add_argument("--section", metavar="TEXT", help="only passages whose section path contains TEXT")

@@ -68,7 +68,12 @@ def find_figures(text: str) -> list[Figure]:
             and _RANGE_JOIN.fullmatch(text[previous.end : figure.start]) is not None
         ):
             merged[-1] = Figure(
-                text[previous.start : figure.end], previous.start, figure.end, previous.number, figure.unit, figure.kind
+                text[previous.start : figure.end],
+                previous.start,
+                figure.end,
+                previous.number,
+                figure.unit,
+                figure.kind,
             )
         else:
             merged.append(figure)

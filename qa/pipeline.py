@@ -14,7 +14,13 @@ from corpus.types import Chunk, Document
 from index.backend import LocalIndex, SearchIndex
 from index.builder import IngestReport, build_from_chunks
 from index.builder import ingest as ingest_files
-from index.embedding import Embedder, EmbeddingError, ModelMismatchError, check_model_compatible, load_embedder
+from index.embedding import (
+    Embedder,
+    EmbeddingError,
+    ModelMismatchError,
+    check_model_compatible,
+    load_embedder,
+)
 from index.errors import IndexError_
 from index.types import DocumentInfo, Hit, SearchFilter
 from qa.answer import answer_question
@@ -109,7 +115,7 @@ class Pipeline:
         query: str,
         *,
         k: int | None = None,
-        filter: SearchFilter | None = None,  # noqa: A002 - the public name reads best
+        filter: SearchFilter | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
         return self.retriever.search(clean_question(query), k=k, flt=filter, mode=mode)
@@ -118,7 +124,7 @@ class Pipeline:
         self,
         question: str,
         *,
-        filter: SearchFilter | None = None,  # noqa: A002
+        filter: SearchFilter | None = None,
         history: Sequence[str] = (),
         mode: Mode = "hybrid",
     ) -> Answer:

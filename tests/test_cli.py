@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 
-def run_qa(*args: str, index: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_qa(
+    *args: str, index: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "qa", *args]
     if index is not None:
         cmd += ["--index", str(index)]
@@ -33,7 +34,15 @@ def test_search_json_has_addresses_and_marked_terms(fixture_index) -> None:
 
 
 def test_search_text_output_and_doc_filter(fixture_index) -> None:
-    out = run_qa("search", "monitoring stations", "--doc", "harbour-survey.txt", "-k", "2", index=fixture_index.index_dir)
+    out = run_qa(
+        "search",
+        "monitoring stations",
+        "--doc",
+        "harbour-survey.txt",
+        "-k",
+        "2",
+        index=fixture_index.index_dir,
+    )
     assert out.returncode == 0, out.stderr
     assert "Harbour Water Quality Survey 2024" in out.stdout and "lines" in out.stdout
     assert "**" in out.stdout  # matched terms are marked when not on a terminal

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, REPO, make_config
+
 from index.storage import POINTER, write_lock
 from qa.errors import IndexUnavailable, QAError
 from qa.pipeline import Pipeline, ingest
@@ -43,11 +43,19 @@ def test_incremental_ingest_embeds_only_what_changed(reports: Path, tmp_path: Pa
     assert again.seconds < 5
 
     survey = reports / "harbour-survey.txt"
-    survey.write_text(survey.read_text(encoding="utf-8") + "\n4. Annex\n\nNo annex tables.\n", encoding="utf-8")
-    (reports / "new-note.md").write_text("# Pilot note\n\nThe pilot ran for 90 days in 2024.\n", encoding="utf-8")
+    survey.write_text(
+        survey.read_text(encoding="utf-8") + "\n4. Annex\n\nNo annex tables.\n", encoding="utf-8"
+    )
+    (reports / "new-note.md").write_text(
+        "# Pilot note\n\nThe pilot ran for 90 days in 2024.\n", encoding="utf-8"
+    )
     third = ingest([reports], config, progress=False)
     assert third.updated == ["harbour-survey.txt"] and third.added == ["new-note.md"]
-    marine_chunks = next(d.chunks for d in Pipeline.open(config).documents() if d.file_name.endswith(".md") and "海洋" in d.file_name)
+    marine_chunks = next(
+        d.chunks
+        for d in Pipeline.open(config).documents()
+        if d.file_name.endswith(".md") and "海洋" in d.file_name
+    )
     assert third.new_chunks == third.chunks_total - marine_chunks  # the unchanged report was carried over
 
     (reports / "new-note.md").unlink()
@@ -57,11 +65,14 @@ def test_incremental_ingest_embeds_only_what_changed(reports: Path, tmp_path: Pa
     assert pruned.removed == ["new-note.md"] and "new-note.md" not in _doc_names(config)
 
 
-def test_search_finds_carried_and_new_documents_after_update(reports: Path, tmp_path: Path, default_embedder) -> None:
+def test_search_finds_carried_and_new_documents_after_update(
+    reports: Path, tmp_path: Path, default_embedder
+) -> None:
     config = make_config(tmp_path / "idx")
     ingest([reports], config, progress=False)
     (reports / "lighthouse.txt").write_text(
-        "Lighthouse Maintenance\n\nThe lighthouse lamp was replaced with an LED unit in May 2024.\n", encoding="utf-8"
+        "Lighthouse Maintenance\n\nThe lighthouse lamp was replaced with an LED unit in May 2024.\n",
+        encoding="utf-8",
     )
     ingest([reports], config, progress=False)
     pipe = Pipeline.open(config)
@@ -90,7 +101,8 @@ def test_killed_writer_leaves_previous_index_usable(reports: Path, tmp_path: Pat
     # Enough new text that embedding takes a while, so the kill lands mid-write.
     big = reports / "long-report.txt"
     big.write_text(
-        "Long Report\n\n" + "\n\n".join(f"Paragraph {i}: the pilot station {i} measured {i * 7} units." for i in range(800)),
+        "Long Report\n\n"
+        + "\n\n".join(f"Paragraph {i}: the pilot station {i} measured {i * 7} units." for i in range(800)),
         encoding="utf-8",
     )
     proc = subprocess.Popen(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
 
+import pytest
 from conftest import make_config
+
 from index.types import SearchFilter
 from qa.pipeline import Pipeline, ingest
 from qa.retrieval import highlight, query_terms
@@ -38,7 +40,7 @@ def test_modes_all_rank_the_obvious_passage_first(fixture_pipeline: Pipeline) ->
         assert hits, mode
         assert "dissolved oxygen" in hits[0].chunk.text.lower(), mode
         assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
-        assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+        assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
 
 
 def test_hits_carry_both_scores_and_matched_terms(fixture_pipeline: Pipeline) -> None:
@@ -68,7 +70,9 @@ def test_no_two_hits_overlap_in_the_same_document(fixture_pipeline: Pipeline) ->
     for i, a in enumerate(hits):
         for b in hits[i + 1 :]:
             if a.chunk.doc_id == b.chunk.doc_id:
-                overlap = min(a.chunk.char_end, b.chunk.char_end) - max(a.chunk.char_start, b.chunk.char_start)
+                overlap = min(a.chunk.char_end, b.chunk.char_end) - max(
+                    a.chunk.char_start, b.chunk.char_start
+                )
                 shorter = min(len(a.chunk.text), len(b.chunk.text))
                 assert overlap <= 0.5 * shorter
 

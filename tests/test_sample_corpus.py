@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import make_config
 from pypdf import PdfReader
 
-from conftest import make_config
 from qa.pipeline import Pipeline, ingest
 
 pytestmark = pytest.mark.slow
@@ -66,7 +66,9 @@ def test_page_filter_and_page_text(sample_pipeline: Pipeline) -> None:
     assert doc.pages > 90
     from index.types import SearchFilter
 
-    hits = sample_pipeline.search("數位經濟規模", k=5, filter=SearchFilter(doc_ids=(doc.doc_id,), page_min=1, page_max=10))
+    hits = sample_pipeline.search(
+        "數位經濟規模", k=5, filter=SearchFilter(doc_ids=(doc.doc_id,), page_min=1, page_max=10)
+    )
     assert hits and all(h.chunk.page_start is not None and h.chunk.page_start <= 10 for h in hits)
     page = hits[0].chunk.page_start
     assert page is not None

@@ -57,6 +57,11 @@ watch('value', () => {
   const questions = chat ? chat.querySelectorAll('.rq-q') : [];
   if (questions.length) { chat.scrollTop = questions[questions.length - 1].offsetTop - 8; }
 });
+element.addEventListener('toggle', (event) => {
+  // An opened source scrolls its passage box to the quoted sentence.
+  const mark = event.target.open ? event.target.querySelector('.rq-passage mark') : null;
+  if (mark) { mark.parentElement.scrollTop = Math.max(mark.offsetTop - 40, 0); }
+}, true);
 element.addEventListener('click', (event) => {
   const ref = event.target.closest('a.rq-cite-ref');
   if (ref) {
@@ -81,6 +86,26 @@ element.addEventListener('click', (event) => {
       area.value = text; document.body.appendChild(area); area.select();
       document.execCommand('copy'); area.remove(); done();
     }
+  }
+});
+"""
+
+
+# Shown under the question box whenever there is no message to show there.
+CHAT_HINT = (
+    '<p class="rq-hint">Follow-up questions such as 「那 2023 年呢？」 build on the conversation so far; '
+    "start a new conversation to change the topic. 追問會沿用本次對話的脈絡。</p>"
+)
+
+
+# The document view brings the cited passage into sight whenever it shows a new page.
+_PAGE_VIEW_JS = """
+watch('value', () => {
+  const mark = element.querySelector('.rq-page-text mark');
+  if (mark) {
+    const box = mark.parentElement;
+    box.scrollTop = Math.max(mark.offsetTop - 60, 0);
+    element.scrollIntoView({block: 'start'});
   }
 });
 """
@@ -196,7 +221,7 @@ class ReportApp:
             )
             return
         pending = Turn(question, '<div class="rq-pending">Searching the reports… 正在查找報告…</div>')
-        yield render_transcript([*turns, pending]), turns, "", ""
+        yield render_transcript([*turns, pending]), turns, "", CHAT_HINT
         try:
             reply = self.answer_html(question, doc_ids, [t.question for t in turns], len(turns))
         except (QAError, ValueError) as exc:
@@ -208,7 +233,7 @@ class ReportApp:
             yield render_transcript(turns), turns, question, notice("error", message)
             return
         turns.append(Turn(question, reply))
-        yield render_transcript(turns), turns, "", ""
+        yield render_transcript(turns), turns, "", CHAT_HINT
 
     # ---- search ---------------------------------------------------------------------------------
 
@@ -406,12 +431,7 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                             elem_id="rq-question",
                         )
                         ask = gr.Button("Ask 提問", variant="primary", scale=1, elem_id="rq-ask")
-                    chat_status = gr.HTML("", elem_id="rq-chat-status")
-                    gr.HTML(
-                        '<p class="rq-hint">Follow-up questions such as 「那 2023 年呢？」 build on the '
-                        "conversation so far; start a new conversation to change the topic. "
-                        "追問會沿用本次對話的脈絡。</p>"
-                    )
+                    chat_status = gr.HTML(CHAT_HINT, elem_id="rq-chat-status")
                 with gr.Column(scale=1, min_width=260):
                     new_chat = gr.Button("New conversation 新對話", elem_id="rq-new")
                     chat_docs = gr.Dropdown(
@@ -474,6 +494,7 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                     show = gr.Button("Show 顯示", scale=1, elem_id="rq-show")
                 page_view = gr.HTML(
                     notice("info", "Choose a report, or open a citation's “Show in document”."),
+                    js_on_load=_PAGE_VIEW_JS,
                     elem_id="rq-page-view",
                 )
 
@@ -482,7 +503,7 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
         for trigger in (ask.click, question.submit):
             trigger(rq.on_ask, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden")
         new_chat.click(
-            lambda: (render_transcript([]), [], "", ""),
+            lambda: (render_transcript([]), [], "", CHAT_HINT),
             None,
             [transcript, turns, question, chat_status],
             api_visibility="private",
