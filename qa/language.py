@@ -109,6 +109,7 @@ class Term:
     weight: float
     kind: Literal["cjk", "latin", "number"]
     aliases: tuple[str, ...] = ()  # other spellings that count as a match (ROC year <-> AD year)
+    name: bool = False  # written with capitals in the question (NVIDIA, AI): a name, not a common word
 
 
 @lru_cache(maxsize=1)
@@ -163,8 +164,8 @@ def question_terms(question: str) -> tuple[Term, ...]:
             continue
         seen.add(lowered)
         # Acronyms and names (AI, NVIDIA, TSMC) carry more information than common words.
-        weight = 1.5 if word.isupper() or word[0].isupper() else 1.0
-        terms.append(Term(lowered, weight, "latin"))
+        name = word.isupper() or word[0].isupper()
+        terms.append(Term(lowered, 1.5 if name else 1.0, "latin", name=name))
     canonical = to_simplified(without_numbers)
     for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", canonical):
         for word in _jieba().lcut(run):
