@@ -23,6 +23,7 @@ import numpy as np
 from corpus import matching_text, to_canonical_script
 from evaluation.drcd import load_squad
 from index.analysis import AnalysisOptions, lexical_tokens, match_form
+from index.builder import IndexOptions
 from index.embedding import EmbeddingConfig, load_embedder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,14 +42,15 @@ def _chars(text: str, bigrams: bool) -> list[str]:
 
 
 ANALYSES: dict[str, Callable[[str], list[str]]] = {
-    "words+bigrams (product)": lambda t: lexical_tokens(t, AnalysisOptions()),
-    "words+bigrams+unigrams": lambda t: lexical_tokens(t, AnalysisOptions()) + _chars(t, bigrams=False),
+    "words+bigrams+unigrams (product)": lambda t: lexical_tokens(t, AnalysisOptions()),
+    "words+bigrams": lambda t: lexical_tokens(t, AnalysisOptions(char_unigrams=False)),
     "unigrams+bigrams": lambda t: _chars(t, bigrams=True),
 }
 
 
 def bm25_matrix(docs: list[str], queries: list[str], analyse: Callable[[str], list[str]]) -> np.ndarray:
-    model = bm25s.BM25(k1=1.2, b=0.75)
+    options = IndexOptions()
+    model = bm25s.BM25(k1=options.bm25_k1, b=options.bm25_b)
     model.index([analyse(d) or ["\x00"] for d in docs], show_progress=False)
     vocab = model.vocab_dict
     out = np.zeros((len(queries), len(docs)), dtype=np.float32)
@@ -125,7 +127,7 @@ def main() -> None:
         top_d = np.argsort(-dense, 1)[:, :depth]
         cand = np.concatenate([top_l, top_d], 1)
         zl, zd = zscore_rows(lex, cand), zscore_rows(dense, cand)
-        for w in (0.5, 0.6, 0.7, 0.8):
+        for w in (0.5, 0.6, 0.7, 0.8, 0.9):
             report(f"zscore w={w} {aname}", ranks_of(w * zl + (1 - w) * zd, g))
         rl = np.argsort(np.argsort(-lex, 1), 1) + 1
         rd = np.argsort(np.argsort(-dense, 1), 1) + 1

@@ -17,8 +17,9 @@ from functools import lru_cache
 import opencc
 
 _WHITESPACE = re.compile(r"\s+")
-# `**bold**` and `NT\$` survive in some extracted text; the product shows them cleaned.
-_MARKUP = re.compile(r"\*\*|\\(?=[$*_#\[\]])")
+# `**bold**`, `NT\$` and footnote marks `^[2]` survive in some extracted text; the product shows
+# them cleaned.
+_MARKUP = re.compile(r"\*\*|\\(?=[$*_#\[\]])|\^\[\d+\]")
 _CITATION_MARK = re.compile(r"\[\d+\]")
 
 

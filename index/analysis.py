@@ -13,9 +13,10 @@ class AnalysisOptions:
     """Settings that change stored vectors or tokens; a change means re-indexing."""
 
     script_normalization: bool = True  # fold Traditional/Simplified into one script for matching
+    char_unigrams: bool = True  # single CJK characters as extra BM25 tokens (bench/fusion_sweep.py)
 
     def as_settings(self) -> dict[str, object]:
-        return {"script_normalization": self.script_normalization}
+        return {"script_normalization": self.script_normalization, "char_unigrams": self.char_unigrams}
 
 
 def match_form(text: str, options: AnalysisOptions) -> str:
@@ -37,6 +38,7 @@ STOPWORDS = frozenset(
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def _tokens_in_own_script(text: str) -> list[str]:
@@ -51,8 +53,10 @@ def _tokens_in_own_script(text: str) -> list[str]:
 
 def lexical_tokens(text: str, options: AnalysisOptions) -> list[str]:
     """BM25 tokens: jieba words plus CJK bigrams of the matching form, without stopwords."""
-    if options.script_normalization:
-        tokens = tokenize(match_form(text, options))
-    else:
-        tokens = _tokens_in_own_script(match_form(text, options))
+    form = match_form(text, options)
+    tokens = tokenize(form) if options.script_normalization else _tokens_in_own_script(form)
+    if options.char_unigrams:
+        # Single characters rescue matches that jieba cut differently in question and passage
+        # (1-2 points of Recall@1 on DRCD); the stopword filter drops the commonest ones.
+        tokens += [ch for ch in form if _CJK_CHAR.match(ch)]
     return [t for t in tokens if t not in STOPWORDS]

@@ -19,14 +19,11 @@ from index.backend import LocalIndex
 from index.chunkstore import StoredChunk, write_store
 from index.dense import DenseStore
 from index.embedding import Embedder, check_model_compatible
-from index.errors import IndexError_
 from index.lexical import LexicalStore
 from index.manifest import DocumentEntry, Manifest
 from index.storage import current_generation, has_index, new_generation, write_lock
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -34,14 +31,18 @@ class IndexOptions:
     """How the stores are built; `dense_kind` flat is exact, hnsw/ivf scale to large archives."""
 
     dense_kind: str = "flat"
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
+    # BM25 k1/b and the fusion weight were chosen together on DRCD dev (bench/fusion_sweep.py).
+    bm25_k1: float = 0.9
+    bm25_b: float = 0.4
     script_normalization: bool = True
+    char_unigrams: bool = True
     lock_timeout_s: float = 0.0
 
     @property
     def analysis(self) -> AnalysisOptions:
-        return AnalysisOptions(script_normalization=self.script_normalization)
+        return AnalysisOptions(
+            script_normalization=self.script_normalization, char_unigrams=self.char_unigrams
+        )
 
 
 @dataclass
@@ -85,7 +86,11 @@ def file_hash(path: Path) -> str:
 def _settings(chunking: ChunkingConfig, options: IndexOptions) -> dict[str, object]:
     from dataclasses import asdict
 
-    return {"chunking": asdict(chunking), **options.analysis.as_settings()}
+    return {
+        "chunking": asdict(chunking),
+        "bm25": [options.bm25_k1, options.bm25_b],
+        **options.analysis.as_settings(),
+    }
 
 
 def _entry(doc: Document, chunks: int, path: Path | None, content_hash: str) -> DocumentEntry:
@@ -107,16 +112,23 @@ def _entry(doc: Document, chunks: int, path: Path | None, content_hash: str) -> 
     )
 
 
-def _previous(index_dir: Path, rebuild: bool) -> LocalIndex | None:
+def _previous(index_dir: Path, rebuild: bool) -> Manifest | None:
     if rebuild or not has_index(index_dir):
         return None
-    return LocalIndex(current_generation(index_dir))
+    return Manifest.load(current_generation(index_dir))
+
+
+EmbedderSource = Embedder | Callable[[], Embedder]
+
+
+def _resolve(source: EmbedderSource) -> Embedder:
+    return source() if callable(source) else source
 
 
 def ingest(
     paths: Sequence[Path],
     index_dir: Path,
-    embedder: Embedder,
+    embedder: EmbedderSource,
     *,
     reading: ReadingConfig | None = None,
     chunking: ChunkingConfig | None = None,
@@ -125,7 +137,11 @@ def ingest(
     rebuild: bool = False,
     progress: bool = True,
 ) -> IngestReport:
-    """Bring the index at `index_dir` up to date with the reports under `paths`."""
+    """Bring the index at `index_dir` up to date with the reports under `paths`.
+
+    `embedder` may be a zero-argument factory: when nothing changed, the model is never loaded,
+    which keeps a no-change run to the cost of hashing the files.
+    """
     started = time.perf_counter()
     reading = reading or ReadingConfig()
     chunking = chunking or ChunkingConfig()
@@ -134,20 +150,17 @@ def ingest(
     settings = _settings(chunking, options)
 
     with write_lock(index_dir, options.lock_timeout_s):
-        try:
-            previous = _previous(index_dir, rebuild)
-        except IndexError_ as exc:
-            raise type(exc)(*exc.args) from None
-        if previous is not None:
-            check_model_compatible(previous.manifest.model, embedder.identity)
-            if previous.manifest.settings != settings or previous.manifest.dense_kind != options.dense_kind:
-                log.info("chunking or index settings changed: every document is read again")
-                previous.close()
-                previous = None
+        previous = _previous(index_dir, rebuild)
+        if previous is not None and (
+            previous.settings != settings or previous.dense_kind != options.dense_kind
+        ):
+            log.info("chunking or index settings changed: every document is read again")
+            previous = None
 
         files = iter_report_files([Path(p) for p in paths], reading, skipped=report.skipped)
-        old_by_path = previous.manifest.by_path() if previous else {}
-        old_by_hash = {d.content_hash: d for d in previous.manifest.documents} if previous else {}
+        old_by_path = previous.by_path() if previous else {}
+        old_by_hash = {d.content_hash: d for d in previous.documents} if previous else {}
+        moved = False
 
         carried: list[DocumentEntry] = []
         fresh: list[tuple[Document, list[Chunk], Path, str]] = []
@@ -165,6 +178,7 @@ def ingest(
             seen_hashes.add(digest)
             old = old_by_hash.get(digest)
             if old is not None:
+                moved = moved or old.path != key
                 carried.append(old if old.path == key else _moved(old, path))
                 report.unchanged.append(path.name)
                 continue
@@ -187,7 +201,7 @@ def ingest(
         # that fails to read this time keeps its earlier, good version.
         kept_hashes = {d.content_hash for d in carried}
         replaced = {str(p.resolve()) for _, _, p, _ in fresh}
-        for old in previous.manifest.documents if previous else []:
+        for old in previous.documents if previous else []:
             if old.content_hash in kept_hashes or old.path in replaced:
                 continue
             if prune and old.path and not Path(old.path).exists():
@@ -198,21 +212,26 @@ def ingest(
         if previous is None and not fresh:
             report.seconds = time.perf_counter() - started
             return report
-        if previous is not None and not fresh and not report.removed:
+        if previous is not None and not fresh and not report.removed and not moved:
             report.unchanged = report.unchanged or [d.file_name for d in carried]
-            report.chunks_total = previous.manifest.chunk_count
-            previous.close()
+            report.chunks_total = previous.chunk_count
             report.seconds = time.perf_counter() - started
             return report
 
+        model = _resolve(embedder)
+        if previous is not None:
+            check_model_compatible(previous.model, model.identity)
         documents = [(doc, chunks) for doc, chunks, _, _ in fresh]
         entries = [_entry(doc, len(chunks), path, digest) for doc, chunks, path, digest in fresh]
-        _write(index_dir, embedder, documents, entries, previous, carried, settings, options, progress)
+        old = LocalIndex(current_generation(index_dir)) if previous is not None and carried else None
+        try:
+            _write(index_dir, model, documents, entries, old, carried, settings, options, progress)
+        finally:
+            if old is not None:
+                old.close()
         report.new_chunks = sum(len(c) for _, c in documents)
         report.chunks_total = report.new_chunks + sum(d.chunks for d in carried)
         report.wrote = True
-        if previous is not None:
-            previous.close()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -57,7 +57,7 @@ def ingest(
         return ingest_files(
             [Path(p) for p in paths],
             config.index_dir,
-            _embedder(config),
+            lambda: _embedder(config),
             reading=config.reading,
             chunking=config.chunking,
             options=config.index,

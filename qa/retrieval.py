@@ -25,7 +25,7 @@ class RetrievalConfig:
     k: int = 10
     depth: int = 100  # candidates taken from each store before fusion
     fusion: str = "zscore"  # "zscore" (weighted sum of standardised scores) or "rrf"
-    lexical_weight: float = 0.6  # zscore: share of BM25 in the fused score
+    lexical_weight: float = 0.7  # zscore: share of BM25 in the fused score (bench/fusion_sweep.py)
     rrf_k: int = 60
     dedupe_overlap: float = 0.5  # drop a passage sharing more than this share with a better one
 

@@ -171,6 +171,7 @@ def test_fold_ignores_whitespace_width_markup_and_script() -> None:
     assert fold("經費為\n 3.75 億元") == fold("经费为3.75亿元")
     assert fold("ＮＴ\\$１２") == fold("NT$12")
     assert fold("**重點**計畫") == fold("重點計畫")
+    assert fold("使用普及率 ^[2]\t80%") == fold("使用普及率\n80%")
     assert fold("Buoys") == "buoys"
 
 
