@@ -274,37 +274,39 @@ def _write(
     options: IndexOptions,
     progress: bool,
 ) -> None:
-    analysis = options.analysis
-    new_chunks = [c for _, chunks in documents for c in chunks]
-    texts = [match_form(c.index_text, analysis) for c in new_chunks]
-    new_tokens = [lexical_tokens(c.index_text, analysis) for c in new_chunks]
-    dim = embedder.identity.dim
-    new_vectors = (
-        embedder.encode_passages(texts, show_progress=progress)
-        if texts
-        else np.zeros((0, dim), dtype=np.float32)
-    )
-
-    carried_ids = [d.doc_id for d in carried]
-    old_chunks: list[StoredChunk] = []
-    old_docs: list[Document] = []
-    old_vectors = np.zeros((0, dim), dtype=np.float32)
-    if previous is not None and carried_ids:
-        old_chunks = previous.store.stored_chunks(carried_ids)
-        rows = previous.store.rows_of(carried_ids)
-        old_vectors = np.asarray(previous.dense.vectors[np.array(rows, dtype=np.int64)], dtype=np.float32)
-        old_docs = [d for d in (previous.store.document(i) for i in carried_ids) if d is not None]
-
-    all_chunks = old_chunks + [StoredChunk(c, t) for c, t in zip(new_chunks, new_tokens, strict=True)]
-    vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
-    manifest = Manifest(
-        model=embedder.identity,
-        settings=settings,
-        dense_kind=options.dense_kind,
-        documents=carried + entries,
-        chunk_count=len(all_chunks),
-    )
+    # Everything happens inside the staging folder's lifetime, so a run killed while embedding
+    # leaves a staging folder behind (cleaned by the next writer) and CURRENT untouched.
     with new_generation(index_dir) as staging:
+        analysis = options.analysis
+        new_chunks = [c for _, chunks in documents for c in chunks]
+        texts = [match_form(c.index_text, analysis) for c in new_chunks]
+        new_tokens = [lexical_tokens(c.index_text, analysis) for c in new_chunks]
+        dim = embedder.identity.dim
+        new_vectors = (
+            embedder.encode_passages(texts, show_progress=progress)
+            if texts
+            else np.zeros((0, dim), dtype=np.float32)
+        )
+
+        carried_ids = [d.doc_id for d in carried]
+        old_chunks: list[StoredChunk] = []
+        old_docs: list[Document] = []
+        old_vectors = np.zeros((0, dim), dtype=np.float32)
+        if previous is not None and carried_ids:
+            old_chunks = previous.store.stored_chunks(carried_ids)
+            rows = np.array(previous.store.rows_of(carried_ids), dtype=np.int64)
+            old_vectors = np.asarray(previous.dense.vectors[rows], dtype=np.float32)
+            old_docs = [d for d in (previous.store.document(i) for i in carried_ids) if d is not None]
+
+        all_chunks = old_chunks + [StoredChunk(c, t) for c, t in zip(new_chunks, new_tokens, strict=True)]
+        vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
+        manifest = Manifest(
+            model=embedder.identity,
+            settings=settings,
+            dense_kind=options.dense_kind,
+            documents=carried + entries,
+            chunk_count=len(all_chunks),
+        )
         write_store(staging, old_docs + [d for d, _ in documents], all_chunks)
         DenseStore.build(vectors, options.dense_kind).save(staging)
         LexicalStore.build([sc.tokens for sc in all_chunks], options.bm25_k1, options.bm25_b).save(staging)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ class RetrievalConfig:
     lexical_weight: float = 0.7  # zscore: share of BM25 in the fused score (bench/fusion_sweep.py)
     rrf_k: int = 60
     dedupe_overlap: float = 0.5  # drop a passage sharing more than this share with a better one
+    english_glossary: bool = True  # English questions also search Chinese words (CC-CEDICT)
 
 
 def _zscores(values: np.ndarray) -> np.ndarray:
@@ -73,6 +75,12 @@ def _converters() -> tuple[object, object]:
 
 
 _WORDISH = re.compile(r"[\w\u3400-\u9fff]")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+
+
+def _is_english(query: str) -> bool:
+    letters = sum(ch.isascii() and ch.isalpha() for ch in query)
+    return letters >= 3 and not _CJK_CHAR.search(query)
 
 
 def query_terms(query: str) -> list[str]:
@@ -120,6 +128,17 @@ class Retriever:
         self.config = config or RetrievalConfig()
         self.analysis = analysis or AnalysisOptions()
 
+    def _chinese_terms(self, query: str) -> list[str]:
+        from qa.glossary import glossary
+
+        terms = glossary().terms(query) if glossary() is not None else []  # type: ignore[union-attr]
+        if not terms:
+            return []
+        # Words and their bigrams, not single characters: a translation is a guess, and single
+        # characters would let every wrong sense of it match.
+        words_only = dataclasses.replace(self.analysis, char_unigrams=False)
+        return lexical_tokens(" ".join(terms), words_only)
+
     def search(
         self, query: str, *, k: int | None = None, flt: SearchFilter | None = None, mode: Mode = "hybrid"
     ) -> list[Hit]:
@@ -132,6 +151,8 @@ class Retriever:
                 raise ValueError("dense retrieval needs an embedding model")
             vector = self.embedder.encode_queries([match_form(query, self.analysis)])[0]
         tokens = lexical_tokens(query, self.analysis) if mode in ("bm25", "hybrid") else None
+        if tokens is not None and self.config.english_glossary and _is_english(query):
+            tokens += self._chinese_terms(query)
         depth = max(self.config.depth, k * 3)
         candidates = self.index.candidates(vector, tokens, depth, flt)
         if not candidates:

@@ -53,7 +53,7 @@ def test_search_text_output_and_doc_filter(fixture_index) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["", "   ", "？？！!...", "\x00\x07\x1b[31m", "<script></script>"],
+    ["", "   ", "？？！!...", "\x01\x07\x1b[31m", "<script></script>"],
 )
 def test_unsearchable_questions_get_a_message_not_a_traceback(fixture_index, question: str) -> None:
     out = run_qa("search", question, index=fixture_index.index_dir)
@@ -65,7 +65,7 @@ def test_unsearchable_questions_get_a_message_not_a_traceback(fixture_index, que
     "question",
     [
         "發電量" * 3400,  # over 10,000 characters
-        "潮流機組\x00的\x1b可用率<b>多少</b>？",
+        "潮流機組\x01的\x1b可用率<b>多少</b>？",
         "<img src=x onerror=alert(1)> dissolved oxygen",
     ],
 )
@@ -87,7 +87,8 @@ def test_ask_json_and_batch_file(fixture_index, tmp_path: Path) -> None:
     assert answer["abstained"] is False and "87.5%" in answer["answer"]
     assert answer["citations"] and answer["citations"][0]["quote"]
 
-    questions = "潮流機組的平均可用率是多少？\nWhat was the mean dissolved oxygen?\n\n"
+    # A NUL byte cannot travel in argv, but it can arrive on standard input.
+    questions = "潮流機組的平均可用率是多少？\nWhat was the mean\x00 dissolved oxygen?\n\n"
     batch = run_qa("ask", "--file", "-", "--json", index=fixture_index.index_dir, stdin=questions)
     assert batch.returncode == 0, batch.stderr
     lines = [json.loads(line) for line in batch.stdout.splitlines()]

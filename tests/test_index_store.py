@@ -110,10 +110,12 @@ def test_killed_writer_leaves_previous_index_usable(reports: Path, tmp_path: Pat
     )
     deadline = time.time() + 120
     while time.time() < deadline and not list(config.index_dir.glob(".tmp-*")) and proc.poll() is None:
-        time.sleep(0.05)
-    # Either it is staging now (kill it there) or it has not got that far: kill it anyway.
+        time.sleep(0.01)
+    assert proc.poll() is None, "the writer finished before it could be killed"
+    time.sleep(0.5)  # well inside the embedding of 800 new paragraphs
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert list(config.index_dir.glob(".tmp-*"))  # killed mid-write: its staging folder is left
 
     assert (config.index_dir / POINTER).read_text() == pointer
     assert _doc_names(config) == before

