@@ -33,8 +33,9 @@ fi
 
 if [ "${1:-app}" = "test" ]; then
   need=()
-  [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
-  fc-list 2>/dev/null | grep -qi "noto.*cjk" || need+=(fonts-noto-cjk)
+  for pkg in chromium chromium-driver fonts-noto-cjk; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
       echo "==> installing ${need[*]} (browser tests)"

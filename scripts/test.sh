@@ -7,4 +7,6 @@ bash "$ROOT/scripts/setup.sh" test
 cd "$ROOT"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/ruff check .
+# Everything, slow and quality-floor tests included, unless arguments say otherwise.
+if [ $# -eq 0 ]; then set -- -m "slow or not slow"; fi
 .venv/bin/python -m pytest "$@"

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import ui_harness as harness  # tests/ is on sys.path, as for conftest
 from gradio_client import Client
 
 pytestmark = pytest.mark.slow  # builds a real index with the embedding model
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _harness() -> ModuleType:
-    if "ui_harness" in sys.modules:
-        return sys.modules["ui_harness"]
-    spec = importlib.util.spec_from_file_location(
-        "ui_harness", REPO / "tests" / "fixtures" / "ui" / "harness.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _harness()
 
 
 @pytest.fixture(scope="module")

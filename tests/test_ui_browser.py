@@ -7,15 +7,13 @@ quotes HTML markup, and an English report rendered to PDF by the harness).
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+import ui_harness as harness  # tests/ is on sys.path, as for conftest
 
 pytestmark = pytest.mark.browser
 
@@ -30,26 +28,11 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 60_000  # answering on 2 shared CPU cores can take a few seconds
 
-
-def _harness() -> ModuleType:
-    if "ui_harness" in sys.modules:
-        return sys.modules["ui_harness"]
-    spec = importlib.util.spec_from_file_location(
-        "ui_harness", REPO / "tests" / "fixtures" / "ui" / "harness.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
-
-
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-harness = _harness()
 expect.set_options(timeout=TIMEOUT_MS)
 
 
