@@ -27,7 +27,6 @@ from corpus.types import CorpusError, Document, Page, Skipped
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class ReadingConfig:
     """Which files are read and how large they may be."""

@@ -59,14 +59,8 @@ class EvalOptions:
 
 
 def _indexed_chunks(pipe: Pipeline) -> dict[str, Chunk]:
-    """Every passage in the index, by chunk id (chunk ids are "<doc_id>:<ordinal>")."""
-    chunks: dict[str, Chunk] = {}
-    for info in pipe.documents():
-        for ordinal in range(info.chunks):
-            chunk = pipe.chunk(f"{info.doc_id}:{ordinal}")
-            if chunk is not None:
-                chunks[chunk.chunk_id] = chunk
-    return chunks
+    """Every passage in the index, by chunk id."""
+    return {chunk.chunk_id: chunk for chunk in pipe.chunks()}
 
 
 def _corpus_texts(pipe: Pipeline) -> dict[str, str]:

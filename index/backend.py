@@ -45,6 +45,8 @@ class SearchIndex(Protocol):
 
     def chunk(self, chunk_id: str) -> Chunk | None: ...
 
+    def all_chunks(self) -> list[Chunk]: ...
+
     def close(self) -> None: ...
 
 
@@ -168,3 +170,6 @@ class LocalIndex:
     def chunk(self, chunk_id: str) -> Chunk | None:
         i = self._by_id.get(chunk_id)
         return None if i is None else self.chunks[i]
+
+    def all_chunks(self) -> list[Chunk]:
+        return list(self.chunks)

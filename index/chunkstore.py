@@ -142,27 +142,22 @@ class ChunkStore:
 
     def stored_chunks(self, doc_ids: Iterable[str]) -> list[StoredChunk]:
         """Chunks (with tokens) of the given documents, in row order; used to carry them forward."""
-        ids = list(doc_ids)
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self._con.execute(
-                f"SELECT {_CHUNK_COLUMNS}, tokens, row FROM chunks WHERE doc_id IN ({marks}) ORDER BY row",
-                ids,
-            ).fetchall()
+        rows = self._select(f"{_CHUNK_COLUMNS}, tokens", doc_ids)
         return [StoredChunk(_chunk_from_row(r[:17]), json.loads(r[17])) for r in rows]
 
-    def rows_of(self, doc_ids: Iterable[str]) -> list[int]:
+    def _select(self, columns: str, doc_ids: Iterable[str]) -> list[tuple[object, ...]]:
         ids = list(doc_ids)
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         with self._lock:
-            rows = self._con.execute(
-                f"SELECT row FROM chunks WHERE doc_id IN ({marks}) ORDER BY row", ids
+            return self._con.execute(
+                f"SELECT {columns} FROM chunks WHERE doc_id IN ({marks}) ORDER BY row", ids
             ).fetchall()
-        return [int(r[0]) for r in rows]
+
+    def rows_of(self, doc_ids: Iterable[str]) -> list[int]:
+        """Vector rows of the given documents, in the order `stored_chunks` returns their chunks."""
+        return [int(r[0]) for r in self._select("row", doc_ids)]
 
     def document(self, doc_id: str) -> Document | None:
         with self._lock:

@@ -159,6 +159,10 @@ class Pipeline:
     def chunk(self, chunk_id: str) -> Chunk | None:
         return self.index.chunk(chunk_id)
 
+    def chunks(self) -> list[Chunk]:
+        """Every passage in the index, in index order."""
+        return self.index.all_chunks()
+
     @staticmethod
     def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
         return highlight(text, terms)
