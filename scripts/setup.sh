@@ -17,8 +17,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 stamp="$VENV/.reportqa-installed"
-want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)-${1:-app}"
-if [ ! -f "$stamp" ] || ! grep -qx "$want" "$stamp"; then
+hash="$(sha256sum < "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+want="$hash-${1:-app}"
+# A test install includes everything an app install has.
+if [ ! -f "$stamp" ] || ! grep -qx -e "$want" -e "$hash-test" "$stamp"; then
   echo "==> installing ReportQA and its dependencies into $VENV (first time: a few minutes)"
   "$VENV/bin/pip" install --quiet --upgrade pip
   # torch first and pinned: an unpinned torch would pull a multi-GB CUDA build.
