@@ -6,6 +6,7 @@ import io
 import logging
 import multiprocessing
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -33,11 +34,98 @@ class PdfContent:
     outline: list[OutlineEntry] = field(default_factory=list)
     title: str = ""
     author: str = ""
+    garbled_pages: list[int] = field(default_factory=list)  # 1-based; their text was dropped
+
+
+# Code points that a correct text layer (almost) never yields: NUL and other C0 controls, the
+# replacement character, and private-use areas (glyph ids leaking through a missing Unicode map).
+_GARBAGE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
+)
+# A page is undecodable when this share of its visible characters is garbage. Real pages stay far
+# below it (an icon font mapped to private use gives a few characters a page); a wrong code width
+# or a missing Unicode map puts garbage at every other character or more.
+GARBLED_SHARE = 0.10
+_CODESPACE = re.compile(rb"begincodespacerange(.*?)endcodespacerange", re.S)
+_HEX = re.compile(rb"<([0-9A-Fa-f]*)>")
 
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:120]
+
+
+def garbled_share(text: str) -> float:
+    """Share of the visible characters of `text` that no correct text layer produces."""
+    visible = sum(not ch.isspace() for ch in text)
+    return len(_GARBAGE.findall(text)) / visible if visible else 0.0
+
+
+def _code_widths(cmap: bytes) -> set[int]:
+    """Byte widths of the codes declared by a CMap's codespace ranges."""
+    widths: set[int] = set()
+    for block in _CODESPACE.findall(cmap):
+        widths.update(len(code) // 2 for code in _HEX.findall(block))
+    return widths
+
+
+def _repair_cmap_encodings(reader: Any) -> int:
+    """Give Type0 fonts whose /Encoding is an embedded two-byte CMap an Identity encoding.
+
+    pypdf reads a composite font's /Encoding only when it is a name; an embedded CMap stream (as
+    fpdf2 writes for CFF CJK fonts, and other generators can) falls back to a one-byte encoding, so
+    every two-byte code is split and its high byte comes out as NUL. For text, only the code width
+    matters (the font's /ToUnicode maps codes, not CIDs, to characters), so a CMap whose codes are
+    all two bytes wide decodes exactly as Identity-H (Identity-V when it writes vertically).
+    Returns the number of fonts changed; the file on disk is never touched.
+    """
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    seen: set[int] = set()
+    repaired = 0
+
+    def fix_font(font: Any) -> None:
+        nonlocal repaired
+        if not isinstance(font, DictionaryObject) or id(font) in seen:
+            return
+        seen.add(id(font))
+        if font.get("/Subtype") != "/Type0" or "/ToUnicode" not in font:
+            return
+        encoding = font.get("/Encoding")
+        encoding = encoding.get_object() if encoding is not None else None
+        if not isinstance(encoding, StreamObject):
+            return
+        data = encoding.get_data()
+        if _code_widths(data) != {2}:
+            return  # mixed or one-byte code spaces need a real CMap decoder: left to the garbage check
+        vertical = encoding.get("/WMode") == 1 or re.search(rb"/WMode\s+1\b", data) is not None
+        font[NameObject("/Encoding")] = NameObject("/Identity-V" if vertical else "/Identity-H")
+        repaired += 1
+
+    def walk(resources: Any, depth: int) -> None:
+        resources = resources.get_object() if resources is not None else None
+        if not isinstance(resources, DictionaryObject) or depth > 8:
+            return
+        fonts = resources.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else None
+        if isinstance(fonts, DictionaryObject):
+            for ref in fonts.values():
+                fix_font(ref.get_object())
+        xobjects = resources.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        if isinstance(xobjects, DictionaryObject):
+            for ref in xobjects.values():
+                form = ref.get_object()
+                if isinstance(form, DictionaryObject) and id(form) not in seen:
+                    seen.add(id(form))
+                    walk(form.get("/Resources"), depth + 1)
+
+    for page in reader.pages:
+        try:
+            walk(page.get("/Resources"), 0)
+        except Exception as exc:  # a broken resource dictionary only costs this repair
+            log.debug("font repair skipped on a page: %s", _short(exc))
+    return repaired
 
 
 def _extract_range(reader: Any, start: int, stop: int) -> list[str | None]:
@@ -56,6 +144,7 @@ def _extract_range_from_bytes(data: bytes, start: int, stop: int) -> list[str | 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         reader.decrypt("")
+    _repair_cmap_encodings(reader)
     return _extract_range(reader, start, stop)
 
 
@@ -103,12 +192,24 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
     if page_count == 0:
         raise CorpusError(path, "PDF has no pages")
 
+    if _repair_cmap_encodings(reader):
+        log.info("%s: read fonts with embedded two-byte CMaps as Identity-encoded", path.name)
     texts = _page_texts(reader, data, page_count, workers)
     failures = 0
     for number, text in enumerate(texts, start=1):
         if text is None:
             failures += 1
             log.warning("%s: page %d unreadable", path.name, number)
+    garbled = [n for n, t in enumerate(texts, start=1) if t and garbled_share(t) > GARBLED_SHARE]
+    if garbled and len(garbled) == sum(bool(t and t.strip()) for t in texts):
+        raise CorpusError(
+            path,
+            f"text layer cannot be decoded ({page_list(garbled)} give NUL, replacement or private-use "
+            "characters: a font without a usable Unicode map); needs OCR",
+        )
+    for number in garbled:
+        log.warning("%s: page %d dropped: its text cannot be decoded", path.name, number)
+        texts[number - 1] = ""
     if not any(t and t.strip() for t in texts):
         if failures == page_count:
             raise CorpusError(path, "damaged PDF (no page could be read)")
@@ -131,7 +232,14 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
         outline=_outline(reader),
         title=str((meta or {}).get("/Title") or "").strip(),
         author=str((meta or {}).get("/Author") or "").strip(),
+        garbled_pages=garbled,
     )
+
+
+def page_list(numbers: list[int]) -> str:
+    """'page 3' or '4 pages (3, 5, 9, 12)' for messages."""
+    shown = ", ".join(str(n) for n in numbers[:8]) + (", ..." if len(numbers) > 8 else "")
+    return f"page {shown}" if len(numbers) == 1 else f"{len(numbers)} pages ({shown})"
 
 
 def _outline(reader: Any) -> list[OutlineEntry]:

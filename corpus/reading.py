@@ -21,7 +21,7 @@ from corpus.cleaning import (
 from corpus.cover import guess_metadata, guess_title
 from corpus.decoding import decode_text
 from corpus.normalize import detect_script
-from corpus.pdf import PdfContent, extract_pdf
+from corpus.pdf import PdfContent, extract_pdf, page_list
 from corpus.types import CorpusError, Document, Page, Skipped
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,9 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
         pages=pages,
         outline=tuple((e.level, e.title) for e in content.outline),
         metadata=metadata,
+        notes=[f"{page_list(content.garbled_pages)} left out: text cannot be decoded"]
+        if content.garbled_pages
+        else [],
     )
 
 

@@ -45,6 +45,7 @@ class Document:
     metadata: dict[str, str] = field(default_factory=dict)  # e.g. publisher, year, author
     script: Script = "mixed"
     outline: tuple[tuple[int, str], ...] = ()  # PDF bookmarks (level, title): confirm headings
+    notes: list[str] = field(default_factory=list)  # reading problems the user should hear about
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a virtual environment in .venv with ReportQA installed (CPU-only torch pinned
-# in pyproject.toml), plus, for the browser tests, Debian's Chromium and a CJK font.
+# in pyproject.toml), plus, for the tests, Debian's Chromium and the two CJK fixture fonts.
 # Sourced by scripts/start.sh and scripts/test.sh; safe to run again (it skips what is done).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,15 +35,15 @@ fi
 
 if [ "${1:-app}" = "test" ]; then
   need=()
-  for pkg in chromium chromium-driver fonts-noto-cjk; do
+  for pkg in chromium chromium-driver fonts-noto-cjk fonts-wqy-zenhei; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
-      echo "==> installing ${need[*]} (browser tests)"
+      echo "==> installing ${need[*]} (browser and PDF tests)"
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
     else
-      echo "note: ${need[*]} missing and not root: browser tests will be skipped" >&2
+      echo "note: ${need[*]} missing and not root: browser and PDF tests will be skipped (and fail under CI)" >&2
     fi
   fi
 fi
