@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,7 +15,7 @@ from corpus.pdf import OutlineEntry, PdfContent
 log = logging.getLogger(__name__)
 
 # Bump when extraction changes what it returns, so old entries are not reused.
-EXTRACTION_VERSION = 1
+EXTRACTION_VERSION = 2
 
 
 def default_cache_dir() -> Path:
@@ -40,6 +41,7 @@ def load(cache_dir: Path, content_hash: str) -> PdfContent | None:
             outline=[OutlineEntry(**entry) for entry in raw["outline"]],
             title=raw["title"],
             author=raw["author"],
+            garbled_pages=[int(n) for n in raw.get("garbled_pages", [])],
         )
     except FileNotFoundError:
         return None
@@ -51,11 +53,17 @@ def load(cache_dir: Path, content_hash: str) -> PdfContent | None:
 def store(cache_dir: Path, content_hash: str, content: PdfContent) -> None:
     """Write atomically (temp file + rename) so concurrent readers never see half an entry."""
     path = _entry(cache_dir, content_hash)
+    tmp: str | None = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(asdict(content), handle, ensure_ascii=False)
         os.replace(tmp, path)
-    except OSError as exc:  # a read-only or full disk only costs speed
+        tmp = None
+    except (OSError, TypeError, ValueError) as exc:  # a read-only or full disk only costs speed
         log.info("cannot write PDF cache entry %s (%s)", path, exc)
+    finally:
+        if tmp is not None:  # the write failed (or was interrupted): no half entry stays behind
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

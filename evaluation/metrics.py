@@ -84,6 +84,8 @@ class Outcome:
     relevant_citations: int = 0
     ask_ms: float | None = None
     error: str | None = None
+    split: str | None = None  # tune | check; None when the set is not split
+    condition: str | None = None  # near-miss kind of an unanswerable question
 
     @property
     def correct(self) -> bool:
@@ -187,3 +189,59 @@ def grouped(
     for o in outcomes:
         groups.setdefault(key(o), []).append(o)
     return {name: score(groups[name]) for name in sorted(groups)}
+
+
+@dataclass(frozen=True)
+class RefusalScores:
+    """How often asked unanswerable questions were refused (errors count as not refused)."""
+
+    n: int
+    refused: int
+    refusal_rate: float | None
+    errors: int
+
+
+def refusal_scores(outcomes: Sequence[Outcome]) -> RefusalScores:
+    """Refusals among the asked unanswerable outcomes (answerable ones are ignored)."""
+    asked = [o for o in outcomes if o.asked and not o.answerable]
+    refused = sum(1 for o in asked if o.abstained and not o.error)
+    return RefusalScores(
+        n=len(asked),
+        refused=refused,
+        refusal_rate=refused / len(asked) if asked else None,
+        errors=sum(1 for o in asked if o.error),
+    )
+
+
+UNLABELLED = "unlabelled"  # unanswerable questions whose set names no condition kind
+
+
+@dataclass(frozen=True)
+class Breakdowns:
+    """One mode's figures by split (tune / check) and refusals by near-miss kind.
+
+    Empty dicts when the set carries no split or no condition, so other sets report as before.
+    """
+
+    retrieval_by_split: dict[str, RetrievalScores]
+    answers_by_split: dict[str, AnswerScores]
+    refusal_by_condition: dict[str, RefusalScores]
+
+
+def mode_breakdowns(outcomes: Sequence[Outcome], mode: str, ks: Sequence[int]) -> Breakdowns:
+    """Figures of one mode by split, and its refusals by near-miss kind."""
+    mine = [o for o in outcomes if o.mode == mode]
+    split = [o for o in mine if o.split is not None]
+    asked = [o for o in split if o.asked]
+    unanswerable = [o for o in mine if o.asked and not o.answerable]
+    by_condition: dict[str, RefusalScores] = {}
+    # Only worth a table when the set labels its unanswerable questions at all.
+    if any(o.condition is not None for o in unanswerable):
+        by_condition = grouped(unanswerable, lambda o: o.condition or UNLABELLED, refusal_scores)
+    return Breakdowns(
+        retrieval_by_split=grouped(
+            [o for o in split if o.answerable], lambda o: o.split or "", lambda g: retrieval_scores(g, ks)
+        ),
+        answers_by_split=grouped(asked, lambda o: o.split or "", answer_scores),
+        refusal_by_condition=by_condition,
+    )

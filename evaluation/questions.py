@@ -10,14 +10,21 @@ One JSON object per line (blank lines and lines starting with `//` are ignored):
      "answers": ["1,517.4億元"],            # acceptable answers, verbatim from the report; [] = unanswerable
      "evidence": ["政府科技預算達1,517.4億元"],  # verbatim evidence strings; [] for unanswerable
      "pages": [12],                         # optional: PDF pages of the evidence
-     "lines": [310, 311]}                   # optional: first/last line of the evidence in the .txt
+     "lines": [310, 311],                   # optional: first/last line of the evidence in the .txt
+     "split": "tune",                       # optional: tune | check, fixed by `split_for_id`
+     "condition": null}                     # optional: unanswerable only, the near-miss kind
 
 A question is unanswerable exactly when `answers` is empty. Strings are compared after
 `evaluation.matching.fold` (whitespace, width, markup and script insensitive).
+
+`split` lets a set be tuned on one part and checked on the other; `condition` names the one
+condition a near-miss unanswerable question changes in a fact the reports do state (another
+agency, year, country, metric, qualifier or programme; "other" for anything else).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,8 +35,14 @@ from evaluation.matching import fold
 
 Lang = Literal["zh-Hant", "zh-Hans", "en"]
 QuestionType = Literal["fact", "number", "table", "cross-lingual", "paraphrase", "unanswerable"]
+Split = Literal["tune", "check"]
+Condition = Literal["agency", "year", "country", "metric", "qualifier", "programme", "other"]
+SplitChoice = Literal["tune", "check", "all"]
 LANGS: tuple[str, ...] = get_args(Lang)
 QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
+SPLITS: tuple[str, ...] = get_args(Split)
+CONDITIONS: tuple[str, ...] = get_args(Condition)
+TUNE_SHARE_TENTHS = 6  # about 60% of the ids fall in "tune", 40% in "check"
 
 
 class QuestionSetError(ValueError):
@@ -52,10 +65,22 @@ class Question:
     # Chunk ids that are relevant by construction (DRCD: the gold paragraph). When set,
     # relevance is membership, not string containment.
     gold_chunk_ids: tuple[str, ...] = ()
+    split: Split | None = None  # None: the set is not split (DRCD, older sets)
+    condition: Condition | None = None  # near-miss kind of an unanswerable question
 
     @property
     def answerable(self) -> bool:
         return bool(self.answers)
+
+
+def split_for_id(question_id: str) -> Split:
+    """The part a question id belongs to: a hash of the id, never a choice made per question.
+
+    Fixed once, so a question cannot drift between parts as figures are tuned; new questions
+    take the split this gives for their id.
+    """
+    digest = int(hashlib.sha256(question_id.encode("utf-8")).hexdigest(), 16)
+    return "tune" if digest % 10 < TUNE_SHARE_TENTHS else "check"
 
 
 def _str_list(value: Any, field: str) -> tuple[str, ...]:
@@ -90,6 +115,15 @@ def question_from_json(obj: Any) -> Question:
         isinstance(lines, list) and len(lines) == 2 and all(isinstance(n, int) and n >= 1 for n in lines)
     ):
         raise ValueError("'lines' must be [first, last] (1-based)")
+    split = obj.get("split")
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"'split' is {split!r}, expected one of {', '.join(SPLITS)} or null")
+    condition = obj.get("condition")
+    if condition is not None:
+        if condition not in CONDITIONS:
+            raise ValueError(f"'condition' is {condition!r}, expected one of {', '.join(CONDITIONS)} or null")
+        if answers:
+            raise ValueError("'condition' is for unanswerable questions only")
     return Question(
         id=obj["id"],
         question=obj["question"],
@@ -100,6 +134,8 @@ def question_from_json(obj: Any) -> Question:
         evidence=evidence,
         pages=tuple(pages),
         lines=(lines[0], lines[1]) if lines else None,
+        split=cast(Split | None, split),
+        condition=cast(Condition | None, condition),
     )
 
 
@@ -151,6 +187,20 @@ def check_verbatim(questions: Iterable[Question], corpus_texts: Mapping[str, str
                     where = q.doc if q.doc is not None else "any report"
                     problems.append(f"{q.id}: {kind} {s!r} not found in {where}")
     return problems
+
+
+def select_split(questions: list[Question], split: SplitChoice, *, set_name: str = "set") -> list[Question]:
+    """The questions of one part ("all": every one); QuestionSetError when the set is not split."""
+    if split == "all":
+        return list(questions)
+    if split not in SPLITS:
+        raise QuestionSetError(f"unknown split {split!r}; choose tune, check or all")
+    if not any(q.split is not None for q in questions):
+        raise QuestionSetError(f"{set_name}: the set has no 'split' field, so --split {split} cannot be used")
+    chosen = [q for q in questions if q.split == split]
+    if not chosen:
+        raise QuestionSetError(f"{set_name}: no questions in split {split!r}")
+    return chosen
 
 
 def evenly_spaced(items: list[Question], limit: int | None) -> list[Question]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.calibration import Calibration
-from evaluation.metrics import AnswerScores, RetrievalScores
+from evaluation.metrics import AnswerScores, Breakdowns, RefusalScores, RetrievalScores, mode_breakdowns
 from evaluation.plots import ACCURACY_PNG, LATENCY_PNG, RECALL_PNG, write_plots
 from evaluation.summary import EvalRun
 
@@ -19,6 +19,8 @@ CSV_COLUMNS = (
     "mode",
     "lang",
     "type",
+    "split",
+    "condition",
     "answerable",
     "rank",
     "search_ms",
@@ -85,6 +87,35 @@ _ANSWER_HEADER = (
 )
 
 
+_REFUSAL_HEADER = ("near-miss kind", "unanswerable", "refused", "refusal rate", "errors")
+
+
+def _refusal_row(kind: str, r: RefusalScores) -> list[str]:
+    return [kind, str(r.n), str(r.refused), _pct(r.refusal_rate), str(r.errors)]
+
+
+def split_counts(run: EvalRun) -> dict[str, int]:
+    """Questions per split (tune / check) in this run; empty when the set is not split."""
+    ids: dict[str, set[str]] = {}
+    for o in run.outcomes:
+        if o.split is not None:
+            ids.setdefault(o.split, set()).add(o.question_id)
+    return {name: len(ids[name]) for name in sorted(ids, reverse=True)}  # tune before check
+
+
+def split_label(run: EvalRun) -> str:
+    """The run's part: "check only" when limited to one, "tune 151, check 121" for both, "" for none."""
+    counts = split_counts(run)
+    if len(counts) == 1:
+        return f"{next(iter(counts))} only"
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+def breakdowns(run: EvalRun) -> dict[str, Breakdowns]:
+    """Per mode: figures by split and refusals by near-miss kind, from the per-question outcomes."""
+    return {m.mode: mode_breakdowns(run.outcomes, m.mode, run.info.ks) for m in run.modes}
+
+
 def _calibration_lines(mode: str, c: Calibration) -> list[str]:
     lines = [
         f"### Abstention trade-off ({mode})",
@@ -114,6 +145,8 @@ def render_markdown(run: EvalRun) -> str:
     ks = info.ks
     hk = _headline_k(ks)
     n_asked = len({o.question_id for o in run.outcomes if o.asked})
+    parts = breakdowns(run)
+    label = split_label(run)
     out: list[str] = [
         f"# Evaluation: {info.set_name}",
         "",
@@ -123,6 +156,7 @@ def render_markdown(run: EvalRun) -> str:
         + (f" (built in {info.index_seconds:.0f} s)" if info.index_seconds is not None else ""),
         f"- Retrieval modes: {', '.join(info.modes)} (top {info.search_depth} retrieved); answers asked in: "
         f"{', '.join(info.answer_modes) or 'none'} ({n_asked} questions)",
+        *([f"- Split: {label} (a fixed hash of each question id)"] if label else []),
         f"- Started {info.started_at}, took {info.seconds:.0f} s",
         "",
         "## Retrieval",
@@ -135,14 +169,20 @@ def render_markdown(run: EvalRun) -> str:
     header = ("mode", "n", *(f"Recall@{k}" for k in ks), "MRR@10", "nDCG@10")
     out += _table(header, [_retrieval_row(m.mode, m.retrieval, ks) for m in run.modes])
 
-    for title, attr in (("language", "retrieval_by_lang"), ("question type", "retrieval_by_type")):
-        groups = sorted({g for m in run.modes for g in getattr(m, attr)})
-        if len(groups) < 2:
+    grouped_retrieval = [
+        ("language", {m.mode: m.retrieval_by_lang for m in run.modes}),
+        ("question type", {m.mode: m.retrieval_by_type for m in run.modes}),
+        ("split", {mode: b.retrieval_by_split for mode, b in parts.items()}),
+    ]
+    for title, by_mode in grouped_retrieval:
+        groups = sorted({g for by in by_mode.values() for g in by}, reverse=title == "split")
+        # One split alone is still worth a line: it says which part the figures are for.
+        if len(groups) < (1 if title == "split" else 2):
             continue
         out += [f"### Recall@{hk} by {title}", ""]
         rows = []
         for m in run.modes:
-            by = getattr(m, attr)
+            by = by_mode[m.mode]
             rows.append(
                 [
                     m.mode,
@@ -173,6 +213,23 @@ def render_markdown(run: EvalRun) -> str:
                     continue
                 out += [f"### Answers by {title} ({m.mode})", ""]
                 out += _table(_ANSWER_HEADER, [_answer_row(g, s) for g, s in by.items()])
+        for m in asked:
+            by_split = parts[m.mode].answers_by_split
+            if by_split:
+                out += [f"### Answers by split ({m.mode})", ""]
+                rows = [_answer_row(g, by_split[g]) for g in sorted(by_split, reverse=True)]
+                out += _table(_ANSWER_HEADER, rows)
+        for m in asked:
+            by_kind = parts[m.mode].refusal_by_condition
+            if by_kind:
+                out += [
+                    f"### Refusal by near-miss kind ({m.mode})",
+                    "",
+                    "Unanswerable questions grouped by the one condition they change in a fact the "
+                    "reports do state; refused is the right outcome.",
+                    "",
+                ]
+                out += _table(_REFUSAL_HEADER, [_refusal_row(k, r) for k, r in by_kind.items()])
 
     out += ["## Latency", "", "Wall-clock milliseconds per call, after one warm-up call per mode.", ""]
     rows = []
@@ -251,9 +308,11 @@ def _jsonable(value: Any) -> Any:
 
 def results_json(run: EvalRun) -> dict[str, Any]:
     """Every summary figure of the run (per-question outcomes live in per_question.csv)."""
+    parts = breakdowns(run)
     return {
         "info": _jsonable(run.info),
-        "modes": {m.mode: _jsonable(m) for m in run.modes},
+        "modes": {m.mode: {**_jsonable(m), **_jsonable(parts[m.mode])} for m in run.modes},
+        "split": split_counts(run),
         "verbatim_problems": run.verbatim_problems,
         "unreachable": run.unreachable,
         "floors_checked": run.floors_checked,
@@ -272,6 +331,8 @@ def write_csv(run: EvalRun, path: Path) -> None:
                     o.mode,
                     o.lang,
                     o.type,
+                    o.split or "",
+                    o.condition or "",
                     int(o.answerable),
                     "" if o.rank is None else o.rank,
                     f"{o.search_ms:.2f}",

@@ -26,8 +26,16 @@ from evaluation.drcd import SquadSet, is_squad_json, load_squad
 from evaluation.floors import DEFAULT_FLOORS, FloorsError, check_floors, load_floors
 from evaluation.judging import Judge
 from evaluation.metrics import Outcome, first_relevant_rank
-from evaluation.questions import Question, QuestionSetError, check_verbatim, evenly_spaced, load_questions
-from evaluation.report import write_report
+from evaluation.questions import (
+    Question,
+    QuestionSetError,
+    SplitChoice,
+    check_verbatim,
+    evenly_spaced,
+    load_questions,
+    select_split,
+)
+from evaluation.report import split_label, write_report
 from evaluation.summary import EvalRun, RunInfo, summarize_mode
 from qa.config import Config
 from qa.errors import QAError
@@ -47,6 +55,7 @@ class EvalOptions:
     modes: tuple[Mode, ...] = MODES
     answer_modes: tuple[Mode, ...] = ("hybrid",)
     ks: tuple[int, ...] = DEFAULT_KS
+    split: SplitChoice = "all"  # one part of a split set (tune / check), before the limit applies
     limit: int | None = None  # evenly spaced slice of the questions
     answer_limit: int | None = None  # ask only an evenly spaced slice of those (answering costs most)
     paragraphs: int | None = None  # SQuAD sets: gold paragraphs plus distractors up to this many
@@ -90,6 +99,8 @@ def _run_one(
         "answerable": question.answerable,
         "mode": mode,
         "n_relevant": n_relevant,
+        "split": question.split,
+        "condition": question.condition,
     }
     started = time.perf_counter()
     try:
@@ -275,13 +286,16 @@ def run_eval(
         raise QuestionSetError(f"{set_path}: no such question set")
     index_seconds: float | None = None
     if is_squad_json(set_path):
+        if options.split != "all":
+            raise QuestionSetError(f"{set_path.name}: SQuAD-style sets have no split; use --split all")
         squad = load_squad(set_path, limit=options.limit, max_paragraphs=options.paragraphs)
         questions, kind = squad.questions, "squad"
         if index_dir is None:
             index_dir = out_dir / "index"
             index_seconds = squad_index(squad, config, index_dir, rebuild=rebuild)
     else:
-        questions, kind = evenly_spaced(load_questions(set_path), options.limit), "jsonl"
+        part = select_split(load_questions(set_path), options.split, set_name=set_path.name)
+        questions, kind = evenly_spaced(part, options.limit), "jsonl"
         if corpus:
             index_dir = index_dir or out_dir / "index"
             index_seconds = corpus_index(corpus, config, index_dir, progress=options.progress)
@@ -358,6 +372,12 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--k", type=_int_list, default=DEFAULT_KS, help="cut-offs for Recall@k (default 1,5,10,20)"
     )
     parser.add_argument(
+        "--split",
+        choices=("tune", "check", "all"),
+        default="all",
+        help="evaluate one part of a split set: tune, check, or all of it (default all)",
+    )
+    parser.add_argument(
         "--limit", type=int, metavar="N", help="a fixed slice of N questions spread over the set"
     )
     parser.add_argument(
@@ -389,7 +409,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _print_summary(run: EvalRun, out_dir: Path) -> None:
     ks = run.info.ks
-    print(f"{run.info.set_name}: {run.info.n_questions} questions, {run.info.n_passages} passages")
+    label = split_label(run)
+    part = f" ({label})" if label else ""
+    print(f"{run.info.set_name}{part}: {run.info.n_questions} questions, {run.info.n_passages} passages")
     print("mode    " + "".join(f"{'R@' + str(k):>8}" for k in ks) + f"{'MRR@10':>8}{'nDCG@10':>9}{'hit':>7}")
     for m in run.modes:
         r = m.retrieval
@@ -410,6 +432,7 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
         modes=args.modes,
         answer_modes=args.answer_modes,
         ks=args.k,
+        split=args.split,
         limit=args.limit,
         answer_limit=args.answer_limit,
         paragraphs=args.paragraphs,

@@ -19,10 +19,14 @@ from index.dense import DenseStore
 from index.errors import IndexCorruptError
 from index.lexical import LexicalStore
 from index.manifest import Manifest
-from index.storage import current_generation
+from index.storage import ReaderLock, current_generation, lock_for_reading
 from index.types import Candidate, DocumentInfo, SearchFilter
 
 log = logging.getLogger(__name__)
+
+# A generation named by CURRENT can be deleted before it is locked only after two more writes; a few
+# attempts are plenty.
+_OPEN_ATTEMPTS = 5
 
 
 class SearchIndex(Protocol):
@@ -51,10 +55,23 @@ class SearchIndex(Protocol):
 
 
 class LocalIndex:
-    """A generation on local disk, loaded once and shared read-only between threads."""
+    """A generation on local disk, loaded once and shared read-only between threads.
 
-    def __init__(self, folder: Path) -> None:
+    From opening to `close()` it holds the generation's reader lock, so writers leave it on disk.
+    """
+
+    def __init__(self, folder: Path, reader: ReaderLock | None = None) -> None:
         self.folder = folder
+        self._reader = reader if reader is not None else lock_for_reading(folder)
+        if self._reader is None:
+            raise IndexCorruptError(folder.parent, f"{folder.name} was deleted while it was being opened")
+        try:
+            self._load(folder)
+        except BaseException:
+            self._reader.release()
+            raise
+
+    def _load(self, folder: Path) -> None:
         self._manifest = Manifest.load(folder)
         try:
             self.dense = DenseStore.load(folder)
@@ -75,14 +92,23 @@ class LocalIndex:
 
     @classmethod
     def open(cls, index_dir: Path) -> LocalIndex:
-        return cls(current_generation(index_dir))
+        """The live generation, locked for reading before anything is loaded."""
+        for _ in range(_OPEN_ATTEMPTS):
+            folder = current_generation(index_dir)
+            reader = lock_for_reading(folder)
+            if reader is not None:
+                return cls(folder, reader)
+            # A writer deleted it between reading CURRENT and locking: CURRENT names a newer one.
+        raise IndexCorruptError(index_dir, "its generations kept being replaced while opening it; try again")
 
     @property
     def manifest(self) -> Manifest:
         return self._manifest
 
     def close(self) -> None:
+        """Release the generation (safe to call twice); writers may delete it afterwards."""
         self.store.close()
+        self._reader.release()
 
     # -- filtering -------------------------------------------------------------------------
     def allowed_rows(self, flt: SearchFilter | None) -> np.ndarray | None:

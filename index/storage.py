@@ -4,18 +4,24 @@ An index directory holds numbered generations and a pointer file:
 
     INDEX_DIR/
       CURRENT          names the live generation ("gen-000004"); replaced with os.replace
-      gen-000004/      manifest.json, dense.faiss, vectors.npy, lexical/, chunks.sqlite
+      gen-000004/      manifest.json, dense.faiss, vectors.npy, lexical/, chunks.sqlite, .readers.lock
       gen-000003/      the previous generation, kept until the next write succeeds
       .write.lock      held by the single writer
 
 A writer builds the next generation in a hidden temporary folder, fsyncs it, renames it into place
 and only then swaps CURRENT. A run killed at any point therefore leaves CURRENT pointing at a
 complete generation, and readers never see a half-written one.
+
+Every reader holds a shared flock on its generation's `.readers.lock` for as long as it has the
+generation open. A writer deletes an old generation only when it can take that lock exclusively;
+a generation still in use stays on disk and is deleted by a later write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import logging
 import os
 import shutil
@@ -33,6 +39,7 @@ POINTER = "CURRENT"
 LOCK = ".write.lock"
 GEN_PREFIX = "gen-"
 TMP_PREFIX = ".tmp-"
+READERS_LOCK = ".readers.lock"
 
 
 def current_generation(index_dir: Path) -> Path:
@@ -51,6 +58,65 @@ def current_generation(index_dir: Path) -> Path:
 
 def has_index(index_dir: Path) -> bool:
     return (index_dir / POINTER).is_file()
+
+
+class ReaderLock:
+    """A shared flock on one generation: while it is held, no writer deletes that generation."""
+
+    def __init__(self, folder: Path, fd: int | None) -> None:
+        self.folder = folder
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the flock
+
+
+def _open_lock_file(path: Path) -> int | None:
+    """A descriptor on a generation's lock file; None when the folder cannot take one (read-only)."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        raise  # the generation folder itself is gone
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+    try:
+        return os.open(path, os.O_RDONLY)  # flock works on a read-only descriptor too
+    except FileNotFoundError:
+        return None  # read-only and never locked: no writer can delete anything here either
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def lock_for_reading(folder: Path) -> ReaderLock | None:
+    """Hold generation `folder` open for reading; None when a writer deleted it meanwhile.
+
+    A writer renames a generation away before deleting it, so once the shared lock is granted, the
+    lock file still being at its path proves the generation is intact and will stay so.
+    """
+    path = folder / READERS_LOCK
+    try:
+        fd = _open_lock_file(path)
+    except FileNotFoundError:
+        return None
+    if fd is None:
+        return ReaderLock(folder, None) if folder.is_dir() else None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a writer is deleting this very generation
+        if _same_file(fd, path):
+            return ReaderLock(folder, fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    os.close(fd)
+    return None
 
 
 @contextlib.contextmanager
@@ -105,6 +171,7 @@ def new_generation(index_dir: Path) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=index_dir))
     try:
         yield staging
+        (staging / READERS_LOCK).touch()
         _fsync_tree(staging)
         final = index_dir / _next_name(index_dir)
         staging.rename(final)
@@ -133,8 +200,35 @@ def cleanup_stale(index_dir: Path) -> None:
 def _drop_old_generations(index_dir: Path, keep: int) -> None:
     live = (index_dir / POINTER).read_text(encoding="utf-8").strip()
     gens = sorted(p for p in index_dir.glob(f"{GEN_PREFIX}*") if p.is_dir())
-    # Keep the live one and the one before it: a reader that opened the previous generation a
-    # moment ago can still finish loading it.
+    # Keep the live one and the one before it (this very ingest still has the previous one open for
+    # the reports it carried over); older ones go unless a reader still has them open.
     old = [g for g in gens if g.name != live][: max(0, len(gens) - keep)]
     for gen in old:
-        shutil.rmtree(gen, ignore_errors=True)
+        try:
+            deleted = _delete_unless_read(gen)
+        except OSError as exc:  # the new generation is published; a leftover only costs disk space
+            log.warning("could not delete the old generation %s: %s", gen, exc)
+            continue
+        if not deleted:
+            log.info("kept %s: a reader still has it open; a later write deletes it", gen.name)
+
+
+def _delete_unless_read(gen: Path) -> bool:
+    """Delete an old generation if no reader holds it; False (and nothing deleted) if one does."""
+    try:
+        fd = os.open(gen / READERS_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        return True  # already gone
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        # Rename first, under the lock: a reader that opens the lock file from now on finds no
+        # generation at this path, and one that opened it earlier sees it moved once granted.
+        trash = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}old-", dir=gen.parent))
+        gen.rename(trash / gen.name)
+    finally:
+        os.close(fd)
+    shutil.rmtree(trash, ignore_errors=True)
+    return True

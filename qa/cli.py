@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -20,7 +21,7 @@ from index.types import Hit, SearchFilter
 from qa.config import Config
 from qa.errors import QAError
 from qa.query import clean_question
-from qa.retrieval import MODES, highlight
+from qa.retrieval import MAX_K, MODES, highlight
 from qa.types import Answer
 
 log = logging.getLogger("qa")
@@ -84,6 +85,17 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
             for c in answer.citations
         ],
         "related": [hit_to_dict(h) for h in answer.related],
+        "conditions": [
+            {
+                "text": r.text,
+                "kind": r.kind,
+                "status": r.status,
+                "evidence": r.evidence,
+                "where": r.where,
+                "blocking": r.blocking,
+            }
+            for r in answer.conditions
+        ],
         "latency_ms": round(answer.latency_ms, 1),
     }
 
@@ -231,6 +243,28 @@ def cmd_info(args: argparse.Namespace, config: Config) -> int:
 
 
 # -- parser --------------------------------------------------------------------------------------
+def _passage_count(text: str) -> int:
+    """argparse type of -k: a whole number from 1 to MAX_K."""
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_K}, got {k}")
+    return k
+
+
+def _seconds(text: str) -> float:
+    """argparse type of --lock-timeout: zero or more seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more seconds, got {text}")
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--index", metavar="DIR", help="index folder (default: qa.toml, QA_INDEX, or per-user data)"
@@ -264,12 +298,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     p.add_argument("--prune", action="store_true", help="remove indexed reports whose files are gone")
     p.add_argument("--rebuild", action="store_true", help="ignore the existing index and build anew")
+    p.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="wait this long for another writer to finish (default: [index] lock_timeout_s, 0)",
+    )
     _common(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("search", help="ranked passages with their page and section")
     p.add_argument("query")
-    p.add_argument("-k", type=int, default=10, help="number of passages (default 10)")
+    p.add_argument(
+        "-k", type=_passage_count, default=10, help=f"number of passages, 1 to {MAX_K} (default 10)"
+    )
     _filters(p)
     _common(p)
     p.set_defaults(func=cmd_search)
@@ -286,14 +328,25 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_info)
 
+    unavailable: dict[str, str] = {}
     for ep in entry_points(group="reportqa.commands"):
         try:
-            register = ep.load()
+            ep.load()(sub, _common)
         except Exception as exc:  # a broken optional command must not take the others down
-            log.debug("command %s unavailable: %s", ep.name, exc)
-            continue
-        register(sub, _common)
+            log.info("command %s failed to load", ep.name, exc_info=True)
+            unavailable[ep.name] = f"{type(exc).__name__}: {exc}"
+            _add_unavailable(sub, ep.name, unavailable[ep.name])
+    parser.set_defaults(unavailable_commands=unavailable)
     return parser
+
+
+def _add_unavailable(sub: Any, name: str, reason: str) -> None:
+    """Keep a command that failed to load listed, so running it explains why instead of "invalid choice"."""
+    if name in sub.choices:  # register() failed after adding its parser: replace that parser
+        p = sub.choices[name] = argparse.ArgumentParser(prog=f"qa {name}", add_help=False)
+    else:
+        p = sub.add_parser(name, help=f"(unavailable: {reason})", add_help=False)
+    p.set_defaults(func=None, unavailable=reason)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -315,14 +368,24 @@ def _setup_logging(verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    reason = getattr(args, "unavailable", None)
+    if reason is not None:  # whatever it was given, the command cannot run
+        print(f"qa: the {args.command!r} command could not be loaded ({reason})", file=sys.stderr)
+        return 1
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _setup_logging(args.verbose)
+    for name, why in args.unavailable_commands.items():
+        log.warning("the %r command is unavailable (%s)", name, why)
     if getattr(args, "quiet", False):
         os.environ["TQDM_DISABLE"] = "1"
     try:
         overrides: dict[str, Any] = {"index_dir": args.index}
         if getattr(args, "model", None):
             overrides["embedding.model"] = args.model
+        if getattr(args, "lock_timeout", None) is not None:
+            overrides["index.lock_timeout_s"] = args.lock_timeout
         config = Config.load(args.config, **overrides)
         return int(args.func(args, config))
     except QAError as exc:

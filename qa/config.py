@@ -33,10 +33,11 @@ import platformdirs
 
 from corpus import ChunkingConfig, ReadingConfig
 from index.builder import IndexOptions
-from index.embedding import EmbeddingConfig
+from index.dense import KINDS as DENSE_KINDS
+from index.embedding import BACKENDS, PRECISIONS, EmbeddingConfig
 from qa.answer import AnswerConfig
 from qa.errors import QAError
-from qa.retrieval import RetrievalConfig
+from qa.retrieval import FUSIONS, RetrievalConfig
 
 APP = "reportqa"
 
@@ -47,6 +48,15 @@ _SECTIONS = {
     "index": IndexOptions,
     "retrieval": RetrievalConfig,
     "answer": AnswerConfig,
+}
+
+# Settings that take one of a few words: checked on load, since a typo would otherwise fall
+# through to a default branch (an unknown fusion used to mean z-score) or fail much later.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "retrieval.fusion": FUSIONS,
+    "index.dense_kind": DENSE_KINDS,
+    "embedding.backend": BACKENDS,
+    "embedding.precision": PRECISIONS,
 }
 
 _SHORT_ENV = {
@@ -107,8 +117,20 @@ class Config:
                 coerced = _coerce(value, hint)
             except (TypeError, ValueError) as exc:
                 raise QAError(f"Setting {key!r} in {origin} has a bad value {value!r}: {exc}") from None
+            if key in _CHOICES:
+                coerced = _choice(key, coerced, origin)
             setattr(new, section_name, dataclasses.replace(section, **{field_name: coerced}))
         return new
+
+
+def _choice(key: str, value: str, origin: str) -> str:
+    allowed = _CHOICES[key]
+    word = value.strip().lower()
+    if word not in allowed:
+        raise QAError(
+            f"Setting {key!r} in {origin} has an unknown value {value!r}; allowed: {', '.join(allowed)}."
+        )
+    return word
 
 
 def _find_toml(explicit: Path | None) -> Path | None:

@@ -11,7 +11,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from qa.errors import QuestionError
 from qa.language import matching_form, question_terms
+from qa.query import MAX_QUESTION_CHARS, clean_question
+
+# Earlier questions that can shape a follow-up; older ones are dropped (a follow-up leans on the last).
+MAX_HISTORY_TURNS = 4
 
 _LEAD = re.compile(
     r"^\s*(?:那麼|那么|那|而|還有|还有|另外|至於|至于|換成|换成|如果是|and what about|what about|how about|"
@@ -76,15 +81,44 @@ def _substitute_word(base: str, word: str) -> str | None:
     return None
 
 
-def contextualize(question: str, history: Sequence[str]) -> str:
-    """A retrieval query for `question` given the earlier questions of the conversation (oldest first)."""
-    if not history or not is_followup(question):
-        return question
-    base = contextualize(history[-1], history[:-1])
+def recent_questions(history: object) -> list[str]:
+    """The last few earlier questions, cleaned like a question; raises QuestionError on a bad history.
+
+    The history comes from API callers as well as the chat, so its type is checked here rather than
+    trusted, and entries that clean to nothing (blank, punctuation only) are dropped.
+    """
+    if history is None:
+        return []
+    if not isinstance(history, list | tuple):
+        raise QuestionError("The history must be a list of earlier questions (strings), oldest first.")
+    cleaned: list[str] = []
+    for position, entry in enumerate(history, 1):
+        if not isinstance(entry, str):
+            raise QuestionError(
+                f"The history must be a list of earlier questions (strings); entry {position} is "
+                f"{type(entry).__name__}."
+            )
+        try:
+            cleaned.append(clean_question(entry))
+        except QuestionError:
+            continue
+    return cleaned[-MAX_HISTORY_TURNS:]
+
+
+def _join(head: str, tail: str, limit: int) -> str:
+    """`head tail`, shortening head (the older context) so that the whole fits in `limit`."""
+    room = limit - len(tail) - 1
+    if room <= 0:
+        return tail[:limit]
+    return f"{head[:room].rstrip()} {tail}"
+
+
+def _follow(question: str, base: str, limit: int) -> str:
+    """`question` read as a follow-up of the stand-alone query `base`."""
     folded = unicodedata.normalize("NFKC", question)
     if _PRONOUN.search(folded):
         # 「它的占比是多少？」: the pronoun stands for the earlier subject; keep both for retrieval.
-        return f"{base} {question}"
+        return _join(base, question, limit)
     rest = _TAIL.sub("", _LEAD.sub("", folded))
     years = _YEAR.findall(rest)
     merged = _substitute_years(base, years)
@@ -92,5 +126,20 @@ def contextualize(question: str, history: Sequence[str]) -> str:
     remainder = re.sub(r"^年度?|年度?$", "", remainder).strip(" ，,的")
     if remainder:
         substituted = _substitute_word(merged, remainder)
+        # The new words lead; when too long, the older context loses its end.
         merged = substituted if substituted is not None else f"{remainder} {merged}"
-    return merged
+    return merged[:limit]
+
+
+def contextualize(question: str, history: Sequence[str], limit: int = MAX_QUESTION_CHARS) -> str:
+    """A retrieval query for `question` given the earlier questions of the conversation (oldest first).
+
+    Walks the conversation forwards: each follow-up is resolved against the query before it, and a
+    question that stands on its own starts afresh. The result is at most `limit` characters.
+    """
+    if not history or not is_followup(question):
+        return question[:limit]
+    query: str | None = None
+    for turn in [*history, question]:
+        query = turn[:limit] if query is None or not is_followup(turn) else _follow(turn, query, limit)
+    return query or question[:limit]

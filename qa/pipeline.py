@@ -5,9 +5,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.types import Chunk, Document
@@ -22,11 +26,12 @@ from index.embedding import (
     load_embedder,
 )
 from index.errors import IndexError_
+from index.storage import POINTER
 from index.types import DocumentInfo, Hit, SearchFilter
 from qa.answer import answer_question
 from qa.config import Config
 from qa.errors import IndexUnavailable, QAError
-from qa.followup import contextualize
+from qa.followup import contextualize, recent_questions
 from qa.query import clean_question
 from qa.retrieval import Mode, Retriever, highlight
 from qa.types import Answer
@@ -39,6 +44,20 @@ def _embedder(config: Config) -> Embedder:
         return load_embedder(config.embedding)
     except EmbeddingError as exc:
         raise QAError(str(exc)) from None
+
+
+def _open_index(config: Config, embedder: Embedder) -> LocalIndex:
+    """The live generation at config.index_dir, checked against the embedder."""
+    try:
+        index = LocalIndex.open(config.index_dir)
+    except IndexError_ as exc:
+        raise IndexUnavailable(str(exc)) from None
+    try:
+        check_model_compatible(index.manifest.model, embedder.identity)
+    except ModelMismatchError as exc:
+        index.close()
+        raise IndexUnavailable(str(exc)) from None
+    return index
 
 
 def ingest(
@@ -83,32 +102,132 @@ def build_index_from_chunks(documents: list[Document], chunks: list[Chunk], conf
     )
 
 
-class Pipeline:
-    """An open index plus the embedder that built it; shared read-only by concurrent callers."""
+@dataclass
+class _Loaded:
+    """One opened generation and its retriever, with the number of requests using it right now."""
 
-    def __init__(self, config: Config, index: SearchIndex, embedder: Embedder) -> None:
+    index: SearchIndex
+    retriever: Retriever
+    generation: str | None  # folder name of a LocalIndex; None for other backends (never reloaded)
+    users: int = 0
+    retired: bool = False  # replaced by a newer generation: close when the last user is done
+
+
+class Pipeline:
+    """An open index plus the embedder that built it; shared read-only by concurrent callers.
+
+    A long-lived pipeline (the web app) follows the index: before a request it looks at CURRENT (at
+    most every `reload_interval_s` seconds) and, when a writer has published a new generation, swaps
+    it in. A request keeps the generation it started with; the old one is closed after its last
+    request, which lets the next ingest delete it.
+    """
+
+    def __init__(
+        self, config: Config, index: SearchIndex, embedder: Embedder, *, reload_interval_s: float = 1.0
+    ) -> None:
         self.config = config
-        self.index = index
         self.embedder = embedder
-        self.retriever = Retriever(index, embedder, config.retrieval, config.index.analysis)
+        self.reload_interval_s = reload_interval_s
+        self._lock = threading.Lock()  # guards _loaded and the user counts
+        self._reloading = threading.Lock()  # one reload at a time; other requests use what is loaded
+        self._checked_at = -math.inf
+        self._refused: str | None = None  # a generation that failed to open; retried when CURRENT moves
+        self._closed = False
+        self._loaded = self._wrap(index)
 
     @classmethod
-    def open(cls, config: Config | None = None) -> Pipeline:
+    def open(cls, config: Config | None = None, *, reload_interval_s: float = 1.0) -> Pipeline:
         config = config or Config.load()
-        try:
-            index = LocalIndex.open(config.index_dir)
-        except IndexError_ as exc:
-            raise IndexUnavailable(str(exc)) from None
         embedder = _embedder(config)
+        index = _open_index(config, embedder)
+        return cls(config, index, embedder, reload_interval_s=reload_interval_s)
+
+    def _wrap(self, index: SearchIndex) -> _Loaded:
+        retriever = Retriever(index, self.embedder, self.config.retrieval, self.config.index.analysis)
+        generation = index.folder.name if isinstance(index, LocalIndex) else None
+        return _Loaded(index, retriever, generation)
+
+    # -- following the index ------------------------------------------------------------------
+    @property
+    def index(self) -> SearchIndex:
+        """The generation new requests use."""
+        return self._loaded.index
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._loaded.retriever
+
+    @property
+    def generation(self) -> str | None:
+        """Name of the loaded generation (None for a backend that is not a local generation)."""
+        return self._loaded.generation
+
+    def refresh(self, *, wait: bool = True) -> bool:
+        """Swap in the live generation if a writer published a new one; True when it did.
+
+        With wait=False a request does not queue behind a reload another request is doing; it goes
+        on with the generation that is loaded.
+        """
+        live = self._live_generation()
+        if live is None or live in (self._loaded.generation, self._refused) or self._closed:
+            return False
+        if not self._reloading.acquire(blocking=wait):
+            return False
         try:
-            check_model_compatible(index.manifest.model, embedder.identity)
-        except ModelMismatchError as exc:
-            index.close()
-            raise IndexUnavailable(str(exc)) from None
-        return cls(config, index, embedder)
+            if live == self._loaded.generation or self._closed:
+                return False  # another request reloaded it meanwhile
+            try:
+                fresh = self._wrap(_open_index(self.config, self.embedder))
+            except QAError as exc:
+                log.warning("keeping the loaded index: the new one cannot be used: %s", exc)
+                self._refused = live
+                return False
+            with self._lock:
+                old, self._loaded = self._loaded, fresh
+                old.retired = True
+                idle = old.users == 0
+            log.info("switched from %s to %s", old.generation, fresh.generation)
+            if idle:
+                old.index.close()
+            return True
+        finally:
+            self._reloading.release()
+
+    def _live_generation(self) -> str | None:
+        if self._loaded.generation is None:
+            return None  # not a local generation: nothing to follow
+        try:
+            return (self.config.index_dir / POINTER).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None  # the pointer is being replaced or the folder is gone: keep what is loaded
+
+    def _maybe_refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at >= self.reload_interval_s:
+            self._checked_at = now
+            self.refresh(wait=False)
+
+    @contextlib.contextmanager
+    def _use(self) -> Iterator[_Loaded]:
+        """The loaded generation, kept open until the request is done with it."""
+        self._maybe_refresh()
+        with self._lock:
+            loaded = self._loaded
+            loaded.users += 1
+        try:
+            yield loaded
+        finally:
+            with self._lock:
+                loaded.users -= 1
+                done = loaded.retired and loaded.users == 0
+            if done:
+                loaded.index.close()
 
     def close(self) -> None:
-        self.index.close()
+        with self._reloading, self._lock:
+            self._closed = True
+            loaded = self._loaded
+        loaded.index.close()
 
     def search(
         self,
@@ -118,22 +237,25 @@ class Pipeline:
         filter: SearchFilter | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        return self.retriever.search(clean_question(query), k=k, flt=filter, mode=mode)
+        cleaned = clean_question(query)
+        with self._use() as loaded:
+            return loaded.retriever.search(cleaned, k=k, flt=filter, mode=mode)
 
     def ask(
         self,
         question: str,
         *,
         filter: SearchFilter | None = None,
-        history: Sequence[str] = (),
+        history: Sequence[str] | None = (),
         mode: Mode = "hybrid",
     ) -> Answer:
+        """A cited answer; `history` holds the earlier questions of the conversation, oldest first."""
         started = time.perf_counter()
         asked = clean_question(question)
-        query = contextualize(asked, [h for h in history if h and h.strip()])
-        hits = self.retriever.search(
-            query, k=max(self.config.answer.passages, self.config.retrieval.k), flt=filter, mode=mode
-        )
+        query = contextualize(asked, recent_questions(history))
+        k = max(self.config.answer.passages, self.config.retrieval.k)
+        with self._use() as loaded:
+            hits = loaded.retriever.search(query, k=k, flt=filter, mode=mode)
         answer = answer_question(query, hits, embedder=self.embedder, config=self.config.answer)
         answer.question = asked
         answer.latency_ms = (time.perf_counter() - started) * 1000.0
@@ -141,14 +263,17 @@ class Pipeline:
 
     # -- documents ----------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
-        return self.index.documents()
+        with self._use() as loaded:
+            return loaded.index.documents()
 
     def document_text(self, doc_id: str) -> str:
-        doc = self.index.document(doc_id)
+        with self._use() as loaded:
+            doc = loaded.index.document(doc_id)
         return doc.text if doc is not None else ""
 
     def page_text(self, doc_id: str, page: int) -> str:
-        doc = self.index.document(doc_id)
+        with self._use() as loaded:
+            doc = loaded.index.document(doc_id)
         if doc is None:
             return ""
         for p in doc.pages:
@@ -157,11 +282,13 @@ class Pipeline:
         return ""
 
     def chunk(self, chunk_id: str) -> Chunk | None:
-        return self.index.chunk(chunk_id)
+        with self._use() as loaded:
+            return loaded.index.chunk(chunk_id)
 
     def chunks(self) -> list[Chunk]:
         """Every passage in the index, in index order."""
-        return self.index.all_chunks()
+        with self._use() as loaded:
+            return loaded.index.all_chunks()
 
     @staticmethod
     def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,9 +17,13 @@ from index.analysis import AnalysisOptions, lexical_tokens, match_form
 from index.backend import SearchIndex
 from index.embedding import Embedder
 from index.types import Candidate, Hit, SearchFilter
+from qa.errors import QAError
 
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+FUSIONS: tuple[str, ...] = ("zscore", "rrf")
+# More passages than anyone reads; past this a larger k only makes every store scan deeper.
+MAX_K = 1000
 
 
 @dataclass
@@ -50,6 +55,8 @@ def fuse(candidates: Sequence[Candidate], mode: Mode, config: RetrievalConfig) -
             sum(1.0 / (config.rrf_k + r) for r in (c.dense_rank, c.lexical_rank) if r is not None)
             for c in candidates
         ]
+    if config.fusion != "zscore":  # Config.load refuses these; a config built in code may not
+        raise QAError(f"Unknown fusion {config.fusion!r}; use one of {', '.join(FUSIONS)}.")
     dense = _zscores(np.array([c.dense or 0.0 for c in candidates], dtype=np.float64))
     lexical = _zscores(np.array([c.lexical or 0.0 for c in candidates], dtype=np.float64))
     w = config.lexical_weight
@@ -139,12 +146,23 @@ class Retriever:
         words_only = dataclasses.replace(self.analysis, char_unigrams=False)
         return lexical_tokens(" ".join(terms), words_only)
 
+    @staticmethod
+    def _checked_k(k: int) -> int:
+        """At least one passage; more than MAX_K is capped (the stores would scan 3k deep)."""
+        try:
+            k = operator.index(k)
+        except TypeError:
+            raise QAError(f"The number of passages must be a whole number, not {k!r}.") from None
+        if k < 1:
+            raise QAError(f"The number of passages must be at least 1 (got {k}).")
+        return min(k, MAX_K)
+
     def search(
         self, query: str, *, k: int | None = None, flt: SearchFilter | None = None, mode: Mode = "hybrid"
     ) -> list[Hit]:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
-        k = k or self.config.k
+        k = self._checked_k(self.config.k if k is None else k)
         vector = None
         if mode in ("dense", "hybrid"):
             if self.embedder is None:

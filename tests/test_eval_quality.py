@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("qa.pipeline", reason="the pipeline is not available yet")
-
 from evaluation.runner import EvalOptions, run_eval
 from evaluation.summary import EvalRun
 from qa.config import Config

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("qa.pipeline", reason="the pipeline is not available yet")
-
 from evaluation.runner import EvalOptions, run_eval
 from qa.cli import main as qa_main
 from qa.config import Config
@@ -134,6 +132,81 @@ def test_qa_eval_command_prints_calibration_and_enforces_floors(
 
     assert qa_main(["eval", *common, "--modes", "bm25", "--floors", "unmet", "--no-plots"]) == 1
     assert "is below the floor 1.0100" in capsys.readouterr().out
+
+
+# A split set over the same two fixture reports: two tune and two check questions, one of each
+# part a near-miss that changes one condition of a stated fact.
+SPLIT_SET = [
+    {"id": "s-01", "question": "河川監測經費是多少？", "lang": "zh-Hant", "type": "number",
+     "doc": "河川監測年報", "answers": ["3.75億元"], "evidence": ["河川監測經費為 3.75億元"],
+     "lines": [5, 5], "split": "tune", "condition": None},
+    {"id": "s-02", "question": "本年度新植造林面積有多大？", "lang": "zh-Hant", "type": "fact",
+     "doc": "森林碳匯報告", "answers": ["2,480 公頃"], "evidence": ["新植造林面積達 2,480 公頃"],
+     "lines": [5, 5], "split": "check", "condition": None},
+    {"id": "s-03", "question": "2019 年新設了幾座自動水質監測站？", "lang": "zh-Hant",
+     "type": "unanswerable", "doc": None, "answers": [], "evidence": [], "split": "check",
+     "condition": "year"},
+    {"id": "s-04", "question": "What was the budget of the forest fire monitoring programme?",
+     "lang": "en", "type": "unanswerable", "doc": None, "answers": [], "evidence": [],
+     "split": "tune", "condition": "programme"},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def split_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("split-set") / "split_set.jsonl"
+    path.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in SPLIT_SET), encoding="utf-8")
+    return path
+
+
+def test_split_option_runs_one_part_and_reports_refusals_by_kind(
+    tiny_run, split_set: Path, tmp_path: Path
+) -> None:
+    _, tiny_out = tiny_run
+    options = dataclasses.replace(OPTIONS, modes=("bm25", "hybrid"), split="check")
+    run = run_eval(
+        split_set, _config(tiny_out / "index"), out_dir=tmp_path, options=options,
+        index_dir=tiny_out / "index", plots=False,
+    )  # fmt: skip
+    assert run.info.n_questions == 2 and run.info.n_unanswerable == 1
+    assert {(o.question_id, o.split) for o in run.outcomes} == {("s-02", "check"), ("s-03", "check")}
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert results["split"] == {"check": 2}
+    hybrid = results["modes"]["hybrid"]
+    assert set(hybrid["answers_by_split"]) == {"check"} and set(hybrid["retrieval_by_split"]) == {"check"}
+    assert set(hybrid["refusal_by_condition"]) == {"year"}
+    assert hybrid["refusal_by_condition"]["year"]["n"] == 1
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "- Split: check only" in md and "### Refusal by near-miss kind (hybrid)" in md
+    rows = _rows(tmp_path)
+    assert {(r["id"], r["split"], r["condition"]) for r in rows} == {
+        ("s-02", "check", ""),
+        ("s-03", "check", "year"),
+    }
+
+    every = dataclasses.replace(options, modes=("bm25",), answer_modes=(), split="all")
+    whole = run_eval(
+        split_set, _config(tiny_out / "index"), out_dir=tmp_path / "all", options=every,
+        index_dir=tiny_out / "index", plots=False,
+    )  # fmt: skip
+    assert whole.info.n_questions == 4
+
+
+def test_qa_eval_split_flag(
+    tiny_run, split_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, tiny_out = tiny_run
+    common = ["--index", str(tiny_out / "index"), "--out", str(tmp_path), "--k", "1,5", "-q", "--no-plots"]
+    assert qa_main(["eval", str(split_set), *common, "--modes", "bm25", "--split", "tune"]) == 0
+    assert "split_set (tune only): 2 questions" in capsys.readouterr().out
+    # Sets without a split field, and SQuAD-style sets, cannot be limited to a part.
+    assert qa_main(["eval", str(TINY_SET), *common, "--modes", "bm25", "--split", "check"]) == 2
+    assert "tiny_set.jsonl: the set has no 'split' field" in capsys.readouterr().err
+    assert qa_main(["eval", str(TINY_SQUAD), *common, "--split", "tune"]) == 2
+    assert "SQuAD-style sets have no split" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # argparse rejects an unknown part itself
+        qa_main(["eval", str(split_set), *common, "--split", "dev"])
+    assert info.value.code == 2 and "invalid choice: 'dev'" in capsys.readouterr().err
 
 
 def test_qa_eval_command_reports_bad_input_in_one_line(

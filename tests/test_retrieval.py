@@ -8,8 +8,9 @@ import pytest
 from conftest import make_config
 
 from index.types import SearchFilter
+from qa.errors import QAError
 from qa.pipeline import Pipeline, ingest
-from qa.retrieval import highlight, query_terms
+from qa.retrieval import RetrievalConfig, Retriever, highlight, query_terms
 
 
 def _top_files(pipe: Pipeline, query: str, k: int = 3, **kw) -> list[str]:
@@ -97,3 +98,46 @@ def test_query_terms_and_highlight() -> None:
     assert "潮流" in terms and "2024" in terms and "？" not in terms
     runs = highlight("平均可用率為 87.5%", ["可用率"])
     assert runs == [("平均", False), ("可用率", True), ("為 87.5%", False)]
+
+
+class _DepthRecorder:
+    """The real index, noting how deep each search asks the stores to look."""
+
+    def __init__(self, index) -> None:
+        self.index = index
+        self.depths: list[int] = []
+
+    def candidates(self, vector, tokens, depth, flt=None):
+        self.depths.append(depth)
+        return self.index.candidates(vector, tokens, depth, flt)
+
+
+@pytest.mark.parametrize("k", [0, -1, -50])
+def test_k_below_one_is_refused(fixture_pipeline: Pipeline, k: int) -> None:
+    # A negative k used to return every candidate, and 0 silently meant the default.
+    with pytest.raises(QAError, match="at least 1"):
+        fixture_pipeline.search("發電", k=k, mode="bm25")
+
+
+def test_configured_k_below_one_is_refused(fixture_pipeline: Pipeline) -> None:
+    retriever = Retriever(fixture_pipeline.index, None, RetrievalConfig(k=-1))
+    with pytest.raises(QAError, match="at least 1"):
+        retriever.search("發電", mode="bm25")
+
+
+def test_huge_k_is_capped(fixture_pipeline: Pipeline) -> None:
+    from qa.retrieval import MAX_K
+
+    recorder = _DepthRecorder(fixture_pipeline.index)
+    retriever = Retriever(recorder, None, fixture_pipeline.config.retrieval)  # type: ignore[arg-type]
+    hits = retriever.search("發電", k=10**9, mode="bm25")
+    assert hits and recorder.depths == [3 * MAX_K]
+    assert len(hits) == len(retriever.search("發電", k=MAX_K, mode="bm25"))
+
+
+def test_unknown_fusion_in_a_config_made_in_code_is_refused(fixture_pipeline: Pipeline) -> None:
+    # Config.load refuses it too (tests/test_config.py); this is the library's own guard.
+    config = RetrievalConfig(fusion="rff")
+    retriever = Retriever(fixture_pipeline.index, fixture_pipeline.embedder, config)
+    with pytest.raises(QAError, match="fusion 'rff'"):
+        retriever.search("發電")

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import ui_harness as harness  # tests/ is on sys.path, as for conftest
 from gradio_client import Client
+from gradio_client.exceptions import AuthenticationError
 
 pytestmark = pytest.mark.slow  # builds a real index with the embedding model
 
@@ -66,6 +68,23 @@ def test_ask_rejects_bad_input_with_a_message(client: Client) -> None:
     assert "None of the chosen reports" in result["error"]
 
 
+@pytest.mark.parametrize(
+    "history",
+    [[None], [["2023 年智慧路燈安裝了多少盞？"]], [2023], "2023 年智慧路燈安裝了多少盞？", {"q": "2023"}, 7],
+)
+def test_ask_refuses_a_malformed_history_with_a_message(client: Client, history: object) -> None:
+    result = client.predict(question="那 2024 年呢？", history=history, api_name="/ask")
+    assert set(result) == {"error"}, result
+    assert "history" in result["error"] and "Traceback" not in result["error"]
+
+
+def test_ask_with_a_long_noisy_history_uses_its_last_turns(client: Client) -> None:
+    noise = ["<i>附註</i>" + "與本題無關的長篇文字。" * 800] * 30
+    history = [*noise, "\x1b[1m2023 年智慧路燈安裝了多少盞？\x1b[0m"]
+    result = client.predict(question="那 2024 年呢？", history=history, api_name="/ask")
+    assert result.get("figure") == "7,350", result
+
+
 def test_search_with_filters(client: Client, running: Any) -> None:
     english = doc_id(running, "harbour_ferry_review.pdf")
     result = client.predict(query="2024", k=5, doc_ids=[english], api_name="/search")
@@ -97,8 +116,15 @@ def test_concurrent_questions_get_their_own_answers(client: Client) -> None:
 def test_login_is_required_when_auth_is_set(config: Any) -> None:
     app = harness.start_app(config, auth=("staff", "s3cret"))
     try:
-        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises different types per version
+        # Without a login the app serves neither its configuration nor its API.
+        assert httpx.get(app.url + "config").status_code == 401
+        assert httpx.get(app.url + "gradio_api/info").status_code == 401
+        with pytest.raises(AuthenticationError, match="credentials were not provided"):
             Client(app.url, verbose=False, analytics_enabled=False)
+        wrong = httpx.post(app.url + "login", data={"username": "staff", "password": "wrong"})
+        assert wrong.status_code == 400 and "Incorrect credentials" in wrong.text
+        with pytest.raises(ValueError, match="Could not login"):
+            Client(app.url, auth=("staff", "wrong"), verbose=False, analytics_enabled=False)
         authed = Client(app.url, auth=("staff", "s3cret"), verbose=False, analytics_enabled=False)
         assert authed.predict(query="ferry", k=1, api_name="/search")["results"]
     finally:

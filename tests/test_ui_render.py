@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,20 @@ def test_exports_round_trip(tmp_path: Path) -> None:
     assert files.csv.read_bytes().startswith(b"\xef\xbb\xbf")
     assert files.bibtex is not None and files.bibtex.exists()
     assert write_exports(records[1:], tmp_path / "none").bibtex is None
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_kept_as_text(lead: str) -> None:
+    text = f'{lead}HYPERLINK("http://x.test") 內容'
+    chunk = replace(make_chunk(text), title=f"{lead}1+1 報告")
+    hit = Hit(chunk=chunk, score=-0.25, rank=1, matched_terms=(f"{lead}cmd", "內容"))
+    row = next(csv.DictReader(io.StringIO(to_csv([citation_record(hit, {"publisher": f"{lead}A1"})]))))
+    assert row["text"] == "'" + text
+    assert row["title"] == f"'{lead}1+1 報告"
+    if lead.strip():  # the publisher is stripped of surrounding white space
+        assert row["publisher"] == f"'{lead}A1"
+    assert row["matched_terms"] == f"'{lead}cmd; 內容"
+    assert row["score"] == "-0.25"  # a number is never a formula and stays a number
 
 
 def test_api_payloads_are_json_serialisable() -> None:

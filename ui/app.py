@@ -11,6 +11,7 @@ import atexit
 import logging
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from corpus.types import Chunk
 from index.types import DocumentInfo, SearchFilter
 from qa.errors import QAError
 from ui.citations import ExportFiles, citation_record, format_citation, write_exports
-from ui.forms import page_bound, parse_page_range
+from ui.forms import is_number, page_bound, parse_page_range
 from ui.payloads import answer_payload, error_payload, hits_payload
 from ui.render import (
     DocumentRow,
@@ -141,11 +142,45 @@ class ReportApp:
     def __init__(self, pipeline: Pipeline, settings: UISettings) -> None:
         self.pipeline = pipeline
         self.settings = settings
-        self.docs: dict[str, DocumentInfo] = {d.doc_id: d for d in pipeline.documents()}
+        self._docs: dict[str, DocumentInfo] = {d.doc_id: d for d in pipeline.documents()}
+        self._docs_generation = pipeline.generation
         self.export_root = Path(tempfile.mkdtemp(prefix="reportqa-exports-"))
+        # Concurrent searches export at once: one lock orders clean-up against folder creation.
+        self._export_lock = threading.Lock()
+        self._exporting: set[Path] = set()
         atexit.register(shutil.rmtree, self.export_root, ignore_errors=True)
 
     # ---- shared helpers -------------------------------------------------------------------------
+
+    @property
+    def docs(self) -> dict[str, DocumentInfo]:
+        """The indexed reports, re-read once the pipeline has moved to a newly ingested generation."""
+        generation = self.pipeline.generation
+        if generation != self._docs_generation:
+            self._docs = {d.doc_id: d for d in self.pipeline.documents()}
+            self._docs_generation = generation
+        return self._docs
+
+    def header_html(self) -> str:
+        return (
+            '<div class="rq-header"><h1>ReportQA 報告問答</h1><p>Answers and passages from '
+            f"{len(self.docs)} indexed reports, every claim with its source. 每個答案皆附出處。</p></div>"
+        )
+
+    def on_load(self, shown: list[str] | None) -> tuple[Any, ...]:
+        """A page opened after an ingest lists the reports indexed since the app started."""
+        self.pipeline.documents()  # looks at the index's CURRENT pointer (at most once a second)
+        if sorted(shown or ()) == sorted(self.docs):
+            return (gr.skip(),) * 6
+        choices = self.doc_choices()
+        return (
+            self.header_html(),
+            render_documents(self.document_rows()),
+            gr.Dropdown(choices=choices),
+            gr.Dropdown(choices=choices),
+            gr.Dropdown(choices=choices),
+            sorted(self.docs),
+        )
 
     def metadata(self, doc_id: str) -> Mapping[str, str]:
         doc = self.docs.get(doc_id)
@@ -182,13 +217,21 @@ class ReportApp:
         page_max: float | None = None,
         section: str | None = None,
     ) -> SearchFilter:
+        # API callers can send any JSON value: refuse wrong types with a sentence, not a crash.
+        if doc_ids is not None and not isinstance(doc_ids, list | tuple):
+            raise ValueError("doc_ids must be a list of report ids.")
+        if section is not None and not isinstance(section, str):
+            raise ValueError("The section filter must be text.")
         known = tuple(d for d in (doc_ids or ()) if d in self.docs)
         if doc_ids and not known:
             raise ValueError("None of the chosen reports is in the index.")
+        first, last = page_bound(page_min), page_bound(page_max)
+        if first is not None and last is not None and first > last:
+            raise ValueError(f"Pages {first}-{last}: the first page comes after the last.")
         return SearchFilter(
             doc_ids=known,
-            page_min=page_bound(page_min),
-            page_max=page_bound(page_max),
+            page_min=first,
+            page_max=last,
             section_contains=(section or "").strip() or None,
         )
 
@@ -274,6 +317,8 @@ class ReportApp:
         )
 
     def clamp_k(self, k: float | None) -> int:
+        if k is not None and not is_number(k):
+            raise ValueError(f"The number of results k must be a number, not {type(k).__name__}.")
         return max(1, min(int(k or self.settings.default_results), self.settings.max_results))
 
     @staticmethod
@@ -284,13 +329,32 @@ class ReportApp:
 
     def export(self, records: Sequence[Any], query: str) -> ExportFiles:
         """Write the exports into a fresh folder, removing folders left by old searches."""
+        with self._export_lock:
+            self._drop_old_exports()
+            folder = Path(tempfile.mkdtemp(dir=self.export_root))
+            self._exporting.add(folder)
+        try:
+            stem = time.strftime("reportqa-passages-%Y%m%d-%H%M%S")
+            return write_exports(records, folder, query, stem=stem)
+        finally:
+            with self._export_lock:
+                self._exporting.discard(folder)
+
+    def _drop_old_exports(self) -> None:
+        """Delete export folders older than the cutoff (caller holds the export lock).
+
+        A folder still being written is kept whatever its age; one that vanished meanwhile (removed
+        by hand, or by the exit handler) is simply skipped.
+        """
         cutoff = time.time() - self.settings.export_max_age_s
-        for old in self.export_root.iterdir():
-            if old.stat().st_mtime < cutoff:
-                shutil.rmtree(old, ignore_errors=True)
-        folder = Path(tempfile.mkdtemp(dir=self.export_root))
-        stem = time.strftime("reportqa-passages-%Y%m%d-%H%M%S")
-        return write_exports(records, folder, query, stem=stem)
+        for old in list(self.export_root.iterdir()):
+            if old in self._exporting:
+                continue
+            try:
+                if old.stat().st_mtime < cutoff:
+                    shutil.rmtree(old, ignore_errors=True)
+            except FileNotFoundError:
+                continue
 
     # ---- documents ------------------------------------------------------------------------------
 
@@ -358,9 +422,8 @@ class ReportApp:
         """Answer a question over the indexed reports, with verified citations."""
         try:
             flt = self.make_filter(doc_ids)
-            answer = self.pipeline.ask(
-                question, filter=flt, history=tuple(history or ()), mode=self.check_mode(mode)
-            )
+            # The history goes through as sent: the pipeline checks its type and cleans each entry.
+            answer = self.pipeline.ask(question, filter=flt, history=history, mode=self.check_mode(mode))
         except (QAError, ValueError) as exc:
             return error_payload(str(exc))
         except Exception:
@@ -402,7 +465,7 @@ def _locate(passage: str, page: str) -> tuple[int, int] | None:
 
 
 def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Blocks:
-    """Lay out the three views over an opened pipeline (the index is not reloaded per request)."""
+    """Lay out the three views over an opened pipeline (which itself follows newly ingested indexes)."""
     settings = settings or UISettings()
     rq = ReportApp(pipeline, settings)
     choices = rq.doc_choices()
@@ -410,11 +473,8 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
     # delete_cache: Gradio's copies of served export files are removed after an hour.
     with gr.Blocks(title="ReportQA", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         turns = gr.State([])
-        gr.HTML(
-            '<div class="rq-header"><h1>ReportQA 報告問答</h1><p>Answers and passages from '
-            f"{len(rq.docs)} indexed reports, every claim with its source. "
-            "每個答案皆附出處。</p></div>"
-        )
+        shown_docs = gr.State(sorted(rq.docs))  # the reports this page lists
+        header = gr.HTML(rq.header_html())
         with gr.Tabs() as tabs:
             with gr.Tab("Chat 問答", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
@@ -483,7 +543,7 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                 results = gr.HTML("", js_on_load=_INTERACTIONS_JS, elem_id="rq-results")
 
             with gr.Tab("Documents 文件", id="docs"):
-                gr.HTML(render_documents(rq.document_rows()), elem_id="rq-docs")
+                docs_table = gr.HTML(render_documents(rq.document_rows()), elem_id="rq-docs")
                 with gr.Row(equal_height=True):
                     doc_pick = gr.Dropdown(
                         choices, value=None, label="Report 報告", scale=3, elem_id="rq-doc-pick"
@@ -516,6 +576,12 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
         transcript.click(rq.on_view_chunk, None, view_outputs, api_visibility="private")
         results.click(rq.on_view_chunk, None, view_outputs, api_visibility="private")
         show.click(rq.on_show_page, [doc_pick, page_no], page_view, api_visibility="private")
+        app.load(
+            rq.on_load,
+            shown_docs,
+            [header, docs_table, chat_docs, search_docs, doc_pick, shown_docs],
+            api_visibility="private",
+        )
         gr.api(rq.api_ask, api_name="ask")
         gr.api(rq.api_search, api_name="search")
     return app

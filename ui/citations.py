@@ -12,8 +12,9 @@ from pathlib import Path
 
 from index.types import Hit
 
-# Spreadsheet programs run cells that start with these as formulas; a leading apostrophe keeps them text.
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
+# Spreadsheet programs run cells that start with these as formulas (`-2+3`, `=HYPERLINK(...)`; tab and
+# CR can hide such a start); a leading apostrophe keeps them text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BIBTEX_SPECIAL = re.compile(r"([\\{}%&#_$^~])")
 
 
@@ -113,6 +114,8 @@ _CSV_FIELDS = (
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, int | float):
+        return str(value)  # a number (a negative score) is never a formula and must stay a number
     if isinstance(value, list | tuple):
         value = "; ".join(str(v) for v in value)
     text = str(value)
@@ -122,7 +125,9 @@ def _cell(value: object) -> str:
 def to_csv(records: Sequence[CitationRecord]) -> str:
     """CSV text with a header row, one row per passage."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # CRLF rows (RFC 4180) also make the writer quote any cell holding a CR, which a "\n" terminator
+    # would leave bare for a spreadsheet to read as a row break.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(_CSV_FIELDS)
     for record in records:
         row = record_dict(record)
@@ -189,7 +194,7 @@ def write_exports(
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / f"{stem}.csv"
     # utf-8-sig so spreadsheet programs recognise the encoding of Chinese text.
-    csv_path.write_text(to_csv(records), encoding="utf-8-sig")
+    csv_path.write_text(to_csv(records), encoding="utf-8-sig", newline="")
     json_path = folder / f"{stem}.json"
     json_path.write_text(to_json(records, query), encoding="utf-8")
     bib = to_bibtex(records)
