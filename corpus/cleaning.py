@@ -15,6 +15,13 @@ _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
 _FOOTNOTE = re.compile(r"\^\[[^\]\s]{1,6}\]|\[\^[^\]\s]{1,12}\]")
 _ESCAPE = re.compile(r"\\([$*_#\[\]()`~>|\\-])")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+# Terminal escape sequences (CSI, 8-bit CSI, OSC, two-character escapes) go whole, then any other C0
+# control but tab and the line ends, DEL and C1 controls: a stray NUL or escape in a report would
+# otherwise reach terminals (`qa search`), exports and the index verbatim.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-9:;<=>?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]{0,200}(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 _PAGE_NUMBER = re.compile(
     r"^(?:[-–—]\s*)?(?:第\s*)?\d{1,4}(?:\s*頁|\s*页)?(?:\s*[-–—])?$"
@@ -25,8 +32,14 @@ _PAGE_NUMBER = re.compile(
 _TERMINAL = "。！？；：!?;:…」』）)"
 
 
+def strip_controls(text: str) -> str:
+    """The text without control characters (tabs and line ends stay)."""
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
 def clean_markup(line: str) -> str:
-    """Remove markup left over from extraction, keeping the text it wraps."""
+    """Remove markup and control characters left over from extraction, keeping the text it wraps."""
+    line = strip_controls(line)
     if "<" in line:
         line = _AUTOLINK.sub(r"\1", line)
         line = _HTML_TAG.sub("", line)

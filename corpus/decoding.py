@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+from corpus.cleaning import strip_controls
 from corpus.types import CorpusError
 
 _BOMS = (
@@ -24,7 +25,9 @@ def decode_text(path: Path, data: bytes) -> str:
     sample = text[:20000]
     if sample and sum(1 for c in sample if c in _CONTROL) > 0.01 * len(sample):
         raise CorpusError(path, "binary content, not a text file")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    # A few stray controls do not make a file binary, but they go now: the title and cover are
+    # read from these lines before any other cleaning.
+    return strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _decode(path: Path, data: bytes) -> str:

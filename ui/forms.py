@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import re
+from typing import TypeGuard
 
 
-def page_bound(value: float | None) -> int | None:
-    """A page limit; empty or below 1 means no limit."""
-    return int(value) if value is not None and value >= 1 else None
+def is_number(value: object) -> TypeGuard[int | float]:
+    """A finite int or float; API callers can send any JSON value where a number belongs."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def page_bound(value: object) -> int | None:
+    """A page limit; empty or below 1 means no limit; anything but a number is refused."""
+    if value is None:
+        return None
+    if not is_number(value):
+        raise ValueError(f"A page limit must be a page number, not {type(value).__name__}.")
+    return int(value) if value >= 1 else None
 
 
 _PAGE_RANGE = re.compile(r"^\s*(\d*)\s*(?:([-–~〜至到])\s*(\d*)\s*)?$")
