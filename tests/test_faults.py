@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ci_guard import skip_or_fail
 from conftest import REPO
 
 from index.storage import POINTER, TMP_PREFIX
@@ -202,7 +203,7 @@ def read_only_index(workspace, tmp_path: Path) -> Iterator[tuple[Path, str | Non
         finally:
             _umount(view)
     if os.geteuid() != 0 or not _nobody_can_run_python():
-        pytest.skip("cannot mount read-only here, and `nobody` cannot run this Python")
+        skip_or_fail("cannot mount read-only here, and `nobody` cannot run this Python")
     # The unprivileged user needs to reach the folder, not to write it (tmp_path is root-only).
     shared = Path(tempfile.mkdtemp(prefix="qa-readonly-"))
     try:
