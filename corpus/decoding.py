@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import logging
+import re
 from pathlib import Path
 
 from corpus.cleaning import strip_controls
@@ -17,6 +19,12 @@ _BOMS = (
 )
 # Control characters other than tab/newline/CR/form feed; real text has (almost) none.
 _CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r\f"} | {"\x7f"}
+# Well-formed UTF-8 sequences of two to four bytes: other encodings of Chinese (Big5, GB18030)
+# almost never form them, so many of these and few invalid bytes mean damaged UTF-8.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+DAMAGED_UTF8_SHARE = 0.01  # invalid bytes per well-formed multi-byte character, at most
+
+log = logging.getLogger(__name__)
 
 
 def decode_text(path: Path, data: bytes) -> str:
@@ -41,7 +49,9 @@ def _decode(path: Path, data: bytes) -> str:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            pass
+            repaired = _damaged_utf8(path, data)
+            if repaired is not None:
+                return repaired
     from charset_normalizer import from_bytes
 
     best = from_bytes(
@@ -70,3 +80,17 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError:
         return str(best)
+
+
+def _damaged_utf8(path: Path, data: bytes) -> str | None:
+    """UTF-8 text with a few invalid bytes (a bad copy, a cut-off end), each shown as U+FFFD.
+
+    Left to encoding detection otherwise: a file in another encoding would be read as mojibake.
+    """
+    wellformed = len(_UTF8_MULTIBYTE.findall(data))
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    if wellformed < 20 or invalid > DAMAGED_UTF8_SHARE * wellformed:
+        return None
+    log.warning("%s: %d invalid UTF-8 byte sequence(s) replaced by U+FFFD", path.name, invalid)
+    return text

@@ -92,6 +92,22 @@ def test_broken_utf8_is_read_faithfully_or_skipped_never_garbled(tmp_path: Path,
     assert doc.title == read_document(REPORT).title  # read as the UTF-8 it is, not as mojibake
 
 
+def test_damaged_utf8_keeps_its_text_with_a_replacement_mark(tmp_path: Path) -> None:
+    original = REPORT.read_bytes()
+    cut = original.index("。".encode()) + len("。".encode())
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(original[:cut] + b"\xff" + original[cut:])
+    doc = read_document(path)
+    assert doc.text.count("\ufffd") == 1
+    assert doc.text.replace("\ufffd", "") == read_document(REPORT).text
+
+
+def test_chinese_in_another_encoding_is_not_taken_for_damaged_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "big5.txt"
+    path.write_bytes(REPORT.read_text(encoding="utf-8").encode("cp950"))
+    assert read_document(path).text == read_document(REPORT).text
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [(b"  \n\n\t \r\n   ", "no text content"), (b"\xef\xbb\xbf", "no text content")],
