@@ -23,6 +23,15 @@ import numpy as np
 from corpus.types import Chunk
 from index.types import Hit
 from qa.citations import build_citation, verify_quote
+from qa.conditions import (
+    Condition,
+    Evidence,
+    check_conditions,
+    conflicting_years,
+    extract_conditions,
+    named_in,
+    year_mentions,
+)
 from qa.figures import Figure, FigureKind, digits, expected_kind, find_figures, is_figure_question, years_in
 from qa.language import (
     Language,
@@ -37,7 +46,7 @@ from qa.language import (
     term_found,
 )
 from qa.sentences import Sentence, header_cells, row_cells, split_units
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, ConditionResult
 
 if TYPE_CHECKING:
     from qa.generative import GenerativeAnswer
@@ -91,6 +100,12 @@ class _Candidate:
     figure: Figure | None = None
     column: str | None = None  # table rows: the header of the column the figure came from
     score: float = 0.0
+    conditions: list[ConditionResult] = field(default_factory=list)  # the question's, checked here
+
+    @property
+    def blocked(self) -> list[ConditionResult]:
+        """Conditions this sentence contradicts or lacks: it must not be given as the answer."""
+        return [r for r in self.conditions if r.blocking]
 
 
 @dataclass(frozen=True)
@@ -288,6 +303,8 @@ def _select(candidates: list[_Candidate], config: AnswerConfig) -> list[_Candida
             continue  # close only by rank or dense similarity: more likely a neighbour than an answer
         if chosen and candidate.cross_script and not chosen[0].cross_script:
             continue  # the answer is in the question's language; other-language text adds nothing
+        if chosen and candidate.blocked:
+            continue  # a sentence about another year, agency or country is not part of an answer
         form = matching_form(candidate.unit.text)
         if any(form in other or other in form for other in seen):
             continue  # overlapping chunks repeat sentences
@@ -447,16 +464,243 @@ def _question_info(question: str) -> _QuestionInfo:
     )
 
 
-def _abstain(info: _QuestionInfo, hits: list[Hit], confidence: float, started: float) -> Answer:
+def _abstain(
+    info: _QuestionInfo,
+    hits: list[Hit],
+    confidence: float,
+    started: float,
+    *,
+    text: str | None = None,
+    conditions: list[ConditionResult] | None = None,
+    citations: list[Citation] | None = None,
+) -> Answer:
     return Answer(
         question=info.text,
-        text=messages(info.language).abstain,
+        text=text or messages(info.language).abstain,
         abstained=True,
         confidence=confidence,
+        citations=citations or [],
         related=hits,
         language=info.language,
         latency_ms=(time.perf_counter() - started) * 1000.0,
+        conditions=conditions or [],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions (qa/conditions.py): the year, agency, place, programme and qualifier the question names
+
+# Each condition a sentence fails costs it this share of its score: a sentence that meets the
+# conditions wins over one that fails them unless it is much weaker, and among failing sentences the
+# one failing fewest (Japan's row for 「日本 2018 年」 rather than Taiwan's) is the neighbouring fact.
+_BLOCKED_FACTOR = 0.5
+
+
+def _evidence(info: _QuestionInfo, candidate: _Candidate) -> Evidence:
+    unit = candidate.unit
+    chunk = candidate.hit.chunk
+    label = row_cells(unit.text)[0] if unit.is_row else ""
+    caption = unit.header.split("\n", 1)[0] if unit.is_row and unit.header and "\n" in unit.header else ""
+    return Evidence(
+        unit=_unit_text(unit),
+        section=" / ".join(chunk.section_path),
+        passage=chunk.text,
+        title=chunk.title,
+        label=label,
+        column=candidate.column or "",
+        caption=caption,
+        # The passage's language decides whether a Chinese name can be looked for in it at all.
+        cross_script=is_cjk_text(chunk.text) == (info.language == "en"),
+    )
+
+
+def _check_candidates(
+    info: _QuestionInfo, conditions: tuple[Condition, ...], candidates: list[_Candidate]
+) -> None:
+    for candidate in candidates:
+        candidate.conditions = check_conditions(conditions, _evidence(info, candidate))
+        candidate.score *= _BLOCKED_FACTOR ** len(candidate.blocked)
+
+
+def _only_conditions(info: _QuestionInfo, conditions: tuple[Condition, ...]) -> bool:
+    """A question that is nothing but its conditions (「2018年？」, "Japan?") asks for nothing."""
+    named = matching_form(" ".join(c.text for c in conditions))
+    years = {str(y) for c in conditions for y in c.years} | {
+        str(y - 1911) for c in conditions for y in c.years
+    }
+    return all(
+        (term.kind == "number" and (term.text in years or set(term.aliases) & years)) or term.text in named
+        for term in info.terms
+    )
+
+
+def _pad(text: str) -> str:
+    """Spaces between Chinese and a year or Latin name at either end (報告中沒有 2018 年的數字)."""
+    left = " " if text[:1].isascii() and text[:1].isalnum() else ""
+    right = " " if text[-1:].isascii() and text[-1:].isalnum() else ""
+    return f"{left}{text}{right}"
+
+
+def _shown(text: str, kind: str, language: Language) -> str:
+    """A condition (or the evidence's counterpart) as named in the abstention sentence."""
+    if kind == "time":
+        if language != "en":
+            return _pad(text if "年" in text else f"{text} 年")
+        years = sorted({y for m in year_mentions(text) for y in m.years})
+        if not years:
+            return text
+        return str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"  # 113 年度 -> 2024
+    if language == "en" and text.isascii():
+        return text
+    return f"「{text}」"
+
+
+def _nearest_year_column(candidate: _Candidate, asked: frozenset[int]) -> _Candidate:
+    """A table row whose header lacks the asked year: its figure from the nearest year's column."""
+    cells = row_cells(candidate.unit.text)
+    header = header_cells(candidate.unit)
+    best: tuple[int, int] | None = None  # distance, column index
+    for index in range(1, min(len(cells), len(header))):
+        years = years_in(header[index])
+        if len(years) != 1 or not cells[index] or not find_figures(cells[index]):
+            continue
+        distance = min(abs(next(iter(years)) - y) for y in asked)
+        if best is None or distance < best[0]:
+            best = (distance, index)
+    if best is None:
+        return candidate
+    index = best[1]
+    offset = sum(len(raw) + 1 for raw in candidate.unit.text.split("\t")[:index])
+    raw = candidate.unit.text.split("\t")[index]
+    start = offset + len(raw) - len(raw.lstrip())
+    figure = Figure(cells[index], start, start + len(cells[index]), cells[index], "", "other")
+    return dataclasses.replace(candidate, figure=figure, column=header[index])
+
+
+def _abstain_on_condition(
+    info: _QuestionInfo,
+    hits: list[Hit],
+    candidate: _Candidate,
+    confidence: float,
+    started: float,
+    abstain_below: float,
+) -> Answer:
+    """Refuse plainly, naming the condition the reports do not meet and the fact they do state."""
+    failed = sorted(candidate.blocked, key=lambda r: r.status != "contradicted")
+    asked = _shown(failed[0].text, failed[0].kind, info.language)
+    # Stays below the threshold: an abstention is never more confident than the answers it refuses.
+    lowered = min(confidence * _BLOCKED_FACTOR, abstain_below * 0.99)
+    unnamed = _nowhere(info, failed[0], hits)
+    # The neighbouring fact is named only when the answer sentence (or row) itself states what
+    # differs: a year found elsewhere in the passage says nothing about what the sentence shows.
+    if not unnamed and all(r.status == "contradicted" and r.where in ("sentence", "row") for r in failed):
+        neighbour = _neighbour_fact(info, candidate, failed)
+        if neighbour is not None:
+            message, citation = neighbour
+            return _abstain(
+                info,
+                hits,
+                lowered,
+                started,
+                text=message,
+                conditions=candidate.conditions,
+                citations=[citation],
+            )
+    message = messages(info.language).not_mentioned.format(asked=asked) if unnamed else None
+    return _abstain(info, hits, lowered, started, text=message, conditions=candidate.conditions)
+
+
+def _neighbour_candidate(info: _QuestionInfo, best: _Candidate, candidates: list[_Candidate]) -> _Candidate:
+    """The sentence to name as the neighbouring fact: the best one that itself states what differs.
+
+    「日本 2018 年」 is best refused with Japan's row (which states 2019-2023), not with a sentence
+    that merely sits in a passage about 2023; a much weaker sentence is no neighbour, though.
+    """
+    for candidate in sorted(candidates, key=lambda c: c.score, reverse=True):
+        if candidate.score < _BLOCKED_FACTOR * best.score:
+            break
+        failed = candidate.blocked
+        stated = all(r.status == "contradicted" and r.where in ("sentence", "row") for r in failed)
+        if failed and stated and (candidate.figure is not None or not info.figure_question):
+            return candidate
+    return best
+
+
+def _neighbour_fact(
+    info: _QuestionInfo, candidate: _Candidate, failed: list[ConditionResult]
+) -> tuple[str, Citation] | None:
+    """「報告中沒有 2018 年的數字；報告列出的是 2019 年：3.22% [1]」 with its citation.
+
+    Every condition the sentence contradicts is named (「日本」 2018 年 against 「我國」 2023 年), so the
+    fact is never mistaken for the one asked about.
+    """
+    stated = {r.text: r.evidence or "" for r in failed}
+    for result in failed:
+        if result.kind == "time" and candidate.unit.is_row:
+            asked_years = next(
+                (c.years for c in extract_conditions(info.text) if c.text == result.text), None
+            )
+            if asked_years:
+                candidate = _nearest_year_column(candidate, asked_years)
+                in_column = year_mentions(candidate.column or "")
+                stated[result.text] = in_column[0].text if in_column else stated[result.text]
+    citation = build_citation(1, candidate.hit.chunk, candidate.unit.text, near=candidate.unit.start)
+    if citation is None:
+        return None
+    text = messages(info.language)
+    if info.figure_question and candidate.figure is not None:
+        fact, template = _render_figure(candidate, 1, info.language), text.not_stated_figure
+    else:
+        fact, template = _render(candidate, citation, info.language), text.not_stated
+    ordered = sorted(failed, key=lambda r: info.text.find(r.text))  # in the question's word order
+    asked = _joined([_shown(r.text, r.kind, info.language) for r in ordered], info.language)
+    shown = _joined([_shown(stated[r.text], r.kind, info.language) for r in ordered], info.language)
+    return template.format(asked=asked, stated=shown, fact=fact), citation
+
+
+def _joined(names: list[str], language: Language) -> str:
+    """「日本」 2018 年 (Chinese) or Japan, 2018 (English)."""
+    if language == "en":
+        return ", ".join(names)
+    return _pad(re.sub(r"\s+", " ", "".join(names)).strip())
+
+
+def _unnamed_message(info: _QuestionInfo, candidate: _Candidate, hits: list[Hit]) -> str | None:
+    """A weak answer about a name no passage states: say which name, rather than only "not found"."""
+    unnamed = [r for r in candidate.blocked if _nowhere(info, r, hits)]
+    if not unnamed:
+        return None
+    return messages(info.language).not_mentioned.format(
+        asked=_shown(unnamed[0].text, unnamed[0].kind, info.language)
+    )
+
+
+def _nowhere(info: _QuestionInfo, result: ConditionResult, hits: list[Hit]) -> bool:
+    """A name (agency, country, programme) that none of the passages considered states."""
+    if result.kind not in ("organisation", "place", "programme"):
+        return False
+    condition = next((c for c in extract_conditions(info.text) if c.text == result.text), None)
+    return condition is not None and not any(
+        named_in(condition, f"{h.chunk.title}\n{h.chunk.text}") for h in hits
+    )
+
+
+def _refuse_conditions_only(
+    info: _QuestionInfo, conditions: tuple[Condition, ...], hits: list[Hit], started: float
+) -> Answer | None:
+    """The clear message for a question with conflicting years or nothing but conditions."""
+    text = messages(info.language)
+    conflict = conflicting_years(info.text, conditions)
+    if conflict is not None:
+        first, second = (_shown(c.text, c.kind, info.language) for c in conflict)
+        return _abstain(
+            info, hits, 0.0, started, text=text.conflicting_years.format(first=first, second=second)
+        )
+    if _only_conditions(info, conditions):
+        separator = ", " if info.language == "en" else "、"
+        named = separator.join(_shown(c.text, c.kind, info.language) for c in conditions)
+        return _abstain(info, hits, 0.0, started, text=text.only_conditions.format(conditions=named))
+    return None
 
 
 def answer_question(
@@ -466,6 +710,11 @@ def answer_question(
     started = time.perf_counter()
     info = _question_info(question)
     considered = list(hits[: config.passages])
+    conditions = extract_conditions(question)
+    if conditions:
+        refused = _refuse_conditions_only(info, conditions, considered, started)
+        if refused is not None:
+            return refused
     info = _local_idf(info, considered)
     candidates = _candidates(info, considered)
     if not candidates:
@@ -474,10 +723,17 @@ def answer_question(
     _attach_figures(info, candidates)
     for candidate in candidates:
         candidate.score = _score(info, candidate, use_dense)
+    if conditions:
+        _check_candidates(info, conditions, candidates)
     chosen = _select(candidates, config)
     confidence = _confidence(info, considered, chosen, use_dense)
+    checked = chosen[0].conditions if chosen else []
     if confidence < config.abstain_below:
-        return _abstain(info, considered, confidence, started)
+        text = _unnamed_message(info, chosen[0], considered) if chosen else None
+        return _abstain(info, considered, confidence, started, text=text, conditions=checked)
+    if chosen[0].blocked:
+        neighbour = _neighbour_candidate(info, chosen[0], candidates)
+        return _abstain_on_condition(info, considered, neighbour, confidence, started, config.abstain_below)
 
     if config.generative_url and config.generative_model:
         generated = _generative(info, considered, config)
@@ -493,6 +749,7 @@ def answer_question(
                 language=info.language,
                 mode="generative",
                 latency_ms=(time.perf_counter() - started) * 1000.0,
+                conditions=checked,
             )
 
     lines: list[str] = []
@@ -525,6 +782,7 @@ def answer_question(
         language=info.language,
         mode="extractive",
         latency_ms=(time.perf_counter() - started) * 1000.0,
+        conditions=checked,
     )
 
 

@@ -240,6 +240,12 @@ class Messages:
     page: str  # {label}
     line: str  # {line}
     lines: str  # {first} {last}
+    # Abstentions that name a condition of the question (qa/conditions.py):
+    not_stated_figure: str  # {asked} {stated} {fact}: another year/country/agency has the figure
+    not_stated: str  # {asked} {stated} {fact}: the same, for a statement rather than a figure
+    not_mentioned: str  # {asked}: none of the passages considered names it
+    conflicting_years: str  # {first} {second}
+    only_conditions: str  # {conditions}: the question names only a year, a place ...
 
 
 _MESSAGES: dict[Language, Messages] = {
@@ -251,6 +257,11 @@ _MESSAGES: dict[Language, Messages] = {
         page="第 {label} 頁",
         line="第 {line} 行",
         lines="第 {first}–{last} 行",
+        not_stated_figure="報告中沒有{asked}的數字；報告列出的是{stated}：{fact}",
+        not_stated="報告中沒有關於{asked}的資料；報告提到的是{stated}：{fact}",
+        not_mentioned="報告中沒有找到相關資訊：找到的段落都沒有提到{asked}。",
+        conflicting_years="問題同時指定了{first}與{second}兩個不同的年份；請只問其中一個年份。",
+        only_conditions="問題只指定了{conditions}，沒有說明要查詢什麼；請補充要問的內容。",
     ),
     "zh-Hans": Messages(
         abstain="报告中没有找到相关信息",
@@ -260,6 +271,11 @@ _MESSAGES: dict[Language, Messages] = {
         page="第 {label} 页",
         line="第 {line} 行",
         lines="第 {first}–{last} 行",
+        not_stated_figure="报告中没有{asked}的数字；报告列出的是{stated}：{fact}",
+        not_stated="报告中没有关于{asked}的资料；报告提到的是{stated}：{fact}",
+        not_mentioned="报告中没有找到相关信息：找到的段落都没有提到{asked}。",
+        conflicting_years="问题同时指定了{first}与{second}两个不同的年份；请只问其中一个年份。",
+        only_conditions="问题只指定了{conditions}，没有说明要查询什么；请补充要问的内容。",
     ),
     "en": Messages(
         abstain="The reports do not contain information about this.",
@@ -269,6 +285,15 @@ _MESSAGES: dict[Language, Messages] = {
         page="p. {label}",
         line="line {line}",
         lines="lines {first}-{last}",
+        not_stated_figure="The reports give no figure for {asked}; they give one for {stated}: {fact}",
+        not_stated="The reports say nothing about {asked}; they speak of {stated}: {fact}",
+        not_mentioned=(
+            "The reports do not contain information about this: none of the passages found mention {asked}."
+        ),
+        conflicting_years=(
+            "The question names two different years, {first} and {second}; please ask about one."
+        ),
+        only_conditions="The question only names {conditions}; please say what you would like to know.",
     ),
 }
 

@@ -27,6 +27,19 @@ class Citation:
     line_end: int | None = None
 
 
+@dataclass(frozen=True)
+class ConditionResult:
+    """One condition of the question (a year, agency, place, programme or qualifier) checked against
+    the evidence of the answer sentence (see qa/conditions.py)."""
+
+    text: str  # the condition as written in the question: "2018 年", "日本", "非偏鄉"
+    kind: str  # time, organisation, place, programme, qualifier
+    status: str  # met, missing, contradicted
+    evidence: str | None = None  # the evidence's own words that meet or contradict it, verbatim
+    where: str | None = None  # sentence, row, section, passage, or implicit (the reports' own country)
+    blocking: bool = False  # whether this result kept the sentence from being given as the answer
+
+
 @dataclass
 class Answer:
     """What `qa ask`, the UI and the evaluation all receive."""
@@ -41,3 +54,4 @@ class Answer:
     language: str = "zh-Hant"  # script of the question: zh-Hant, zh-Hans, en
     mode: str = "extractive"  # or "generative"
     latency_ms: float = 0.0
+    conditions: list[ConditionResult] = field(default_factory=list)  # checked against the answer's evidence

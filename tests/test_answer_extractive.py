@@ -219,8 +219,14 @@ def test_a_year_the_english_text_lacks_is_refused_in_english() -> None:
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("日本 2024 年海洋科技研發經費總額是多少？", "報告中沒有找到相關資訊：報告未提及「日本」。"),
-        ("日本 2024 年海洋科技研发经费总额是多少？", "报告中没有找到相关信息：报告未提及「日本」。"),
+        (
+            "日本 2024 年海洋科技研發經費總額是多少？",
+            "報告中沒有找到相關資訊：找到的段落都沒有提到「日本」。",
+        ),
+        (
+            "日本 2024 年海洋科技研发经费总额是多少？",
+            "报告中没有找到相关信息：找到的段落都没有提到「日本」。",
+        ),
     ],
 )
 def test_another_country_is_refused(question: str, expected: str) -> None:

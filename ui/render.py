@@ -148,7 +148,10 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str
     unique across a conversation.
     """
     if answer.abstained:
-        parts = [f'<div class="rq-answer rq-abstained"><p>{esc(answer.text)}</p>']
+        # A refusal may name the neighbouring fact the reports do state, with its citation.
+        cited = {c.number: f"rq-t{turn}-c{c.number}" for c in answer.citations}
+        parts = [f'<div class="rq-answer rq-abstained"><p>{render_answer_text(answer.text, cited)}</p>']
+        parts.extend(render_citation(c, chunks.get(c.chunk_id), cited[c.number]) for c in answer.citations)
         related = answer.related[:3]
         if related:
             parts.append('<p class="rq-hint">Closest passages, for checking by hand 最接近的段落：</p>')

@@ -1,0 +1,711 @@
+"""The conditions a question puts on its answer, and whether an answer's evidence meets them.
+
+「日本 2018 年研發經費占 GDP 比率是多少？」 asks for a figure under three conditions: the place
+(日本), the year (2018) and the measure. An answer sentence that states Taiwan's 2023 share is
+related but wrong: its row names another country and its header other years. This module extracts
+the conditions (time, organisation, place, programme, qualifier) and checks each against the
+evidence of one answer candidate: the sentence (or a table row with its caption and header), the
+chunk's section path and the chunk itself.
+
+Matching is done on a length-preserving canonical copy (half-width, Simplified, ASCII lower-case) so
+that a 简体 question meets 繁體 evidence and the evidence quoted back stays verbatim.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from corpus.normalize import fold_width, to_canonical_script
+from corpus.segment import DOMAIN_WORDS, segment
+from qa.types import ConditionResult
+
+ConditionKind = Literal["time", "organisation", "place", "programme", "qualifier"]
+Status = Literal["met", "missing", "contradicted"]
+
+# A question naming more conditions than this is a pasted text rather than a question: only the
+# first ones are kept, so a wall of text cannot demand dozens of years at once.
+MAX_CONDITIONS = 8
+
+# ROC years plausible in reports (民國 60-150 = 1971-2061): 「近 10 年」「連續 41 年」 are durations.
+_ROC_MIN, _ROC_MAX = 60, 150
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a question: `text` is as written in the question."""
+
+    text: str
+    kind: ConditionKind
+    years: frozenset[int] = frozenset()  # time: AD years covered (民國 113 年 -> 2024)
+    roc: bool = False  # time: written in the ROC calendar (113 年度)
+    forms: tuple[str, ...] = ()  # canonical spellings that state the condition (aliases included)
+    opposites: tuple[str, ...] = ()  # qualifier: canonical spellings that state the opposite
+    home: bool = False  # place: Taiwan itself (我國, 臺灣), which the reports often leave implicit
+    locality: bool = False  # place: a city or county rather than a country
+    required: bool = True  # False for a comparison's reference year (較 112 年度)
+    strict: bool = True  # absent from the evidence means unsupported (names), not just unstated
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The text an answer candidate stands on, from the narrowest to the widest scope."""
+
+    unit: str  # the sentence, or a table row with its caption and header
+    section: str = ""  # the chunk's section path, joined
+    passage: str = ""  # the chunk's text
+    title: str = ""  # the document's title (often names the report's year)
+    label: str = ""  # table rows: the row label (first cell)
+    column: str = ""  # table rows: the header of the column the figure was taken from
+    caption: str = ""  # table rows: the caption line above the table
+    cross_script: bool = False  # English question on Chinese text, or the reverse
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical text
+
+
+def canonical(text: str) -> str:
+    """Half-width, Simplified, ASCII lower-case copy of `text` with the same length (offsets hold)."""
+    folded = to_canonical_script(fold_width(text))
+    lowered = folded.lower()
+    return lowered if len(lowered) == len(folded) else folded
+
+
+def _find(form: str, text: str, canon: str) -> str | None:
+    """The verbatim words of `text` that spell `form` (canonical), or None."""
+    if _is_latin(form):
+        # Acronyms (US, UK, EU) keep their case: "us" is a pronoun. fold_width keeps offsets.
+        flags = 0 if form.isupper() else re.IGNORECASE
+        pattern = rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])"
+        match = re.search(pattern, fold_width(text), flags)
+        return text[match.start() : match.end()] if match else None
+    at = canon.find(form)
+    return text[at : at + len(form)] if at >= 0 else None
+
+
+def _is_latin(form: str) -> bool:
+    return form.isascii()
+
+
+# ---------------------------------------------------------------------------------------------
+# Time
+
+
+_AD = r"(?:19|20)\d\d"
+_YEAR_RANGE = re.compile(
+    rf"(?<!\d)(?<!\d[.,])(?P<a>{_AD}|\d{{2,3}})\s?(?P<ya>年度|年)?\s?(?:-|–|~|～|至|到|to|through)\s?"
+    rf"(?P<b>{_AD}|\d{{2,3}})(?![\d.,]\d)\s?(?P<yb>年度|年)?",
+    re.IGNORECASE,
+)
+_AD_YEAR = re.compile(rf"(?<![\d$])(?<!\d[.,])({_AD})(?![\d.,]?\d|\s?(?:億|亿|萬|万|元|人|件|%|名|kWh))")
+_ROC_YEAR = re.compile(
+    r"(?<!\d)(?<!\d[.,])(?:民國\s?|民国\s?)?(\d{2,3})\s?(年度|年)(?!來|来|內|内|間|间|多|以上|後|后)"
+)
+_DURATION_BEFORE = re.compile(r"(?:近|連續|连续|過去|过去|超過|超过|長達|长达|每|約|约|共)\s?$")
+# A year after these words is the reference of a comparison (較 112 年度成長), not the one asked.
+_COMPARED = re.compile(
+    r"(?:較|较|比|相較於?|相较于?|相比|than|compared (?:with|to)|over|versus|vs\.?)\s?$", re.I
+)
+
+
+@dataclass(frozen=True)
+class _YearMention:
+    text: str
+    start: int
+    end: int
+    years: frozenset[int]
+    roc: bool
+
+
+def _roc_year(value: int) -> int | None:
+    return value + 1911 if _ROC_MIN <= value <= _ROC_MAX else None
+
+
+def _endpoint(number: str, roc_marked: bool) -> int | None:
+    value = int(number)
+    if len(number) == 4:
+        return value if 1900 <= value <= 2099 else None
+    return _roc_year(value) if roc_marked else None
+
+
+def year_mentions(text: str) -> list[_YearMention]:
+    """Years and year ranges of a text, left to right, as AD years (113 年 -> 2024)."""
+    folded = fold_width(text)
+    found: list[_YearMention] = []
+    taken: list[tuple[int, int]] = []
+    for match in _YEAR_RANGE.finditer(folded):
+        roc = bool(match.group("ya") or match.group("yb")) and len(match.group("a")) < 4
+        first, last = _endpoint(match.group("a"), roc), _endpoint(match.group("b"), roc)
+        if first is None or last is None or not 0 < last - first <= 50:
+            continue
+        found.append(_mention(text, match.start(), match.end(), frozenset(range(first, last + 1)), roc))
+        taken.append(match.span())
+    for pattern, roc in ((_AD_YEAR, False), (_ROC_YEAR, True)):
+        for match in pattern.finditer(folded):
+            if any(s <= match.start() < e for s, e in taken):
+                continue
+            if roc and _DURATION_BEFORE.search(folded[max(0, match.start() - 3) : match.start()]):
+                continue
+            year = _roc_year(int(match.group(1))) if roc else int(match.group(1))
+            if year is None:
+                continue
+            found.append(_mention(text, match.start(), match.end(), frozenset({year}), roc))
+            taken.append(match.span())
+    return sorted(found, key=lambda m: m.start)
+
+
+def _mention(text: str, start: int, end: int, years: frozenset[int], roc: bool) -> _YearMention:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return _YearMention(text[start:end], start, end, years, roc)
+
+
+def _time_conditions(question: str) -> list[Condition]:
+    conditions = []
+    for mention in year_mentions(question):
+        before = fold_width(question[max(0, mention.start - 16) : mention.start])
+        conditions.append(
+            Condition(
+                mention.text,
+                "time",
+                years=mention.years,
+                roc=mention.roc,
+                required=not _COMPARED.search(before),
+                strict=False,
+            )
+        )
+    return conditions
+
+
+# ---------------------------------------------------------------------------------------------
+# Places
+
+# Each entry: the spellings of one country or region (Traditional, Simplified, English). The first
+# entry is Taiwan, the reports' own country. Upper-case Latin forms are matched case-sensitively.
+_PLACES: tuple[tuple[str, ...], ...] = (
+    ("我國", "我国", "臺灣", "台灣", "台湾", "本國", "本国", "Taiwan", "R.O.C."),
+    ("美國", "美国", "United States", "U.S.", "USA", "US", "America"),
+    ("中國大陸", "中国大陆", "中國", "中国", "大陸", "大陆", "China"),
+    ("日本", "Japan"),
+    ("南韓", "南韩", "韓國", "韩国", "South Korea", "Korea"),
+    ("德國", "德国", "Germany"),
+    ("英國", "英国", "United Kingdom", "Britain", "UK"),
+    ("法國", "法国", "France"),
+    ("加拿大", "Canada"),
+    ("以色列", "Israel"),
+    ("荷蘭", "荷兰", "Netherlands"),
+    ("瑞典", "Sweden"),
+    ("丹麥", "丹麦", "Denmark"),
+    ("芬蘭", "芬兰", "Finland"),
+    ("瑞士", "Switzerland"),
+    ("挪威", "Norway"),
+    ("義大利", "意大利", "Italy"),
+    ("西班牙", "Spain"),
+    ("波蘭", "波兰", "Poland"),
+    ("歐盟", "欧盟", "European Union", "EU"),
+    ("俄羅斯", "俄罗斯", "Russia"),
+    ("新加坡", "Singapore"),
+    ("香港", "Hong Kong"),
+    ("越南", "Vietnam", "Viet Nam"),
+    ("泰國", "泰国", "Thailand"),
+    ("馬來西亞", "马来西亚", "Malaysia"),
+    ("印尼", "印度尼西亞", "印度尼西亚", "Indonesia"),
+    ("菲律賓", "菲律宾", "Philippines"),
+    ("印度", "India"),
+    ("澳洲", "澳大利亞", "澳大利亚", "Australia"),
+    ("紐西蘭", "新西兰", "New Zealand"),
+    ("阿聯", "阿联", "阿聯酋", "阿联酋", "UAE"),
+)
+_GENERIC_LOCALITIES = frozenset(
+    {"县市", "城市", "都市", "直辖市", "各县市", "超市", "夜市", "市县", "全市", "本市", "该市"}
+)
+_EN_LOCALITY = re.compile(r"\b([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\s(County|City)\b")
+
+
+@dataclass(frozen=True)
+class _PlaceName:
+    group: int  # index into _PLACES
+    text: str  # verbatim
+    start: int
+    end: int
+
+
+def _place_pattern(form: str) -> re.Pattern[str]:
+    if not _is_latin(form):
+        return re.compile(re.escape(canonical(form)))
+    flags = 0 if form.isupper() else re.IGNORECASE
+    return re.compile(rf"(?<![A-Za-z.]){re.escape(form)}(?![A-Za-z])", flags)
+
+
+@lru_cache(maxsize=1)
+def _place_patterns() -> tuple[tuple[int, re.Pattern[str], bool], ...]:
+    """(group, pattern, latin) for every spelling, longest first (印度尼西亞 before 印度)."""
+    entries = [(g, form) for g, forms in enumerate(_PLACES) for form in forms]
+    entries.sort(key=lambda e: -len(e[1]))
+    return tuple((g, _place_pattern(form), _is_latin(form)) for g, form in entries)
+
+
+def places_in(text: str) -> list[_PlaceName]:
+    """Countries and regions a text names (without overlaps), left to right."""
+    canon = canonical(text)
+    folded = fold_width(text)
+    found: list[_PlaceName] = []
+    for group, pattern, latin in _place_patterns():
+        for match in pattern.finditer(folded if latin else canon):
+            if any(p.start < match.end() and match.start() < p.end for p in found):
+                continue
+            found.append(_PlaceName(group, text[match.start() : match.end()], match.start(), match.end()))
+    return sorted(found, key=lambda p: p.start)
+
+
+@lru_cache(maxsize=64)
+def _place_forms(group: int) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(canonical(form) if not _is_latin(form) else form for form in _PLACES[group]))
+
+
+def _place_conditions(question: str) -> list[Condition]:
+    conditions: list[Condition] = []
+    seen: set[int] = set()
+    for place in places_in(question):
+        if place.group in seen:
+            continue
+        seen.add(place.group)
+        conditions.append(
+            Condition(place.text, "place", forms=_place_forms(place.group), home=place.group == 0)
+        )
+    canon = canonical(question)
+    for token in segment(question):
+        word = canon[token.start : token.end]
+        if (
+            len(word) >= 3
+            and word.endswith(("市", "县"))
+            and word not in _GENERIC_LOCALITIES
+            and not word.startswith(("各", "全", "本"))
+        ):
+            conditions.append(Condition(token.text, "place", forms=(word,), locality=True))
+    for match in _EN_LOCALITY.finditer(question):
+        conditions.append(Condition(match.group(0), "place", forms=(match.group(0).lower(),), locality=True))
+    return conditions
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+
+_AGENCY_SUFFIXES = ("部", "院", "署", "局", "委员会", "会")
+_GENERIC_AGENCIES = frozenset(
+    "部会 部会署 各部会署 各部会 委员会 研究院 管理局 主管机关 本部 全部 内部 外部 学院 医院 法院 大学院 "
+    "总会 协会 学会 公会 工会 理事会 大会 研讨会 博览会 展览会 说明会 座谈会 国际会 年会 峰会".split()
+)
+# Short names used in the reports for their long names (both directions count).
+_AGENCY_ALIASES: dict[str, tuple[str, ...]] = {
+    "国家科学及技术委员会": ("国科会",),
+    "国家发展委员会": ("国发会",),
+    "数位发展部": ("数发部",),
+    "卫生福利部": ("卫福部",),
+    "中央研究院": ("中研院",),
+    "金融监督管理委员会": ("金管会",),
+    "国家实验研究院": ("国研院",),
+    "经济部": ("经部",),
+    "工业技术研究院": ("工研院",),
+    "资讯工业策进会": ("资策会",),
+}
+
+
+@lru_cache(maxsize=1)
+def _alias_groups() -> dict[str, tuple[str, ...]]:
+    """Every known agency spelling -> all spellings of that agency."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for long_name, shorts in _AGENCY_ALIASES.items():
+        names = (long_name, *shorts)
+        for name in names:
+            groups[name] = names
+    return groups
+
+
+@lru_cache(maxsize=1)
+def _known_agencies() -> tuple[str, ...]:
+    names = {w for w in DOMAIN_WORDS if w.endswith(_AGENCY_SUFFIXES)} | set(_alias_groups())
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def _is_agency_word(word: str) -> bool:
+    return (
+        len(word) >= 3
+        and word.endswith(_AGENCY_SUFFIXES)
+        and word not in _GENERIC_AGENCIES
+        # 各部會, 本部, 哪一個部會: a determiner or numeral before the suffix makes no name.
+        and not word.startswith(
+            ("各", "该", "本", "其", "全", "两", "三", "多", "部会", "一", "哪", "几", "每", "这", "那", "某")
+        )
+        and word[-2:] not in ("大会", "年会", "展会", "学会", "协会", "公会", "工会", "商会", "议会")
+    )
+
+
+def agencies_in(text: str) -> list[tuple[str, int, int]]:
+    """Agency names a text states, as (canonical name, start, end), left to right."""
+    canon = canonical(text)
+    found: list[tuple[str, int, int]] = []
+    for name in _known_agencies():
+        for match in re.finditer(re.escape(name), canon):
+            if not any(s < match.end() and match.start() < e for _, s, e in found):
+                found.append((name, match.start(), match.end()))
+    for start, end in _agency_spans(text):
+        word = canon[start:end]
+        if _is_agency_word(word) and not any(s < end and start < e for _, s, e in found):
+            found.append((word, start, end))
+    return sorted(found, key=lambda f: f[1])
+
+
+def _agency_spans(text: str) -> list[tuple[int, int]]:
+    """Word spans, with a lone suffix joined to the word before it (jieba cuts 氣象署 as 氣象/署)."""
+    spans: list[tuple[int, int]] = []
+    for token in segment(text):
+        glued = spans and spans[-1][1] == token.start and spans[-1][1] - spans[-1][0] >= 2
+        if glued and canonical(token.text) in ("署", "局", "部", "院"):
+            spans[-1] = (spans[-1][0], token.end)
+        else:
+            spans.append((token.start, token.end))
+    return spans
+
+
+def _pairs_in(canon: str) -> dict[str, str]:
+    """The text's own long/short name pairs: 國家科學及技術委員會（以下簡稱國科會）."""
+    pairs: dict[str, str] = {}
+    for match in re.finditer(
+        r"([\u4e00-\u9fff]{3,20})\s?[（(]\s?(?:以下)?简称\s?[「“]?([\u4e00-\u9fff]{2,8})", canon
+    ):
+        pairs[match.group(2)] = match.group(1)
+        pairs[match.group(1)] = match.group(2)
+    return pairs
+
+
+def _organisation_conditions(question: str) -> list[Condition]:
+    conditions = []
+    seen: set[str] = set()
+    for name, start, end in agencies_in(question):
+        forms = _alias_groups().get(name, (name,))
+        if seen & set(forms):
+            continue
+        seen.update(forms)
+        conditions.append(Condition(question[start:end], "organisation", forms=forms))
+    return conditions
+
+
+# ---------------------------------------------------------------------------------------------
+# Programmes and indexes
+
+_QUOTED = re.compile(r"[「『“\"《]([^」』”\"》]{2,40})[」』”\"》]")
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&]{2,})(?:s)?(?![A-Za-z0-9])")
+# Upper-case words that are units or measures, not programmes or indexes.
+_NOT_PROGRAMMES = frozenset(
+    {"GDP", "USD", "NTD", "TWD", "PPP", "FTE", "CEO", "R&D", "AND", "THE", "WHAT", "HOW"}
+)
+
+
+def _programme_conditions(question: str) -> list[Condition]:
+    conditions = []
+    for match in _QUOTED.finditer(question):
+        name = match.group(1).strip()
+        conditions.append(Condition(name, "programme", forms=(re.sub(r"\s", "", canonical(name)),)))
+    quoted = " ".join(c.text for c in conditions)
+    for match in _ACRONYM.finditer(question):
+        word = match.group(1)
+        if word in _NOT_PROGRAMMES or word in quoted:
+            continue
+        # Acronyms are often spelled out or translated in the reports: stating them is not required.
+        conditions.append(Condition(word, "programme", forms=(word.lower(),), strict=False))
+    return conditions
+
+
+# ---------------------------------------------------------------------------------------------
+# Qualifiers whose opposite changes the answer
+
+
+@dataclass(frozen=True)
+class _Qualifier:
+    forms: tuple[str, ...]  # canonical: Simplified Chinese, lower-case English
+    opposites: tuple[str, ...]
+    # A subset of the whole (偏鄉, one year's new cases) is named wherever it is meant: a sentence
+    # that does not name it speaks of the whole. 累計 or 實際 often go unsaid.
+    strict: bool = False
+
+
+_QUALIFIERS: tuple[_Qualifier, ...] = (
+    _Qualifier(("非偏乡", "non-remote", "outside remote"), ("偏乡", "remote area", "rural"), strict=True),
+    _Qualifier(("偏乡", "remote area", "rural"), ("非偏乡", "non-remote", "outside remote"), strict=True),
+    # Targets go by other names too (總體指標, 預計達到): not naming one proves little.
+    _Qualifier(("目标", "target", "goal"), ("达成", "实际", "实绩", "achieved", "actual")),
+    _Qualifier(("达成", "实际", "实绩", "achieved", "actual"), ("目标", "target", "goal")),
+    _Qualifier(("累计", "cumulative", "to date", "so far"), ("当年度", "单年", "当年", "in that year")),
+    _Qualifier(
+        ("当年度", "单年", "当年", "in that year", "alone"), ("累计", "cumulative", "to date", "so far")
+    ),
+    _Qualifier(("新增", "newly"), ("累计", "总数", "总计", "cumulative"), strict=True),
+    _Qualifier(("预估", "预计", "预测", "projected", "forecast", "estimated"), ("实际", "actual")),
+)
+
+
+def _qualifier_found(form: str, canon: str) -> int:
+    """Position of `form` in a canonical text, not counting it inside its negation (偏鄉 in 非偏鄉)."""
+    if _is_latin(form):
+        match = re.search(rf"(?<![a-z-]){re.escape(form)}(?![a-z])", canon)
+        return match.start() if match else -1
+    for match in re.finditer(re.escape(form), canon):
+        if not (form[0] != "非" and match.start() > 0 and canon[match.start() - 1] == "非"):
+            return match.start()
+    return -1
+
+
+def _qualifier_conditions(question: str) -> list[Condition]:
+    canon = canonical(question)
+    conditions = []
+    for qualifier in _QUALIFIERS:
+        at = next((p for f in qualifier.forms if (p := _qualifier_found(f, canon)) >= 0), -1)
+        if at < 0 or any(_qualifier_found(f, canon) >= 0 for f in qualifier.opposites):
+            continue  # asking about both sides (目標與達成) is no condition on either
+        form = next(f for f in qualifier.forms if _qualifier_found(f, canon) == at)
+        conditions.append(
+            Condition(
+                question[at : at + len(form)],
+                "qualifier",
+                forms=qualifier.forms,
+                opposites=qualifier.opposites,
+                strict=qualifier.strict,
+            )
+        )
+    return conditions
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction
+
+
+@lru_cache(maxsize=512)
+def extract_conditions(question: str) -> tuple[Condition, ...]:
+    """The conditions an answer to `question` must satisfy, in the order of their kinds."""
+    found = [
+        *_time_conditions(question),
+        *_organisation_conditions(question),
+        *_place_conditions(question),
+        *_programme_conditions(question),
+        *_qualifier_conditions(question),
+    ]
+    unique: list[Condition] = []
+    for condition in found:
+        if not any(c.kind == condition.kind and c.text == condition.text for c in unique):
+            unique.append(condition)
+    return tuple(unique[:MAX_CONDITIONS])
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking
+
+
+def _result(
+    condition: Condition, status: Status, evidence: str | None = None, where: str | None = None
+) -> ConditionResult:
+    blocking = status == "contradicted" or (status == "missing" and condition.strict)
+    return ConditionResult(
+        text=condition.text,
+        kind=condition.kind,
+        status=status,
+        evidence=evidence,
+        where=where,
+        blocking=blocking and condition.required,
+    )
+
+
+def _scopes(evidence: Evidence) -> list[tuple[str, str]]:
+    """(where, text) from the narrowest scope to the widest."""
+    unit_where = "row" if evidence.label else "sentence"
+    return [(unit_where, evidence.unit), ("section", evidence.section), ("passage", evidence.passage)]
+
+
+def _check_time(condition: Condition, evidence: Evidence) -> ConditionResult:
+    stated_unit = year_mentions(evidence.unit)
+    for where, text in _scopes(evidence):
+        for mention in year_mentions(text):
+            if mention.years & condition.years:
+                return _result(condition, "met", mention.text, where)
+    unit_where = "row" if evidence.label else "sentence"
+    if stated_unit:
+        # The report's title year (113 年度) does not make a sentence about 2023 one about 2024.
+        return _result(condition, "contradicted", _nearest(condition, stated_unit).text, unit_where)
+    for mention in year_mentions(evidence.title):
+        if mention.years & condition.years:
+            return _result(condition, "met", mention.text, "title")
+    around = year_mentions(f"{evidence.section}\n{evidence.passage}\n{evidence.title}")
+    if around:
+        return _result(condition, "contradicted", _nearest(condition, around).text, "passage")
+    return _result(condition, "missing")
+
+
+def _nearest(condition: Condition, mentions: list[_YearMention]) -> _YearMention:
+    """The stated year closest to the asked one (the neighbouring fact to name)."""
+    asked = min(condition.years)
+    return min(mentions, key=lambda m: min(abs(y - asked) for y in m.years))
+
+
+def _check_named(condition: Condition, evidence: Evidence, others: list[str]) -> ConditionResult:
+    """Organisations and places: stated in the unit, contradicted by another in its slot, or absent."""
+    unit_where = "row" if evidence.label else "sentence"
+    slot = evidence.label or evidence.unit
+    found = _find_any(condition.forms, evidence.unit)
+    if found and not (condition.kind == "place" and others and _is_home(others[0], slot)):
+        return _result(condition, "met", found, unit_where)
+    if others:
+        # A row of another country, a sentence about another agency: the wrong one in the slot.
+        return _result(condition, "contradicted", others[0], unit_where)
+    for where, text in (("section", evidence.section), ("passage", f"{evidence.title}\n{evidence.passage}")):
+        found = _find_any(condition.forms, text)
+        if found:
+            return _result(condition, "met", found, where)
+    if condition.home:
+        return _result(condition, "met", None, "implicit")  # the reports' own country goes unsaid
+    if evidence.cross_script and not any(_is_latin(f) == (not _has_cjk(slot)) for f in condition.forms):
+        return _unverifiable(condition)
+    return _result(condition, "missing")
+
+
+def _is_home(name: str, slot: str) -> bool:
+    """Whether the first place a sentence names is Taiwan itself."""
+    named = places_in(slot)
+    return bool(named) and named[0].group == 0 and named[0].text == name
+
+
+def named_in(condition: Condition, text: str) -> bool:
+    """Whether a text names the condition at all (any spelling)."""
+    return _find_any(condition.forms, text) is not None
+
+
+def _unverifiable(condition: Condition) -> ConditionResult:
+    """Evidence in another language than the condition's spellings: nothing can be said."""
+    return ConditionResult(condition.text, condition.kind, "missing", None, None, False)
+
+
+def _has_cjk(text: str) -> bool:
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+def _find_any(forms: tuple[str, ...], text: str) -> str | None:
+    if not text:
+        return None
+    canon = canonical(text)
+    for form in forms:
+        found = _find(form, text, canon)
+        if found:
+            return found
+    return None
+
+
+def _other_places(condition: Condition, evidence: Evidence) -> list[str]:
+    if condition.locality:
+        return []  # no list of localities to tell which other one a sentence names
+    slot = evidence.label or evidence.unit
+    groups = {g for g in range(len(_PLACES)) if set(_place_forms(g)) & set(condition.forms)}
+    named = places_in(slot)
+    others = [p.text for p in named if p.group not in groups]
+    if not evidence.label and named and named[0].group == 0 and not condition.home:
+        # 「我國…2023 年達 3.97%，優於美國、日本」: a sentence led by Taiwan is about Taiwan, even
+        # when it names the asked country as a comparison.
+        return [named[0].text]
+    if condition.home and not evidence.label:
+        # Taiwan goes unsaid in the reports, except where a sentence opens on another country
+        # (「美國、日本與德國則維持在…」): then it is that country's sentence.
+        opening = _LEAD.sub("", slot)
+        return [p.text for p in named[:1] if p.group not in groups and opening.startswith(p.text)]
+    return others
+
+
+_LEAD = re.compile(r"^[\s(（]*(?:[0-9]+|[一二三四五六七八九十]+)?[)）.、]?\s*")
+
+
+def _other_agencies(condition: Condition, evidence: Evidence) -> list[str]:
+    slot = evidence.label or evidence.unit
+    pairs = _pairs_in(canonical(evidence.passage))
+    ours = set(condition.forms) | {pairs[f] for f in condition.forms if f in pairs}
+    return [slot[s:e] for name, s, e in agencies_in(slot) if name not in ours and not _nested(name, ours)]
+
+
+def _nested(name: str, ours: set[str]) -> bool:
+    """國科會 and 國家科學及技術委員會 are one; so is a longer name containing ours."""
+    return any(name in o or o in name for o in ours)
+
+
+def _check_organisation(condition: Condition, evidence: Evidence) -> ConditionResult:
+    pairs = _pairs_in(canonical(evidence.passage))
+    forms = tuple(dict.fromkeys([*condition.forms, *(pairs[f] for f in condition.forms if f in pairs)]))
+    widened = Condition(condition.text, condition.kind, forms=forms, required=condition.required)
+    return _check_named(widened, evidence, _other_agencies(widened, evidence))
+
+
+def _check_programme(condition: Condition, evidence: Evidence) -> ConditionResult:
+    for where, text in [*_scopes(evidence), ("title", evidence.title)]:
+        canon = re.sub(r"\s", "", canonical(text))
+        if condition.forms[0] in canon or (
+            not condition.strict and re.search(rf"(?<![a-z0-9]){re.escape(condition.forms[0])}", canon)
+        ):
+            return _result(condition, "met", condition.text, where)
+    if evidence.cross_script:
+        return _unverifiable(condition)
+    return _result(condition, "missing")
+
+
+def _check_qualifier(condition: Condition, evidence: Evidence) -> ConditionResult:
+    focus = f"{evidence.caption}\n{evidence.label}\n{evidence.column}" if evidence.label else evidence.unit
+    canon = canonical(focus)
+    for form in condition.forms:
+        at = _qualifier_found(form, canon)
+        if at >= 0:
+            return _result(
+                condition, "met", focus[at : at + len(form)], "row" if evidence.label else "sentence"
+            )
+    for form in condition.opposites:
+        at = _qualifier_found(form, canon)
+        if at >= 0:
+            where = "row" if evidence.label else "sentence"
+            return _result(condition, "contradicted", focus[at : at + len(form)], where)
+    section = canonical(evidence.section)
+    if any(_qualifier_found(f, section) >= 0 for f in condition.forms):
+        return _result(condition, "met", condition.text, "section")
+    return _result(condition, "missing")
+
+
+def check_condition(condition: Condition, evidence: Evidence) -> ConditionResult:
+    """Whether one answer candidate's evidence meets, lacks or contradicts a condition."""
+    if condition.kind == "time":
+        return _check_time(condition, evidence)
+    if condition.kind == "organisation":
+        return _check_organisation(condition, evidence)
+    if condition.kind == "place":
+        return _check_named(condition, evidence, _other_places(condition, evidence))
+    if condition.kind == "programme":
+        return _check_programme(condition, evidence)
+    return _check_qualifier(condition, evidence)
+
+
+def check_conditions(conditions: tuple[Condition, ...], evidence: Evidence) -> list[ConditionResult]:
+    """Every condition checked against one candidate's evidence."""
+    return [check_condition(c, evidence) for c in conditions]
+
+
+_JOINED = re.compile(r"和|與|与|及|或|、|至|到|vs|and|or|to|through|-|–|~|～|較|较|比|than", re.I)
+
+
+def conflicting_years(question: str, conditions: tuple[Condition, ...]) -> tuple[Condition, Condition] | None:
+    """Two different years asked at once with nothing joining them (「2023 年的 2019 年預算」)."""
+    years = [c for c in conditions if c.kind == "time" and c.required and len(c.years) == 1]
+    for first, second in itertools.pairwise(years):
+        if first.years == second.years:
+            continue
+        start = question.find(first.text) + len(first.text)
+        between = question[start : question.find(second.text, start)]
+        # Only years that qualify the same word back to back (2023 年的 2019 年預算) conflict; years
+        # further apart play different parts (2021 年啟動的計畫截至 2024 年累計…).
+        if len(between.strip()) <= 2 and not _JOINED.search(between):
+            return first, second
+    return None

@@ -1,0 +1,373 @@
+"""Conditions of a question (year, agency, place, programme, qualifier) and their check against evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.conditions import (
+    Condition,
+    Evidence,
+    check_condition,
+    conflicting_years,
+    extract_conditions,
+    year_mentions,
+)
+
+
+def kinds(question: str) -> dict[str, list[Condition]]:
+    found: dict[str, list[Condition]] = {}
+    for condition in extract_conditions(question):
+        found.setdefault(condition.kind, []).append(condition)
+    return found
+
+
+def only(question: str, kind: str) -> Condition:
+    [condition] = kinds(question)[kind]
+    return condition
+
+
+# -- extraction: time ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "years", "roc"),
+    [
+        ("司法院113年度的科技研發預算是多少？", {2024}, True),
+        ("民國 112 年的研發經費是多少？", {2023}, True),
+        ("日本2018年研發經費占GDP比率是多少？", {2018}, False),
+        ("日本2018年研发经费占GDP比率是多少？", {2018}, False),
+        ("What was Japan's R&D spending in 2021?", {2021}, False),
+        ("2019 至 2023 年中國研發經費的年均複合成長率是多少？", {2019, 2020, 2021, 2022, 2023}, False),
+        ("What was the growth from 2019 to 2023?", {2019, 2020, 2021, 2022, 2023}, False),
+        ("109-113 年度的累計經費是多少？", {2020, 2021, 2022, 2023, 2024}, True),
+    ],
+)
+def test_years_in_both_calendars(question: str, years: set[int], roc: bool) -> None:
+    condition = only(question, "time")
+    assert condition.years == years
+    assert condition.roc is roc
+    assert condition.text in question
+
+
+def test_roc_and_western_years_are_the_same_year() -> None:
+    assert only("113 年度研發預算", "time").years == only("2024 年研發預算", "time").years
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "癌症已連續 41 年居國人死因首位嗎？",
+        "近 10 年的研發經費成長多少？",
+        "研發經費是 2,079 億美元嗎？",
+        "補助 2025 人參加嗎？",
+        "How many 5G base stations were built?",
+    ],
+)
+def test_durations_amounts_and_names_are_not_years(question: str) -> None:
+    assert "time" not in kinds(question)
+
+
+def test_the_reference_year_of_a_comparison_is_not_required() -> None:
+    asked, reference = kinds("國科會 113 年度科技預算較 112 年度成長多少？")["time"]
+    assert asked.required and asked.years == {2024}
+    assert not reference.required and reference.years == {2023}
+
+
+def test_year_mentions_keep_the_text_verbatim() -> None:
+    text = "附表 2 2019-2023 年主要國家研發經費占 GDP 比率；113 年度"
+    mentions = year_mentions(text)
+    assert [m.text for m in mentions] == ["2019-2023 年", "113 年度"]
+    assert all(text[m.start : m.end] == m.text for m in mentions)
+
+
+# -- extraction: names and qualifiers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "home"),
+    [
+        ("日本2018年研發經費占GDP比率是多少？", "日本", False),
+        ("德国 2023 年的研发经费是多少？", "德国", False),
+        ("What was Germany's R&D expenditure in 2023?", "Germany", False),
+        ("越南在2024年IMD世界數位競爭力排名第幾？", "越南", False),
+        ("我國 2024 年研發經費占 GDP 比率是多少？", "我國", True),
+        ("台湾 2018 年的研发经费是多少？", "台湾", True),
+        ("What share of Taiwan's researchers were women?", "Taiwan", True),
+        ("2024 年高雄市的數位生活服務使用普及率是多少？", "高雄市", False),
+    ],
+)
+def test_places_in_three_scripts(question: str, text: str, home: bool) -> None:
+    condition = only(question, "place")
+    assert condition.text == text
+    assert condition.home is home
+
+
+def test_a_country_is_one_condition_in_any_spelling() -> None:
+    assert only("日本的研發經費", "place").forms == only("Japan's R&D spending", "place").forms
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("司法院113年度的科技研發預算是多少？", "司法院"),
+        ("國家科學及技術委員會的 113 年度科技預算法定數占比是多少？", "國家科學及技術委員會"),
+        ("卫生福利部 113 年度科技预算法定数占比是多少？", "卫生福利部"),
+        ("氣象署把海面預報延長為幾天？", "氣象署"),
+    ],
+)
+def test_agencies(question: str, text: str) -> None:
+    assert only(question, "organisation").text == text
+
+
+def test_short_and_long_agency_names_are_one_condition() -> None:
+    short = only("國科會 113 年核定多少件產學合作計畫？", "organisation")
+    assert "国家科学及技术委员会" in short.forms
+
+
+@pytest.mark.parametrize(
+    "question", ["各部會發表的期刊論文有幾篇？", "委員會開了幾次會？", "數位包容分組的召集部會是哪一個部會？"]
+)
+def test_generic_agency_words_are_no_condition(question: str) -> None:
+    assert "organisation" not in kinds(question)
+
+
+def test_programmes_quoted_and_acronyms() -> None:
+    found = {c.text: c for c in kinds("美國「晶片暨科學法案」與 IMD 評比")["programme"]}
+    assert found["晶片暨科學法案"].strict
+    assert not found["IMD"].strict  # acronyms are often spelled out: absence proves little
+    assert "programme" not in kinds("研發經費占 GDP 比率是多少？")
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "opposite"),
+    [
+        ("2025 年非偏鄉 5G 人口涵蓋率目標", "非偏鄉", "偏乡"),
+        ("2024 年偏乡地区的 5G 人口涵盖率是多少？", "偏乡", "非偏乡"),
+        ("What is the 2025 target for 5G coverage?", "target", "达成"),
+        ("累計核發了多少張？", "累計", "当年度"),
+    ],
+)
+def test_qualifiers_and_their_opposites(question: str, text: str, opposite: str) -> None:
+    found = {c.text: c for c in kinds(question)["qualifier"]}
+    assert opposite in found[text].opposites
+
+
+def test_asking_about_both_sides_is_no_qualifier() -> None:
+    assert "qualifier" not in kinds("2025 年目標與 2024 年達成情形各是多少？")
+
+
+def test_conflicting_years() -> None:
+    question = "2023年的2019年預算"
+    assert conflicting_years(question, extract_conditions(question)) is not None
+    fine_questions = (
+        "2023 年與 2019 年的預算",
+        "2019 至 2023 年的預算",
+        "113 年度較 112 年度成長多少？",
+        "2021 年啟動的計畫截至 2024 年累計補助多少案？",
+    )
+    for fine in fine_questions:
+        assert conflicting_years(fine, extract_conditions(fine)) is None
+
+
+def test_a_wall_of_text_has_a_bounded_number_of_conditions() -> None:
+    wall = "".join(f"{year} 年日本、德國與經濟部的「計畫{year}」" for year in range(1990, 2030))
+    assert len(extract_conditions(wall)) <= 8
+
+
+# -- checking ------------------------------------------------------------------------------------
+
+TABLE_HEADER = (
+    "附表 2 2019-2023 年主要國家研發經費占 GDP 比率 (百分比, %)\n年度\t2019\t2020\t2021\t2022\t2023"
+)
+TABLE = TABLE_HEADER + "\n臺灣\t3.48\t3.59\t3.77\t3.93\t3.97\n日本\t3.22\t3.27\t3.27\t3.40\t3.44"
+
+
+def row(label: str, column: str = "2023") -> Evidence:
+    line = next(r for r in TABLE.split("\n") if r.startswith(label))
+    return Evidence(
+        unit=f"{TABLE_HEADER}\n{line}",
+        passage=TABLE,
+        title="113年度中央政府科技研發績效彙編",
+        label=label,
+        column=column,
+        caption=TABLE_HEADER.split("\n")[0],
+    )
+
+
+def sentence(text: str, passage: str = "", section: str = "", title: str = "") -> Evidence:
+    return Evidence(unit=text, passage=passage or text, section=section, title=title)
+
+
+def check(question: str, kind: str, evidence: Evidence):
+    return check_condition(only(question, kind), evidence)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "日本2018年研發經費占GDP比率是多少？",
+        "日本2018年研发经费占GDP比率是多少？",
+        "Japan's R&D share of GDP in 2018?",
+    ],
+)
+def test_a_year_outside_the_table_is_contradicted_by_its_header(question: str) -> None:
+    result = check(question, "time", row("日本"))
+    assert result.status == "contradicted" and result.blocking
+    assert result.evidence == "2019-2023 年"  # the header's own words
+
+
+def test_a_year_inside_the_table_is_met() -> None:
+    result = check("日本2021年研發經費占GDP比率是多少？", "time", row("日本"))
+    assert result.status == "met"
+
+
+@pytest.mark.parametrize(
+    "question", ["日本2023年研發經費占GDP比率是多少？", "Japan's R&D share of GDP in 2023?"]
+)
+def test_a_row_of_another_country_is_contradicted(question: str) -> None:
+    assert check(question, "place", row("日本")).status == "met"
+    result = check(question, "place", row("臺灣"))
+    assert result.status == "contradicted" and result.evidence == "臺灣"
+
+
+def test_english_names_meet_english_evidence() -> None:
+    text = "Japan's R&D intensity reached 3.44% in 2023, above the US average."
+    assert check("What was Japan's R&D share of GDP in 2023?", "place", sentence(text)).evidence == "Japan"
+    assert check("What did the United States spend?", "place", sentence(text)).evidence == "US"
+    assert check("What did the US spend?", "place", sentence("Tell us more.")).status == "missing"
+
+
+def test_a_sentence_led_by_taiwan_is_not_about_the_country_it_compares_with() -> None:
+    text = "我國近年研發經費占 GDP 比率穩定提升，2023 年達 3.97%，優於美國、日本與德國等國家。"
+    result = check("日本2023年研發經費占GDP比率是多少？", "place", sentence(text))
+    assert result.status == "contradicted" and result.evidence == "我國"
+
+
+def test_another_country_in_the_sentence_contradicts() -> None:
+    text = "2024 年我國在 IMD 世界數位競爭力評比中排名第 9 名。"
+    result = check("越南在2024年IMD世界數位競爭力排名第幾？", "place", sentence(text))
+    assert result.status == "contradicted" and result.blocking
+
+
+def test_taiwan_goes_unsaid_in_the_reports() -> None:
+    result = check(
+        "我國 2024 年 5G 基地臺建置多少臺？", "place", sentence("2024 年建置 5G 基地臺 48,195 臺。")
+    )
+    assert result.status == "met" and result.where == "implicit"
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("美國、日本與德國則維持在 3%–3.5% 之間。", "contradicted"),  # another country's sentence
+        ("(2) 日本於 2021 年公布計畫。", "contradicted"),
+        ("與日本京都大學簽署共同投資備忘錄。", "met"),  # Taiwan signed: its own country goes unsaid
+        ("美國、日本與我國的研發經費。", "met"),
+    ],
+)
+def test_a_sentence_opening_on_another_country_is_not_about_taiwan(text: str, status: str) -> None:
+    assert check("我國 2023 年研發經費占 GDP 比率是多少？", "place", sentence(text)).status == status
+
+
+def test_an_agency_no_evidence_names_is_missing() -> None:
+    text = "113 年度中央政府科技研發預算法定數總額為 1,517.4 億臺幣。"
+    result = check("司法院113年度的科技研發預算是多少？", "organisation", sentence(text))
+    assert result.status == "missing" and result.blocking
+
+
+def test_another_agency_in_a_row_is_contradicted_and_aliases_meet() -> None:
+    passage = "國家科學及技術委員會（以下簡稱國科會）預算最高。\n經濟部\t1,215\n國科會\t2,530"
+    evidence = Evidence(unit="機關\t經費\n經濟部\t1,215", passage=passage, label="經濟部", column="經費")
+    assert check("交通部的經費是多少？", "organisation", evidence).status == "contradicted"
+    ours = Evidence(unit="機關\t經費\n國科會\t2,530", passage=passage, label="國科會", column="經費")
+    assert check("國家科學及技術委員會的經費是多少？", "organisation", ours).status == "met"
+
+
+def test_the_report_title_year_does_not_cover_a_sentence_about_another_year() -> None:
+    text = "我國近年研發經費占 GDP 比率穩定提升，2023 年達 3.97%。"
+    evidence = sentence(text, title="113年度中央政府科技研發績效彙編")
+    assert check("我國 2024 年研發經費占 GDP 比率是多少？", "time", evidence).status == "contradicted"
+    unsaid = sentence("研發經費占 GDP 比率穩定提升。", title="113年度中央政府科技研發績效彙編")
+    assert check("我國 113 年研發經費占 GDP 比率是多少？", "time", unsaid).status == "met"
+
+
+def test_a_section_path_meets_a_year() -> None:
+    evidence = sentence("完成 18 座觀測站。", section="2024 年研究成果")
+    result = check("2024 年完成幾座觀測站？", "time", evidence)
+    assert result.status == "met" and result.where == "section"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "status"),
+    [
+        ("2024 年偏鄉地區的 5G 人口涵蓋率是多少？", "5G 網路非偏鄉電波人口涵蓋率已達 98.15%", "contradicted"),
+        ("2024 年非偏乡 5G 人口涵盖率是多少？", "5G 網路非偏鄉電波人口涵蓋率已達 98.15%", "met"),
+        ("2024 年偏鄉地區的 5G 人口涵蓋率是多少？", "偏鄉地區 5G 人口涵蓋率達 90%", "met"),
+        ("累計核發多少張？", "當年度核發 65 萬張", "contradicted"),
+        ("累计核发多少张？", "行動自然人憑證累計核發 65 萬張", "met"),
+        ("累計核發多少張？", "行動自然人憑證核發 65 萬張", "missing"),
+    ],
+)
+def test_qualifiers_are_checked_in_the_sentence(question: str, text: str, status: str) -> None:
+    result = check(question, "qualifier", sentence(text))
+    assert result.status == status
+    assert not (status == "missing" and result.blocking)  # an unstated qualifier is no reason to refuse
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "status", "blocking"),
+    [
+        ("2024 年當年度教育雲的使用人次是多少？", "至 2024 年累計使用達 3,767 萬人次", "contradicted", True),
+        ("平台的注册人数目标是多少？", "平臺正式上線，註冊人數 1.7 萬人", "missing", False),  # 總體指標…
+        ("今年新增幾座基地臺？", "偏鄉地區建置 120 座基地臺", "missing", True),  # 新增 unsaid
+        ("今年新增幾座基地臺？", "累計建置 120 座基地臺", "contradicted", True),
+        ("寬頻在偏鄉家戶的涵蓋率是多少？", "寬頻服務涵蓋率提升至 83.3%", "missing", True),  # the whole
+        ("What is the coverage target?", "目標 2025 年達 85%", "met", False),
+    ],
+)
+def test_a_subset_the_sentence_does_not_name_is_not_answered(
+    question: str, text: str, status: str, blocking: bool
+) -> None:
+    result = check(question, "qualifier", sentence(text))
+    assert (result.status, result.blocking) == (status, blocking)
+
+
+def test_english_qualifiers_are_whole_words() -> None:
+    assert "qualifier" not in kinds("Which groups were targeted by the programme?")
+
+
+def test_a_qualifier_of_a_row_is_read_from_its_column() -> None:
+    evidence = Evidence(
+        unit="指標\t2024 年達成情形\t2025 年目標\n數位經濟規模\t5.8 兆元\t6.5 兆元",
+        label="數位經濟規模",
+        column="2025 年目標",
+    )
+    assert check("數位經濟規模的 2025 年目標是多少？", "qualifier", evidence).status == "met"
+    achieved = Evidence(unit=evidence.unit, label="數位經濟規模", column="2024 年達成情形")
+    assert check("數位經濟規模的 2025 年目標是多少？", "qualifier", achieved).status == "contradicted"
+
+
+def test_names_cannot_be_checked_in_a_passage_of_another_language() -> None:
+    evidence = Evidence(
+        unit="Funding reached NT$3.2 billion.", passage="Funding reached NT$3.2 billion.", cross_script=True
+    )
+    result = check("教育部的經費是多少？", "organisation", evidence)
+    assert result.status == "missing" and not result.blocking
+
+
+def test_ask_json_lists_the_checked_conditions() -> None:
+    from qa.cli import answer_to_dict
+    from qa.types import Answer, ConditionResult
+
+    result = ConditionResult("2018", "time", "contradicted", "2023", "row", True)
+    answer = Answer(question="q", text="t", abstained=True, confidence=0.1, conditions=[result])
+    assert answer_to_dict(answer)["conditions"] == [
+        {
+            "text": "2018",
+            "kind": "time",
+            "status": "contradicted",
+            "evidence": "2023",
+            "where": "row",
+            "blocking": True,
+        }
+    ]
