@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 from corpus import Chunk, ChunkingConfig, Document, chunk_document, read_corpus, read_document
 from corpus.chunking import budget
@@ -16,10 +15,7 @@ from corpus.chunking import budget
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 REPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "reports"
 
-_spec = importlib.util.spec_from_file_location("corpus_pdfgen", FIXTURES / "pdfgen.py")
-assert _spec and _spec.loader
-pdfgen = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(pdfgen)
+pdfgen = load_script(FIXTURES / "pdfgen.py", "corpus_pdfgen")
 
 # Outside CI a machine without the fixture fonts skips; under CI the build fails naming the package.
 needs_font = pytest.mark.skipif(pdfgen.fonts_missing(), reason="fixture CJK fonts not installed")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import importlib.util
 import io
 import os
 import shutil
@@ -14,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 from corpus import CorpusError, ReadingConfig, iter_report_files, read_corpus, read_document
 from corpus.cleaning import clean_markup
@@ -21,10 +21,7 @@ from corpus.cleaning import clean_markup
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 HANT = FIXTURES / "report_hant.txt"
 
-_spec = importlib.util.spec_from_file_location("corpus_pdfgen", FIXTURES / "pdfgen.py")
-assert _spec and _spec.loader
-pdfgen = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(pdfgen)
+pdfgen = load_script(FIXTURES / "pdfgen.py", "corpus_pdfgen")
 
 # Outside CI a machine without the fixture fonts skips; under CI the build fails naming the package.
 needs_font = pytest.mark.skipif(pdfgen.fonts_missing(), reason="fixture CJK fonts not installed")

@@ -10,7 +10,6 @@ mount of the index; where mounting is not permitted, the ingest runs as the unpr
 from __future__ import annotations
 
 import errno
-import importlib.util
 import os
 import resource
 import shutil
@@ -24,16 +23,13 @@ from pathlib import Path
 
 import pytest
 from ci_guard import skip_or_fail
-from conftest import REPO
+from conftest import REPO, load_script
 
 from index.storage import POINTER, TMP_PREFIX
 from qa.config import Config
 from qa.pipeline import ingest
 
-_spec = importlib.util.spec_from_file_location("bench_kill", REPO / "bench" / "bench_kill.py")
-assert _spec and _spec.loader
-bench_kill = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(bench_kill)
+bench_kill = load_script(REPO / "bench" / "bench_kill.py", "bench_kill")
 
 TRIALS = 4
 SEED = 7

@@ -7,23 +7,18 @@ reply to the same request sent alone. Latency is printed, never asserted.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import REPO, load_script
 
 from index.storage import POINTER
 
 pytestmark = pytest.mark.slow  # a server process with the embedding model, and an ingest beside it
 
-_spec = importlib.util.spec_from_file_location("bench_load", REPO / "bench" / "bench_load.py")
-assert _spec and _spec.loader
-bench_load = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(bench_load)
+bench_load = load_script(REPO / "bench" / "bench_load.py", "bench_load")
 
 USERS = 4
 QUESTIONS = 3
