@@ -1,13 +1,18 @@
-"""Text used for matching, derived from display text: width folding, line joins, one script."""
+"""Script folding, the one owner of OpenCC: matching text, script conversion, script detection.
+
+Every layer that compares text across Traditional and Simplified Chinese converts through here, so
+the lexical index, answer scoring, condition checks and highlighting all fold scripts the same way.
+"""
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from corpus.types import Script
+from corpus.types import Language, Script
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = r"\u3000-\u303f\uff00-\uff65"
@@ -23,6 +28,12 @@ _CJK_BREAK = re.compile(f"(?<=[{_CJK}，、「」『』（）《》〈〉])\\s*\
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
+_WHITESPACE = re.compile(r"\s+")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+
+# Characters that OpenCC maps to a Traditional form but which are also ordinary Traditional
+# characters (台灣, 才, 里長 ...): they are no evidence of Simplified script.
+_SHARED_CHARS = frozenset("台才里于干后面只制系余松冲云卷范丑谷志咸征胡回采向舍斗了占划尽借准")
 
 
 def fold_width(text: str) -> str:
@@ -90,6 +101,22 @@ def to_canonical_script(text: str) -> str:
     return "".join(_char_t2s(c) if _HAN_RE.match(c) else c for c in text)
 
 
+def to_traditional_script(text: str) -> str:
+    """Simplified -> Traditional Chinese (OpenCC s2t), length-preserving like to_canonical_script."""
+    if not text or not _HAN_RE.search(text):
+        return text
+    converted = _Converters.get()[1].convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(_char_s2t(c) if _HAN_RE.match(c) else c for c in text)
+
+
+def compact_form(text: str) -> str:
+    """Text for substring tests of words in sentences: NFKC, one script, lower case, no whitespace."""
+    folded = unicodedata.normalize("NFKC", text)
+    return _WHITESPACE.sub("", to_canonical_script(folded).lower())
+
+
 def detect_script(text: str) -> Script:
     """zh-Hant, zh-Hans, en or mixed, from the share of Han vs Latin letters and script-specific Han.
 
@@ -110,6 +137,22 @@ def detect_script(text: str) -> Script:
     simplified = sum(1 for c in han if _char_s2t(c) != c)
     if traditional and simplified and min(traditional, simplified) * 4 > max(traditional, simplified):
         return "mixed"
+    return "zh-Hans" if simplified > traditional else "zh-Hant"
+
+
+def detect_language(text: str) -> Language:
+    """Language of a question, for the answer's frame: English when Latin words dominate, else 简体
+    or 繁體 by its script-specific characters.
+
+    Unlike detect_script (which weighs letters for passages), this counts words, and text with no
+    distinguishing characters reads as Traditional: the reports are Traditional.
+    """
+    cjk = _HAN_RE.findall(text)
+    words = _LATIN_WORD.findall(text)
+    if not cjk or (len(words) >= 3 and 2 * len(words) >= len(cjk)):
+        return "en" if words or not cjk else "zh-Hant"
+    traditional = sum(1 for c in cjk if _char_t2s(c) != c)
+    simplified = sum(1 for c in cjk if c not in _SHARED_CHARS and _char_s2t(c) != c)
     return "zh-Hans" if simplified > traditional else "zh-Hant"
 
 

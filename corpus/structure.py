@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from corpus.cleaning import squash
+from corpus.sentences import sentence_spans
 from corpus.types import Document
 
 BlockKind = Literal["text", "table"]
@@ -40,7 +41,6 @@ _CAPTION = re.compile(
 )
 _CAPTION_TAIL = re.compile(r"^(?:資料來源|资料来源|來源|来源|註|注|說明|说明|Source|Note)[：:\s]|^[（(]")
 _PAGE_REF = re.compile(r"(?:\t\s*|\.{3,}\s*|…+\s*|\s)\d{1,3}\s*$")
-_SENTENCE_END = re.compile(r"[。！？；!?…]+[」』）)\"'”’]*|(?<=[a-z0-9)\]%])[.][\"'”’)]*(?=\s+[A-Z\d(\"“])")
 _TERMINAL = "。！？；：!?;:…」』）)”.\"'"
 _NUMERIC = re.compile(r"^[-+(]?(?:\d[\d,]*(?:\.\d+)?%?|[-–—])[)]?$")
 _BULLET = re.compile(r"^[●◎•▪■□◆◇○※\-*]\s")
@@ -206,18 +206,14 @@ class _HeadingOracle:
 
 
 def _sentence_spans(line: _Line) -> list[Span]:
+    """Sentence units of one line, without the spaces that follow a sentence end."""
     spans: list[Span] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(line.text):
-        end = m.end()
+    for start, end in sentence_spans(line.text):
+        piece = line.text[start:end]
+        start += len(piece) - len(piece.lstrip(" "))
         if line.text[start:end].strip():
             spans.append(Span(line.start + start, line.start + end))
-        start = end
-        while start < len(line.text) and line.text[start] == " ":
-            start += 1
-    if start < len(line.text):
-        spans.append(Span(line.start + start, line.end))
-    return spans
+    return spans or [line.span]  # a line of blanks (tabs) is still one unit: callers need one
 
 
 def _continues(prev: _Line, nxt: _Line) -> bool:

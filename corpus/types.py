@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from corpus.address import format_address
+
 DocKind = Literal["pdf", "text", "markdown"]
 Script = Literal["zh-Hant", "zh-Hans", "en", "mixed"]
+Language = Literal["zh-Hant", "zh-Hans", "en"]  # a reader's language: answers and addresses
 ChunkKind = Literal["text", "table"]
 
 
@@ -84,18 +87,13 @@ class Chunk:
     @property
     def address(self) -> str:
         """Human-readable location: page(s) for PDFs, lines for text files."""
-        if self.page_start is not None:
-            label = self.page_label or (
-                str(self.page_start)
-                if self.page_end in (None, self.page_start)
-                else f"{self.page_start}-{self.page_end}"
-            )
-            return f"p. {label}"
-        if self.line_start is not None:
-            if self.line_end in (None, self.line_start):
-                return f"line {self.line_start}"
-            return f"lines {self.line_start}-{self.line_end}"
-        return ""
+        return format_address(
+            page_start=self.page_start,
+            page_end=self.page_end,
+            page_label=self.page_label,
+            line_start=self.line_start,
+            line_end=self.line_end,
+        )
 
 
 @dataclass(frozen=True)

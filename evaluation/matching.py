@@ -5,16 +5,17 @@ code, so that a bug in the product's normalisation cannot make a wrong answer lo
 Folding removes whitespace (PDF text wraps lines anywhere), applies NFKC (full-width digits and
 Latin become half-width, as the PDF and the .txt of one report differ there), drops leftover
 Markdown emphasis and escapes, and maps Traditional to Simplified characters so that one
-judgement covers both scripts.
+judgement covers both scripts. Only the character table of that last step is shared with the
+product (corpus/normalize.py holds the one OpenCC converter); the folding rules are the
+evaluation's own.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
-import opencc
+from corpus.normalize import to_canonical_script
 
 _WHITESPACE = re.compile(r"\s+")
 # `**bold**`, `NT\$` and footnote marks `^[2]` survive in some extracted text; the product shows
@@ -23,17 +24,12 @@ _MARKUP = re.compile(r"\*\*|\\(?=[$*_#\[\]])|\^\[\d+\]")
 _CITATION_MARK = re.compile(r"\[\d+\]")
 
 
-@lru_cache(maxsize=1)
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 def fold(text: str) -> str:
     """Whitespace-, width-, markup- and script-insensitive form of `text` (lower-cased)."""
     text = unicodedata.normalize("NFKC", text)
     text = _MARKUP.sub("", text)
     text = _WHITESPACE.sub("", text)
-    return _t2s().convert(text).lower()
+    return to_canonical_script(text).lower()
 
 
 def strip_citation_marks(text: str) -> str:

@@ -1,4 +1,8 @@
-"""The matching form of a text: what is embedded and tokenised, for chunks and queries alike."""
+"""The matching form of a text: what is embedded and tokenised, for chunks and queries alike.
+
+The analysis itself (script folding, words, stop words) belongs to the corpus layer; this module
+only chooses among its options, which are part of what an index was built with.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from corpus import matching_text, segment, to_canonical_script, tokenize
+from corpus.segment import BM25_STOP_WORDS, TEXT_ANALYSIS_VERSION
 
 
 @dataclass(frozen=True)
@@ -16,25 +21,18 @@ class AnalysisOptions:
     char_unigrams: bool = True  # single CJK characters as extra BM25 tokens (bench/fusion_sweep.py)
 
     def as_settings(self) -> dict[str, object]:
-        return {"script_normalization": self.script_normalization, "char_unigrams": self.char_unigrams}
+        # The analysis version is stored too: an index built by another analysis is re-read on ingest.
+        return {
+            "script_normalization": self.script_normalization,
+            "char_unigrams": self.char_unigrams,
+            "text_analysis": TEXT_ANALYSIS_VERSION,
+        }
 
 
 def match_form(text: str, options: AnalysisOptions) -> str:
     """Display text -> matching text (width, whitespace, line breaks; optionally one script)."""
     text = matching_text(text)
     return to_canonical_script(text) if options.script_normalization else text
-
-
-# Function words and question words carry no evidence; left in, a question such as "How many
-# ... were ..." scores every English passage and drowns the dense signal in hybrid fusion. Chinese
-# entries are in the canonical (Simplified) script the tokens use.
-STOPWORDS = frozenset(
-    """a an the of in on at to for from by with and or but is are was were be been being do does did
-    what which who whom whose when where why how many much there this that these those it its as
-    about into than then so such per according report reports please tell me can could would should
-    的 了 是 在 和 与 及 或 之 其 吗 呢 啊 吧 哪 哪些 哪个 什么 多少 几 如何 怎么 怎样 为何 为什么
-    请问 请 是否 有没有 呢 为 于 以 及其 以及 并 而 也 都 就 被 把 对 由 从 至 到""".split()
-)
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
@@ -59,4 +57,4 @@ def lexical_tokens(text: str, options: AnalysisOptions) -> list[str]:
         # Single characters rescue matches that jieba cut differently in question and passage
         # (1-2 points of Recall@1 on DRCD); the stopword filter drops the commonest ones.
         tokens += [ch for ch in form if _CJK_CHAR.match(ch)]
-    return [t for t in tokens if t not in STOPWORDS]
+    return [t for t in tokens if t not in BM25_STOP_WORDS]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from corpus.address import format_address
 from corpus.types import Chunk
 from qa.figures import digits
 from qa.language import cjk_bigrams, latin_word_set, matching_form, number_terms
@@ -47,7 +48,7 @@ def build_citation(number: int, chunk: Chunk, quote: str, near: int | None = Non
         local = start - chunk.char_start
         line_start = chunk.line_start + chunk.text.count("\n", 0, local)
         line_end = line_start + quote.count("\n")
-        address = f"line {line_start}" if line_start == line_end else f"lines {line_start}-{line_end}"
+        address = format_address(line_start=line_start, line_end=line_end)
     return Citation(
         number=number,
         chunk_id=chunk.chunk_id,

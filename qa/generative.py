@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from corpus.sentences import split_sentences
 from index.types import Hit
 from qa.citations import build_citation, supporting_quote
 from qa.language import Language
@@ -31,7 +32,6 @@ _LANGUAGE_NAMES: dict[Language, str] = {
 }
 _MARKERS = re.compile(r"((?:\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】])+)")
 _MARKER_NUMBER = re.compile(r"\d+")
-_SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=[.])\s+(?=[A-Z「“\"])")
 _EDGE = re.compile(r"^[\s。．.，,；;：:]+|[\s，,；;：:]+$")
 
 
@@ -121,7 +121,8 @@ def parse_claims(reply: str) -> list[Claim]:
             if index + 1 < len(pieces)
             else ()
         )
-        sentences = [_EDGE.sub("", s) for s in _SENTENCE_END.split(text)]
+        # A model cites after a sentence, not after each clause: ； does not end a claim.
+        sentences = [_EDGE.sub("", s) for s in split_sentences(text, semicolon_ends=False)]
         sentences = [s for s in sentences if s]
         for position, sentence in enumerate(sentences):
             # Markers belong to the sentence right before them; earlier ones in the piece cite nothing.

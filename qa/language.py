@@ -1,104 +1,47 @@
-"""Question script detection, script conversion for matching, question terms and localized strings.
+"""Question terms, their matching in sentences, and the answer's localized frame.
 
-Matching is done in one canonical script (Simplified, via OpenCC) so that a 简体 question finds 繁體
-text and back. Display text is never converted: quotes stay verbatim, only the answer's own frame
-is written in the question's script.
+Script folding, language detection, word segmentation and stop words come from the corpus layer
+(corpus/normalize.py, corpus/segment.py), the same analysis the lexical index uses, so a question is
+read exactly as the passages were indexed. Display text is never converted: quotes stay verbatim,
+only the answer's own frame is written in the question's script.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-Language = Literal["zh-Hant", "zh-Hans", "en"]
-
-logger = logging.getLogger(__name__)
+from corpus.address import ADDRESS_WORDS
+from corpus.normalize import compact_form, to_canonical_script
+from corpus.normalize import detect_language as detect_language  # re-exported for the answerers
+from corpus.segment import QUESTION_STOP_CHARS, QUESTION_STOP_WORDS, QUESTION_STOP_WORDS_EN, cjk_words
+from corpus.types import Language as Language  # re-exported for the answerers
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-_SPACE = re.compile(r"\s+")
-
-# Characters that OpenCC maps to a Traditional form but which are also ordinary Traditional
-# characters (台灣, 才, 里長 ...): they are no evidence of Simplified script.
-_SHARED_CHARS = frozenset("台才里于干后面只制系余松冲云卷范丑谷志咸征胡回采向舍斗了占划尽借准")
-
-_converter_lock = threading.Lock()
-
-
-@lru_cache(maxsize=4)
-def _opencc(config: str):  # -> opencc.OpenCC (untyped package)
-    import opencc
-
-    with _converter_lock:
-        return opencc.OpenCC(config)
-
-
-@lru_cache(maxsize=4096)
-def _char_to_simplified(char: str) -> str:
-    return _opencc("t2s").convert(char)
-
-
-@lru_cache(maxsize=4096)
-def _char_to_traditional(char: str) -> str:
-    return _opencc("s2t").convert(char)
-
-
-def detect_language(text: str) -> Language:
-    """Script of a question: English when Latin words dominate, else 简体 or 繁體 by its characters."""
-    cjk = _CJK.findall(text)
-    words = _LATIN_WORD.findall(text)
-    if not cjk or (len(words) >= 3 and 2 * len(words) >= len(cjk)):
-        return "en" if words or not cjk else "zh-Hant"
-    traditional = sum(1 for c in cjk if _char_to_simplified(c) != c)
-    simplified = sum(1 for c in cjk if c not in _SHARED_CHARS and _char_to_traditional(c) != c)
-    # Text with no distinguishing characters reads as Traditional: the reports are Traditional.
-    return "zh-Hans" if simplified > traditional else "zh-Hant"
 
 
 def to_simplified(text: str) -> str:
-    """Traditional -> Simplified (OpenCC t2s); used for matching only, never for display."""
-    return _opencc("t2s").convert(text) if _CJK.search(text) else text
+    """Traditional -> Simplified, the canonical script of matching; never used for display."""
+    return to_canonical_script(text)
 
 
 def to_simplified_frame(text: str) -> str:
     """Convert answer frame text (never quotes) to Simplified."""
-    return to_simplified(text)
+    return to_canonical_script(text)
 
 
 def matching_form(text: str) -> str:
     """Canonical text for matching: width-folded (NFKC), Simplified, lower-cased, whitespace removed."""
-    folded = unicodedata.normalize("NFKC", text)
-    return _SPACE.sub("", to_simplified(folded).lower())
+    return compact_form(text)
 
 
 # ---------------------------------------------------------------------------------------------
 # Question terms
-
-
-def _word_set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-# Function words and question words (Simplified, since terms are matched in canonical form).
-_STOP_WORDS = _word_set(
-    "的 了 是 在 和 与 及 或 有 为 于 以 对 由 被 把 将 从 到 等 之 其 该 这 那 此 个 各 每 也 都 而 并 但 "
-    "吗 呢 吧 啊 么 呀 哪 哪些 哪个 哪一 哪里 什么 甚么 多少 几 几个 几项 几件 如何 怎么 怎样 为何 为什么 "
-    "是否 何 何时 请问 请 一下 一共 总共 共 约 大约 达 达到 多 少 有关 关于 相关 所 中 内 上 下 年 年度 "
-    "今年 去年 那么 还有 另外 谁 哪位 情形 情况 什么样 主要 包括 包含 可以 能 会 要 让 使 用 做 "
-    "进行 透过 通过"
-)
-_EN_STOP_WORDS = _word_set(
-    "a an the of in on at to for from by with and or is are was were be been being what which who whom "
-    "whose when where why how much many does do did has have had it its this that these those as about "
-    "into than then there their they them share percentage proportion rank ranked number amount total "
-    "according report reports tell me please give list s"
-)
 
 
 @dataclass(frozen=True)
@@ -110,15 +53,6 @@ class Term:
     kind: Literal["cjk", "latin", "number"]
     aliases: tuple[str, ...] = ()  # other spellings that count as a match (ROC year <-> AD year)
     name: bool = False  # written with capitals in the question (NVIDIA, AI): a name, not a common word
-
-
-@lru_cache(maxsize=1)
-def _jieba():  # -> jieba module, loaded once and quietly
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
 
 
 def _year_aliases(number: str, followed_by_year: bool) -> tuple[str, ...]:
@@ -160,7 +94,7 @@ def question_terms(question: str) -> tuple[Term, ...]:
         lowered = word.lower().strip("'-")
         if lowered.endswith("'s"):
             lowered = lowered[:-2]
-        if len(lowered) < 2 or lowered in _EN_STOP_WORDS or lowered in seen:
+        if len(lowered) < 2 or lowered in QUESTION_STOP_WORDS_EN or lowered in seen:
             continue
         seen.add(lowered)
         # Acronyms and names (AI, NVIDIA, TSMC) carry more information than common words.
@@ -168,8 +102,9 @@ def question_terms(question: str) -> tuple[Term, ...]:
         terms.append(Term(lowered, 1.5 if name else 1.0, "latin", name=name))
     canonical = to_simplified(without_numbers)
     for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", canonical):
-        for word in _jieba().lcut(run):
-            if word in _STOP_WORDS or word in seen:
+        # The index's tokenizer, domain words included: 國家科學及技術委員會 is one term, as in BM25.
+        for word in cjk_words(run):
+            if word in QUESTION_STOP_WORDS or word in seen:
                 continue
             seen.add(word)
             weight = 0.5 if len(word) == 1 else min(1.0 + 0.25 * (len(word) - 2), 2.0)
@@ -187,11 +122,8 @@ def cjk_bigrams(text: str) -> set[str]:
 
 def question_bigrams(question: str) -> set[str]:
     """CJK bigrams of the question that are not made of function words only."""
-    stop_chars = set(
-        "的了是在和与及或有为于以对由被把将从到等之其该这那此个各每也都而并但吗呢吧啊么呀哪什多少几如何怎请问一年度"
-    )
     grams = cjk_bigrams(matching_form(question))
-    return {g for g in grams if not (g[0] in stop_chars and g[1] in stop_chars)}
+    return {g for g in grams if not (g[0] in QUESTION_STOP_CHARS and g[1] in QUESTION_STOP_CHARS)}
 
 
 def term_found(term: Term, matching_text: str, latin_words: frozenset[str]) -> bool:
@@ -237,7 +169,7 @@ class Messages:
     according_to: str  # {title} {address} {n} {quote}
     figure_from_column: str  # {figure} {column} {row} {n}
     quoted_figure: str  # {figure} {n}
-    page: str  # {label}
+    page: str  # {label}   (the address templates of corpus/address.py)
     line: str  # {line}
     lines: str  # {first} {last}
     # Abstentions that name a condition of the question (qa/conditions.py):
@@ -254,9 +186,9 @@ _MESSAGES: dict[Language, Messages] = {
         according_to="根據《{title}》（{address}）[{n}]：「{quote}」",
         figure_from_column="{figure}（欄位「{column}」，列「{row}」）[{n}]",
         quoted_figure="「{figure}」[{n}]",
-        page="第 {label} 頁",
-        line="第 {line} 行",
-        lines="第 {first}–{last} 行",
+        page=ADDRESS_WORDS["zh-Hant"].page,
+        line=ADDRESS_WORDS["zh-Hant"].line,
+        lines=ADDRESS_WORDS["zh-Hant"].lines,
         not_stated_figure="報告中沒有{asked}的數字；報告列出的是{stated}：{fact}",
         not_stated="報告中沒有關於{asked}的資料；報告提到的是{stated}：{fact}",
         not_mentioned="報告中沒有找到相關資訊：找到的段落都沒有提到{asked}。",
@@ -268,9 +200,9 @@ _MESSAGES: dict[Language, Messages] = {
         according_to="根据《{title}》（{address}）[{n}]：「{quote}」",
         figure_from_column="「{figure}」（栏位「{column}」，行「{row}」）[{n}]",
         quoted_figure="「{figure}」[{n}]",
-        page="第 {label} 页",
-        line="第 {line} 行",
-        lines="第 {first}–{last} 行",
+        page=ADDRESS_WORDS["zh-Hans"].page,
+        line=ADDRESS_WORDS["zh-Hans"].line,
+        lines=ADDRESS_WORDS["zh-Hans"].lines,
         not_stated_figure="报告中没有{asked}的数字；报告列出的是{stated}：{fact}",
         not_stated="报告中没有关于{asked}的资料；报告提到的是{stated}：{fact}",
         not_mentioned="报告中没有找到相关信息：找到的段落都没有提到{asked}。",
@@ -282,9 +214,9 @@ _MESSAGES: dict[Language, Messages] = {
         according_to="According to {title} ({address}) [{n}]: 「{quote}」",
         figure_from_column="{figure} (column 「{column}」, row 「{row}」) [{n}]",
         quoted_figure="「{figure}」 [{n}]",
-        page="p. {label}",
-        line="line {line}",
-        lines="lines {first}-{last}",
+        page=ADDRESS_WORDS["en"].page,
+        line=ADDRESS_WORDS["en"].line,
+        lines=ADDRESS_WORDS["en"].lines,
         not_stated_figure="The reports give no figure for {asked}; they give one for {stated}: {fact}",
         not_stated="The reports say nothing about {asked}; they speak of {stated}: {fact}",
         not_mentioned=(

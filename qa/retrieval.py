@@ -7,12 +7,12 @@ import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
 from corpus import segment
+from corpus.normalize import to_canonical_script, to_traditional_script
 from index.analysis import AnalysisOptions, lexical_tokens, match_form
 from index.backend import SearchIndex
 from index.embedding import Embedder
@@ -74,13 +74,6 @@ def _overlap(a: Candidate, b: Candidate) -> float:
     return (hi - lo) / max(1, shorter)
 
 
-@lru_cache(maxsize=1)
-def _converters() -> tuple[object, object]:
-    import opencc
-
-    return opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
-
-
 _WORDISH = re.compile(r"[\w\u3400-\u9fff]")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 
@@ -108,11 +101,11 @@ def query_terms(query: str) -> list[str]:
 
 def matched_terms(terms: Sequence[str], text: str) -> tuple[str, ...]:
     """The query terms found in `text`, in the script the text uses (for highlighting)."""
-    t2s, s2t = _converters()
     lowered = text.lower()
     found: list[str] = []
     for term in terms:
-        for form in dict.fromkeys((term, s2t.convert(term), t2s.convert(term))):  # type: ignore[attr-defined]
+        # Length-preserving conversions: the match in `text` is exactly as long as the form found.
+        for form in dict.fromkeys((term, to_traditional_script(term), to_canonical_script(term))):
             pos = lowered.find(form.lower())
             if pos >= 0:
                 found.append(text[pos : pos + len(form)])

@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from corpus.sentences import sentence_spans
 from corpus.types import Chunk
 
-# A sentence ends at 。！？；!? (with any closing quotes/brackets) or, in English, at . followed by
-# a space; a line end always ends a sentence (chunks keep the report's line structure).
-_CJK_END = re.compile(r"[。！？；!?]+[」』”’）)\]]*")
-_EN_END = re.compile(r"(?<=[a-z0-9%)\]\"'”’])[.!?](?=\s+[A-Z0-9\"“(「])")
 _BULLET = re.compile(r"^[\s●•■◆◇○◎▪▶►★※\-\*–—]+")
 _MIN_CHARS = 4
 
@@ -35,18 +32,6 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     start += lead + (len(stripped) - len(stripped.lstrip()))
     end -= len(piece) - len(piece.rstrip())
     return start, end
-
-
-def _line_sentences(text: str, line_start: int, line_end: int) -> list[tuple[int, int]]:
-    line = text[line_start:line_end]
-    cuts = {m.end() for m in _CJK_END.finditer(line)} | {m.end() for m in _EN_END.finditer(line)}
-    spans = []
-    previous = 0
-    for cut in sorted(cuts):
-        spans.append((line_start + previous, line_start + cut))
-        previous = cut
-    spans.append((line_start + previous, line_end))
-    return spans
 
 
 def split_units(chunk: Chunk) -> list[Sentence]:
@@ -78,8 +63,9 @@ def split_units(chunk: Chunk) -> list[Sentence]:
         if line.strip():
             in_table = False
             caption = line.strip()
-        for span_start, span_end in _line_sentences(text, line_start, line_end):
-            start, end = _trimmed(text, span_start, span_end)
+        # Sentences are cut by the splitter that cut the chunk's units (corpus/sentences.py).
+        for span_start, span_end in sentence_spans(line):
+            start, end = _trimmed(text, line_start + span_start, line_start + span_end)
             if end - start >= _MIN_CHARS:
                 units.append(Sentence(text[start:end], start, end))
     return units

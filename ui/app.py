@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import gradio as gr
 
+from corpus.address import format_address
 from corpus.types import Chunk
 from index.types import DocumentInfo, SearchFilter
 from qa.errors import QAError
@@ -366,7 +367,8 @@ class ReportApp:
             if doc.pages:
                 number = min(max(int(page or 1), 1), int(doc.pages))
                 text = self.pipeline.page_text(doc.doc_id, number)
-                return render_page_view(f"{doc.title} · p. {number} / {doc.pages}", text)
+                where = format_address(page_start=number)
+                return render_page_view(f"{doc.title} · {where} / {doc.pages}", text)
             return render_page_view(f"{doc.title} · {doc.file_name}", self.pipeline.document_text(doc.doc_id))
         except Exception:
             log.exception("showing %s page %s failed", doc_id, page)
