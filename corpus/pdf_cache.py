@@ -15,7 +15,7 @@ from corpus.pdf import OutlineEntry, PdfContent
 log = logging.getLogger(__name__)
 
 # Bump when extraction changes what it returns, so old entries are not reused.
-EXTRACTION_VERSION = 2
+EXTRACTION_VERSION = 3  # 3: bordered tables as tab-separated rows
 
 
 def default_cache_dir() -> Path:
