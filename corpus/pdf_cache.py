@@ -25,9 +25,11 @@ def default_cache_dir() -> Path:
 
 
 def _entry(cache_dir: Path, content_hash: str) -> Path:
+    from pdfplumber import __version__ as plumber_version
     from pypdf import __version__ as pypdf_version
 
-    return cache_dir / f"{content_hash}-pypdf{pypdf_version}-v{EXTRACTION_VERSION}.json"
+    name = f"{content_hash}-pypdf{pypdf_version}-pdfplumber{plumber_version}-v{EXTRACTION_VERSION}.json"
+    return cache_dir / name
 
 
 def load(cache_dir: Path, content_hash: str) -> PdfContent | None:

@@ -45,7 +45,10 @@ def join_wrapped(text: str) -> str:
     parts = [p.strip() for p in text.split("\n") if p.strip()]
     out = ""
     for part in parts:
-        if out and not (is_cjk(out[-1]) and is_cjk(part[0])) and out[-1] not in "（(/-" and part[0] not in "，。、）)":
+        tight = (is_cjk(out[-1]) and is_cjk(part[0])) if out else True
+        # A number wrapped in a narrow column (「430,1」/「60」) was never spaced.
+        tight = tight or (out[-1:] in set("0123456789,.") and part[0].isdigit())
+        if out and not tight and out[-1] not in "（(/-" and part[0] not in "，。、）)":
             out += " "
         out += part
     return re.sub(r"[ \t]+", " ", out)
