@@ -95,7 +95,9 @@ def compare(truth: list[RunTable], found: list[RunTable], result: ReportResult) 
                 for a, b in zip(range(a0, a1), range(b0, b1), strict=False):
                     mine, theirs = table.rows[a], other.rows[b]
                     same += sum(
-                        1 for j, cell in enumerate(mine) if j < len(theirs) and squash(cell) == squash(theirs[j])
+                        1
+                        for j, cell in enumerate(mine)
+                        if j < len(theirs) and squash(cell) == squash(theirs[j])
                     )
         result.same_cells += same
         if same < cells:

@@ -18,6 +18,7 @@ from corpus.types import CorpusError
 
 log = logging.getLogger(__name__)
 
+PageRead = tuple[str | None, list[Grid]]  # a page's text (None: unreadable) and its bordered tables
 PAGES_PER_WORKER = 30  # below this, starting a worker process costs more than it saves
 
 
@@ -139,7 +140,7 @@ def _extract_range(reader: Any, start: int, stop: int) -> list[str | None]:
     return texts
 
 
-def _extract_range_from_bytes(data: bytes, start: int, stop: int) -> list[tuple[str | None, list[Grid]]]:
+def _extract_range_from_bytes(data: bytes, start: int, stop: int) -> list[PageRead]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
@@ -149,12 +150,12 @@ def _extract_range_from_bytes(data: bytes, start: int, stop: int) -> list[tuple[
     return _with_grids(_extract_range(reader, start, stop), data, start, stop)
 
 
-def _with_grids(texts: list[str | None], data: bytes, start: int, stop: int) -> list[tuple[str | None, list[Grid]]]:
+def _with_grids(texts: list[str | None], data: bytes, start: int, stop: int) -> list[PageRead]:
     """Each page's text with the bordered tables found on it (found in the same worker)."""
     return list(zip(texts, find_grids(data, start, stop), strict=True))
 
 
-def _page_texts(reader: Any, data: bytes, page_count: int, workers: int) -> list[tuple[str | None, list[Grid]]]:
+def _page_texts(reader: Any, data: bytes, page_count: int, workers: int) -> list[PageRead]:
     """Page texts and tables in order; long PDFs are split over worker processes (pure-Python readers)."""
     workers = max(1, min(workers, os.cpu_count() or 1, page_count // PAGES_PER_WORKER))
     if workers == 1:
@@ -245,7 +246,7 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
 
 
 def _tables_as_rows(texts: list[str | None], grids: list[list[Grid]]) -> list[str | None]:
-    """Bordered tables as tab-separated rows in the page texts; a header repeated after a page break dropped."""
+    """Bordered tables as tab-separated rows in the page texts; a header repeated after a page break goes."""
     spliced: list[str | None] = []
     found: list[list[PageTable]] = []
     for text, page_grids in zip(texts, grids, strict=True):

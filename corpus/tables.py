@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from corpus.cleaning import squash
@@ -21,11 +21,16 @@ from corpus.types import Table
 log = logging.getLogger(__name__)
 
 Grid = list[list[str]]
+MARGIN_LINES = 2  # running header/footer lines a page may have (corpus.cleaning.margin_lines' depth)
 
-_NUMBER = re.compile(r"^(附表|附图|附圖|表|Table)\s*([\dA-Z一二三四五六七八九十]+(?:[-–.]\d+)*)\s*[：:、.]?\s*")
+_NUMBER = re.compile(
+    r"^(附表|附图|附圖|表|Table)\s*([\dA-Z一二三四五六七八九十]+(?:[-–.]\d+)*)\s*[：:、.]?\s*"
+)
 _UNIT_LABEL = re.compile(r"[（(]?\s*(?:單位|单位|Unit)\s*[：:]\s*([^）)]+?)\s*[）)]?\s*$", re.IGNORECASE)
 _PARENS = re.compile(r"\s*[（(]([^（）()]{1,40})[）)]\s*$")
-_NOTE = re.compile(r"^(?:資料來源|资料来源|來源|来源|註|注|備註|备注|說明|说明|Source|Note)s?\s*\d*\s*[：:.]", re.I)
+_NOTE = re.compile(
+    r"^(?:資料來源|资料来源|來源|来源|註|注|備註|备注|說明|说明|Source|Note)s?\s*\d*\s*[：:.]", re.IGNORECASE
+)
 _NUMERIC_CELL = re.compile(r"^[-+(]?\s*[\d,]+(?:\.\d+)?\s*%?[)]?$|^[-–—]$")
 
 
@@ -126,14 +131,13 @@ def splice(page_text: str, grids: list[Grid]) -> tuple[str, list[PageTable]]:
     out.extend(lines[i:])
     nonblank = [n for n, line in enumerate(out) if line.strip()]
     if found and nonblank:
-        top = found[0]
-        found[0] = PageTable(top.grid, top.first_line, top.last_line, top.first_line == nonblank[0], top.at_bottom)
-        tail = [n for n in nonblank if n > found[-1].last_line]
-        from corpus.cleaning import is_page_number
-
-        low = found[-1]
-        at_bottom = all(is_page_number(out[n]) for n in tail)
-        found[-1] = PageTable(low.grid, low.first_line, low.last_line, low.at_top, at_bottom)
+        # Above/below the table only the page's margin lines (running header, page number) may stand:
+        # at most MARGIN_LINES lines, as corpus.cleaning.margin_lines looks for them.
+        top, low = found[0], found[-1]
+        above = [n for n in nonblank if n < top.first_line]
+        below = [n for n in nonblank if n > low.last_line]
+        found[0] = replace(top, at_top=len(above) <= MARGIN_LINES)
+        found[-1] = replace(found[-1], at_bottom=len(below) <= MARGIN_LINES)
     return "\n".join(out), found
 
 
@@ -173,7 +177,7 @@ def split_row(line: str) -> list[str] | None:
 
 
 def caption_parts(caption: str) -> tuple[str, str, str]:
-    """(number, title, unit) of a caption such as 「附表 2 2019-2023 年主要國家研發經費占 GDP 比率 (百分比, %)」."""
+    """(number, title, unit) of a caption, e.g. 「附表 2 2019-2023 年…比率 (百分比, %)」 -> 附表 2, …, %."""
     caption = caption.strip()
     number = ""
     rest = caption

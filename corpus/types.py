@@ -64,7 +64,7 @@ class Table:
 
     @property
     def columns(self) -> list[str]:
-        """One name per column: stacked header cells joined, a merged (empty) parent cell filled from the left."""
+        """One name per column: stacked header cells joined, a merged parent cell spread to the right."""
         width = max((len(r) for r in self.header_rows + self.rows), default=0)
         levels: list[list[str]] = []
         for depth, row in enumerate(self.header_rows):
