@@ -135,8 +135,11 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
     offset = 0
     flat_index = 0
     for number, (lines, drop) in enumerate(zip(pages_lines, margins, strict=True), start=1):
+        # Table rows are never margins, however alike the rows ending and opening consecutive pages look.
         kept = [
-            line for i, line in enumerate(lines) if i not in drop and (flat_index + i) not in title_copies
+            line
+            for i, line in enumerate(lines)
+            if (i not in drop or "\t" in line) and (flat_index + i) not in title_copies
         ]
         flat_index += len(lines)
         page_text = "\n".join(_reflow_keeping_rows(kept, width))

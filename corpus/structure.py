@@ -90,7 +90,7 @@ def _lines(text: str) -> list[_Line]:
     for raw in text.split("\n"):
         stripped = raw.strip(" \u3000\r")
         if stripped:
-            lead = len(raw) - len(raw.lstrip())
+            lead = len(raw) - len(raw.lstrip(" \u3000\r"))  # a row's leading tab (empty first cell) stays
             out.append(_Line(offset + lead, offset + lead + len(stripped), stripped))
         offset += len(raw) + 1
     return out

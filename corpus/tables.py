@@ -8,6 +8,7 @@ read alike by `parse_table`.
 
 from __future__ import annotations
 
+import bisect
 import io
 import logging
 import re
@@ -16,7 +17,7 @@ from typing import Any
 
 from corpus.cleaning import squash
 from corpus.normalize import is_cjk
-from corpus.types import Table
+from corpus.types import Document, Table
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ _PARENS = re.compile(r"\s*[（(]([^（）()]{1,40})[）)]\s*$")
 _NOTE = re.compile(
     r"^(?:資料來源|资料来源|來源|来源|註|注|備註|备注|說明|说明|Source|Note)s?\s*\d*\s*[：:.]", re.IGNORECASE
 )
+_YEARISH = re.compile(r"^(?:19|20)\d{2}\s*年?$")
 _NUMERIC_CELL = re.compile(r"^[-+(]?\s*[\d,]+(?:\.\d+)?\s*%?[)]?$|^[-–—]$")
 
 
@@ -207,7 +209,9 @@ def _header_depth(rows: Grid) -> int:
     while depth < len(rows) - 1:
         above, row = rows[depth - 1], rows[depth]
         merged_above = any(not c for c in above[1:])
-        if merged_above and not row[0] and not any(is_numeric(c) for c in row[1:]) and any(row[1:]):
+        # Under merged parent cells, a row of sub-headings (years count as headings, figures do not).
+        heading = all(c and (not is_numeric(c) or _YEARISH.match(c)) for c in row[1:])
+        if merged_above and not row[0] and heading:
             depth += 1
             continue
         break
@@ -255,7 +259,7 @@ def read_table_text(text: str, header: str | None = None) -> Table | None:
     lines = [ln for ln in ((header or "") + "\n" + text).split("\n") if ln.strip()]
     seen_rows: set[str] = set()
     for line in lines:
-        stripped = line.strip()
+        stripped = line.strip(" \u3000\r")
         if "\t" in stripped or (stripped.startswith("|") and stripped.endswith("|")):
             if stripped in seen_rows and rows and stripped == rows[0].strip():
                 continue  # the header repeated in front of a later slice
@@ -273,3 +277,25 @@ def read_table_text(text: str, header: str | None = None) -> Table | None:
 def to_grid(table: Table) -> Any:
     """Header rows then data rows (for CSV export and HTML)."""
     return [list(r) for r in table.header_rows] + [list(r) for r in table.rows]
+
+
+def document_tables(doc: Document) -> list[Table]:
+    """Every table of a document as a typed record, with the PDF pages it spans."""
+    from corpus.structure import parse_sections  # structure uses this module's note test
+
+    tables: list[Table] = []
+    starts = [p.char_start for p in doc.pages]
+    for section in parse_sections(doc):
+        for block in section.blocks:
+            if block.kind != "table" or not block.units:
+                continue
+            start, end = block.units[0].start, block.units[-1].end
+            pages: tuple[int, ...] = ()
+            if doc.pages:
+                first = max(0, bisect.bisect_right(starts, start) - 1)
+                last = max(0, bisect.bisect_right(starts, max(start, end - 1)) - 1)
+                pages = tuple(doc.pages[i].number for i in range(first, last + 1))
+            table = read_table_text(doc.text[start:end])
+            if table is not None:
+                tables.append(replace(table, pages=pages))
+    return tables
