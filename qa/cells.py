@@ -23,6 +23,11 @@ from qa.language import Language
 from qa.types import Answer
 
 _MARKS = re.compile(r"[\s¹²³⁴⁵⁶⁷⁸⁹⁰*＊†‡]+|\^\[\d+\]|[（(]\s*[%％]?\s*[)）]")
+# A question asking which row (「哪一項」, "which ministry") wants a label, not a cell's value.
+_WHICH = re.compile(r"哪|which\b", re.IGNORECASE)
+# Words that name a table's total row, whatever its label says.
+_TOTAL_ASKED = re.compile(r"total|總計|合計|總額|总计|合计|总额", re.IGNORECASE)
+_TOTAL_LABELS = {"总计", "合计", "总和", "total"}
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2}|\d{2,3}(?=\s*年))(?!\d)")
 
 
@@ -40,7 +45,8 @@ class CellAnswer:
 
     @property
     def label(self) -> str:
-        return self.table.rows[self.row][0] or next((c for c in self.table.rows[self.row] if c), "")
+        label = self.table.rows[self.row][0] or next((c for c in self.table.rows[self.row] if c), "")
+        return label.rstrip(" ¹²³⁴⁵⁶⁷⁸⁹⁰")  # a footnote mark is not part of the row's name
 
     @property
     def column_name(self) -> str:
@@ -77,6 +83,7 @@ def _row_match(table: Table, question_key: str, forms: Sequence[str]) -> tuple[i
             if len(key) < 2:
                 continue
             hit = key in question_key or any(key == f or (len(f) >= 2 and f in key) for f in forms)
+            hit = hit or (key in _TOTAL_LABELS and _TOTAL_ASKED.search(question_key) is not None)
             if hit and (best is None or len(key) > best[1]):
                 best = (n, len(key))
     return best
@@ -101,10 +108,21 @@ def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | N
     names = table.columns
     by_year = {j: _column_years(names[j]) for j in columns}
     words = _bigrams(question)
+    question_key = _key(question)
+    # A column whose whole (non-year) name the question repeats: 「年均複合成長率」 over 2019-2023.
+    keys = {j: _key(names[j]) for j in columns}
+    named = [j for j in columns if not by_year[j] and len(keys[j]) >= 2 and keys[j] in question_key]
+    if len(named) == 1:
+        return named[0], ""
     if years:
         with_year = [j for j in columns if by_year[j] & years]
         if with_year:
-            return max(with_year, key=lambda j: len(_bigrams(names[j]) & words)), ""
+            ranked = sorted(with_year, key=lambda j: len(_bigrams(names[j]) & words), reverse=True)
+            if len(ranked) > 1 and len(_bigrams(names[ranked[0]]) & words) == len(
+                _bigrams(names[ranked[1]]) & words
+            ):
+                return None, ""  # two columns of the asked year, and the wording picks neither
+            return ranked[0], ""
         if any(by_year.values()):
             # The table is by year but not the asked one: the nearest year's column, named as such.
             asked = min(years)
@@ -129,9 +147,15 @@ def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
 
 def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit]) -> CellAnswer | None:
     """The first table chunk among the hits whose row and column the question names."""
+    if _WHICH.search(question):
+        return None
     question_key = _key(question)
     forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
+    # Named places and agencies (not the home country, which reports leave implicit) must stand in the
+    # row or the table's caption or header; otherwise the table is about something else.
+    named = [c for c in conditions if c.kind in ("place", "organisation") and c.strict and not c.home]
+    named = [c for c in named if c.required]
     found: list[tuple[int, int, CellAnswer]] = []
     words = _bigrams(question)
     for hit in hits:
@@ -149,6 +173,9 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         if column is None:
             continue
         cells = table.rows[row]
+        scope = _key(" ".join(cells) + table.caption + " ".join(table.columns))
+        if any(not any(f in scope for f in c.forms) for c in named):
+            continue
         value = cells[column] if column < len(cells) else ""
         line = _row_line(chunk, cells)
         if not value or line is None:
