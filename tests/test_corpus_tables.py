@@ -264,3 +264,41 @@ def test_cited_table_exports_as_csv(tmp_path: Path) -> None:
     assert ["德國", "3.11", "3.09", "3.07", "3.04", "3.13"] in rows
     assert ["資料來源：示範"] in rows
     assert rows[-1][0].startswith("Source 出處: r.txt")
+
+
+BUDGET_REPORT = """示範報告
+
+表 1-1 各主管機關 113 年度科技研發經費預算法定數
+
+主管機關\t113 年度預算法定數 (千元)\t113 年度預算法定數占比 (%)
+國家科學及技術委員會 ¹\t62,066,801\t40.9%
+經濟部 ²\t43,387,723\t28.6%
+總計\t151,737,388\t100.0%
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "row"),
+    [
+        ("國科會的 113 年度科技預算法定數占比是多少？", "40.9%", "國家科學及技術委員會"),  # alias, ROC year
+        ("經濟部 113 年度科技預算法定數是多少千元？", "43,387,723", "經濟部"),
+        ("113 年度科技預算法定數總計是多少千元？", "151,737,388", "總計"),
+    ],
+)
+def test_cell_column_chosen_by_wording_among_columns_of_the_year(
+    tmp_path: Path, question: str, value: str, row: str
+) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(BUDGET_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.label) == (value, row)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "國科會 113 年度科技預算較 112 年度成長多少？",  # both columns are of 113 年度: neither is asked
+        "113 年度科技預算法定數占比最高的是哪個主管機關？",  # asks for a row label, not a value
+        "高雄市 113 年度經濟部科技預算法定數是多少千元？",  # a place the table does not cover
+    ],
+)
+def test_questions_a_cell_does_not_answer(tmp_path: Path, question: str) -> None:
+    assert find_cell(question, extract_conditions(question), _hits(BUDGET_REPORT, tmp_path)) is None
