@@ -302,3 +302,13 @@ def test_cell_column_chosen_by_wording_among_columns_of_the_year(
 )
 def test_questions_a_cell_does_not_answer(tmp_path: Path, question: str) -> None:
     assert find_cell(question, extract_conditions(question), _hits(BUDGET_REPORT, tmp_path)) is None
+
+
+@needs_font
+def test_pdf_table_chunks_stay_on_one_page(table_pdf: Path) -> None:
+    doc = read_document(table_pdf, ReadingConfig(cache_dir=None))
+    chunks = [c for c in chunk_document(doc) if c.kind == "table" and "機關" in c.text]
+    assert len({c.page_start for c in chunks}) >= 2  # the table continues over pages
+    assert all(c.page_start == c.page_end for c in chunks)  # so a cited row names its one page
+    labels = [label for c in chunks for label in read_table_text(c.text, c.table_header).row_labels]
+    assert labels == [f"第{i}號機關" for i in range(1, pdfgen.LONG_TABLE_ROWS + 1)]
