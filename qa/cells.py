@@ -28,6 +28,12 @@ _WHICH = re.compile(r"哪|which\b", re.IGNORECASE)
 # Words that name a table's total row, whatever its label says.
 _TOTAL_ASKED = re.compile(r"total|總計|合計|總額|总计|合计|总额", re.IGNORECASE)
 _TOTAL_LABELS = {"总计", "合计", "总和", "total"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# English words for what a column of a Chinese table measures (its header says 占比 (%), 千元).
+_ENGLISH_MEASURES = (
+    (re.compile(r"\b(?:share|percent(?:age)?|proportion|ratio)\b|%", re.IGNORECASE), "占比 %"),
+    (re.compile(r"\bthousands?\b", re.IGNORECASE), "千元"),
+)
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2}|\d{2,3}(?=\s*年))(?!\d)")
 
 
@@ -136,6 +142,21 @@ def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | N
     return (scored[0], "") if first > second else (None, "")
 
 
+def _english_terms(question: str) -> list[str]:
+    from qa.glossary import glossary
+
+    found = glossary()
+    return [canonical(t) for t in found.terms(question)] if found is not None else []
+
+
+def _wording(question: str) -> str:
+    """The question's wording for column matching; English measure words get their Chinese header words."""
+    if _CJK.search(question):
+        return question
+    extra = [words for pattern, words in _ENGLISH_MEASURES if pattern.search(question)]
+    return " ".join([question, *extra])
+
+
 def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
     """The chunk line holding this row (cells compared without whitespace)."""
     want = _key("".join(row))
@@ -151,6 +172,10 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         return None
     question_key = _key(question)
     forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
+    if not _CJK.search(question):
+        # An English question meets Chinese labels through the glossary (Ministry of Education -> 教育部);
+        # only whole multi-character names count, as a gloss of one word (education -> 教育) names too much.
+        forms += [t for t in _english_terms(question) if len(t) >= 3]
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
     # Named places and agencies (not the home country, which reports leave implicit) must stand in the
     # row or the table's caption or header; otherwise the table is about something else.
@@ -169,7 +194,7 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         if matched is None:
             continue
         row = matched[0]
-        column, missing = _column_match(table, question, years)
+        column, missing = _column_match(table, _wording(question), years)
         if column is None:
             continue
         cells = table.rows[row]
