@@ -77,18 +77,56 @@ def find_grids(data: bytes, start: int, stop: int) -> list[list[Grid]]:
     except Exception as exc:  # pypdf already read the file; without tables the text still stands
         log.info("table detection unavailable: %s", str(exc)[:120])
         return [[] for _ in range(start, stop)]
+    pdfium: Any = None
     with pdf:
         for index in range(start, stop):
             try:
                 page = pdf.pages[index]
                 found = sorted(page.find_tables(), key=lambda t: (t.bbox[1], t.bbox[0]))
-                grids = [grid_rows(t.extract()) for t in found]
+                grids = []
+                for table in found:
+                    raw = table.extract()
+                    if not any(cell for row in raw for cell in row):
+                        # pdfminer cannot decode some CJK fonts (an embedded CMap as /Encoding):
+                        # the cells are read again by pdfium, which draws with those fonts.
+                        pdfium = pdfium or _open_pdfium(data)
+                        raw = _pdfium_cells(pdfium, index, table) if pdfium is not None else raw
+                    grids.append(grid_rows(raw))
                 out.append([g for g in grids if len(g) >= 1 and max(len(r) for r in g) >= 2])
                 page.close()
             except Exception as exc:  # one odd page costs only its tables
                 log.info("page %d: tables not read (%s)", index + 1, str(exc)[:120])
                 out.append([])
     return out
+
+
+def _open_pdfium(data: bytes) -> Any:
+    try:
+        import pypdfium2
+
+        return pypdfium2.PdfDocument(data)
+    except Exception as exc:  # without it such tables stay text
+        log.info("pdfium unavailable for table cells: %s", str(exc)[:120])
+        return None
+
+
+def _pdfium_cells(document: Any, index: int, table: Any) -> list[list[str | None]]:
+    """The table's cell texts read by pdfium within pdfplumber's cell boxes (top-left origin)."""
+    page = document[index]
+    height = page.get_height()
+    text_page = page.get_textpage()
+    rows: list[list[str | None]] = []
+    for row in table.rows:
+        cells: list[str | None] = []
+        for box in row.cells:
+            if box is None:
+                cells.append(None)
+                continue
+            x0, top, x1, bottom = box
+            text = text_page.get_text_bounded(left=x0, bottom=height - bottom, right=x1, top=height - top)
+            cells.append(text.replace("\r\n", "\n").replace("\r", "\n"))
+        rows.append(cells)
+    return rows
 
 
 def splice(page_text: str, grids: list[Grid]) -> tuple[str, list[PageTable]]:

@@ -52,12 +52,13 @@ MARKDOWN_REPORT = """# 示範報告
 """
 
 
-@pytest.fixture(scope="module")
-def table_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=sorted(pdfgen.FONTS))
+def table_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both fixture fonts: noto's embedded-CMap encoding is one pdfminer cannot decode (pdfium reads it)."""
     if pdfgen.fonts_missing():
         pytest.skip("fixture CJK fonts not installed")
     path = tmp_path_factory.mktemp("tables") / "tables.pdf"
-    path.write_bytes(pdfgen.build_pdf(pdfgen.table_items(), outline=False))
+    path.write_bytes(pdfgen.build_pdf(pdfgen.table_items(), outline=False, font_name=request.param))
     return path
 
 
