@@ -146,9 +146,8 @@ def _merge_small(text: str, pieces: list[_Piece], config: ChunkingConfig) -> lis
         small = budget(text[piece.start : piece.end]) < config.min_chars
         if out and (small or budget(text[out[-1].start : out[-1].end]) < config.min_chars):
             prev = out[-1]
-            # Table pieces stay apart from each other (each repeats the header) and from prose
-            # (a table chunk holds only its caption, rows and notes, so it reads back as a table).
-            if prev.kind != "table" and piece.kind != "table":
+            # Pieces of one table stay apart: they were cut by rows so that each repeats the header.
+            if not (prev.kind == "table" and piece.kind == "table"):
                 units = prev.units + [u for u in piece.units if u.start >= prev.end]
                 kind: ChunkKind = "table" if "table" in (prev.kind, piece.kind) else "text"
                 header = prev.header if prev.kind == "table" else None

@@ -303,8 +303,11 @@ def read_table_text(text: str, header: str | None = None) -> Table | None:
                 continue  # the header repeated in front of a later slice
             seen_rows.add(stripped)
             rows.append(stripped)
-        elif not rows and not caption:
-            caption = stripped
+        elif not rows:
+            # The caption is the line right above the rows (a short heading or lead-in sentence
+            # merged into the chunk may stand before it); a numbered caption is never replaced.
+            if not (caption and _NUMBER.match(caption)):
+                caption = stripped
         elif is_note(stripped):
             notes.append(stripped)
     if len(rows) < 1:

@@ -18,7 +18,7 @@ from corpus.tables import is_numeric, read_table_text
 from corpus.types import Chunk, Table
 from index.types import Hit
 from qa.citations import build_citation
-from qa.conditions import Condition, canonical, year_mentions
+from qa.conditions import Condition, Evidence, canonical, check_conditions, year_mentions
 from qa.language import Language
 from qa.types import Answer
 
@@ -245,22 +245,37 @@ def cell_answer(
 ) -> Answer | None:
     """The answer read from a table cell, or None to let sentence scoring answer."""
     cell = find_cell(question, conditions, hits)
-    if cell is None:
+    if cell is None or cell.missing:
+        # A year the table lacks is refused by the condition check, which names the year the
+        # reports do give with its cited fact: one wording for every refusal of that kind.
         return None
     citation = build_citation(1, cell.chunk, cell.row_line)
     if citation is None:
         return None
+    evidence = Evidence(
+        unit="\n".join((cell.table.caption, " ".join(cell.table.columns), cell.row_line)),
+        section=" > ".join(cell.chunk.section_path),
+        passage=cell.chunk.text,
+        title=cell.chunk.title,
+        label=cell.label,
+        column=cell.column_name,
+        caption=cell.table.caption,
+    )
+    checked = check_conditions(tuple(conditions), evidence)
+    if any(r.blocking for r in checked):
+        return None  # the condition check refuses it, naming what the reports do state
     rank = next((h.rank for h in hits if h.chunk is cell.chunk), 1)
     return Answer(
         question=question,
         text=render_cell(cell, 1, language),
-        abstained=bool(cell.missing),
+        abstained=False,
         # Row and column both named by the question: as sure as the passage's place in the ranking.
         confidence=1.0 / (1.0 + 0.1 * (rank - 1)),
         citations=[citation],
         related=list(hits),
-        figure=None if cell.missing else cell.value,
+        figure=cell.value,
         language=language,
         mode="extractive",
         latency_ms=(time.perf_counter() - started) * 1000.0,
+        conditions=checked,
     )
