@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from corpus.tables import Grid, PageTable, drop_repeated_headers, find_grids, splice
 from corpus.types import CorpusError
 
 log = logging.getLogger(__name__)
 
+PageRead = tuple[str | None, list[Grid]]  # a page's text (None: unreadable) and its bordered tables
 PAGES_PER_WORKER = 30  # below this, starting a worker process costs more than it saves
 
 
@@ -138,21 +140,26 @@ def _extract_range(reader: Any, start: int, stop: int) -> list[str | None]:
     return texts
 
 
-def _extract_range_from_bytes(data: bytes, start: int, stop: int) -> list[str | None]:
+def _extract_range_from_bytes(data: bytes, start: int, stop: int) -> list[PageRead]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         reader.decrypt("")
     _repair_cmap_encodings(reader)
-    return _extract_range(reader, start, stop)
+    return _with_grids(_extract_range(reader, start, stop), data, start, stop)
 
 
-def _page_texts(reader: Any, data: bytes, page_count: int, workers: int) -> list[str | None]:
-    """Page texts in order; long PDFs are split over worker processes (pypdf is pure Python)."""
+def _with_grids(texts: list[str | None], data: bytes, start: int, stop: int) -> list[PageRead]:
+    """Each page's text with the bordered tables found on it (found in the same worker)."""
+    return list(zip(texts, find_grids(data, start, stop), strict=True))
+
+
+def _page_texts(reader: Any, data: bytes, page_count: int, workers: int) -> list[PageRead]:
+    """Page texts and tables in order; long PDFs are split over worker processes (pure-Python readers)."""
     workers = max(1, min(workers, os.cpu_count() or 1, page_count // PAGES_PER_WORKER))
     if workers == 1:
-        return _extract_range(reader, 0, page_count)
+        return _with_grids(_extract_range(reader, 0, page_count), data, 0, page_count)
     bounds = [page_count * i // workers for i in range(workers + 1)]
     # spawn, not fork: the caller may hold threads (torch, tokenizers) that fork would copy broken.
     context = multiprocessing.get_context("spawn")
@@ -161,10 +168,10 @@ def _page_texts(reader: Any, data: bytes, page_count: int, workers: int) -> list
             futures = [
                 pool.submit(_extract_range_from_bytes, data, bounds[i], bounds[i + 1]) for i in range(workers)
             ]
-            return [text for future in futures for text in future.result()]
+            return [page for future in futures for page in future.result()]
     except (OSError, BrokenProcessPool) as exc:
         log.info("parallel extraction unavailable (%s); extracting in-process", _short(exc))
-        return _extract_range(reader, 0, page_count)
+        return _with_grids(_extract_range(reader, 0, page_count), data, 0, page_count)
 
 
 def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
@@ -194,7 +201,8 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
 
     if _repair_cmap_encodings(reader):
         log.info("%s: read fonts with embedded two-byte CMaps as Identity-encoded", path.name)
-    texts = _page_texts(reader, data, page_count, workers)
+    pages = _page_texts(reader, data, page_count, workers)
+    texts = [text for text, _grids in pages]
     failures = 0
     for number, text in enumerate(texts, start=1):
         if text is None:
@@ -210,6 +218,7 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
     for number in garbled:
         log.warning("%s: page %d dropped: its text cannot be decoded", path.name, number)
         texts[number - 1] = ""
+    texts = _tables_as_rows(texts, [grids for _text, grids in pages])
     if not any(t and t.strip() for t in texts):
         if failures == page_count:
             raise CorpusError(path, "damaged PDF (no page could be read)")
@@ -234,6 +243,22 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
         author=str((meta or {}).get("/Author") or "").strip(),
         garbled_pages=garbled,
     )
+
+
+def _tables_as_rows(texts: list[str | None], grids: list[list[Grid]]) -> list[str | None]:
+    """Bordered tables as tab-separated rows in the page texts; a header repeated after a page break goes."""
+    spliced: list[str | None] = []
+    found: list[list[PageTable]] = []
+    for text, page_grids in zip(texts, grids, strict=True):
+        if not text or not page_grids:
+            spliced.append(text)
+            found.append([])
+            continue
+        new_text, tables = splice(text, page_grids)
+        spliced.append(new_text)
+        found.append(tables)
+    joined = drop_repeated_headers([t or "" for t in spliced], found)
+    return [None if t is None else joined[i] for i, t in enumerate(spliced)]
 
 
 def page_list(numbers: list[int]) -> str:

@@ -15,7 +15,7 @@ from corpus.pdf import OutlineEntry, PdfContent
 log = logging.getLogger(__name__)
 
 # Bump when extraction changes what it returns, so old entries are not reused.
-EXTRACTION_VERSION = 2
+EXTRACTION_VERSION = 3  # 3: bordered tables as tab-separated rows
 
 
 def default_cache_dir() -> Path:
@@ -25,9 +25,11 @@ def default_cache_dir() -> Path:
 
 
 def _entry(cache_dir: Path, content_hash: str) -> Path:
+    from pdfplumber import __version__ as plumber_version
     from pypdf import __version__ as pypdf_version
 
-    return cache_dir / f"{content_hash}-pypdf{pypdf_version}-v{EXTRACTION_VERSION}.json"
+    name = f"{content_hash}-pypdf{pypdf_version}-pdfplumber{plumber_version}-v{EXTRACTION_VERSION}.json"
+    return cache_dir / name
 
 
 def load(cache_dir: Path, content_hash: str) -> PdfContent | None:

@@ -135,11 +135,14 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
     offset = 0
     flat_index = 0
     for number, (lines, drop) in enumerate(zip(pages_lines, margins, strict=True), start=1):
+        # Table rows are never margins, however alike the rows ending and opening consecutive pages look.
         kept = [
-            line for i, line in enumerate(lines) if i not in drop and (flat_index + i) not in title_copies
+            line
+            for i, line in enumerate(lines)
+            if (i not in drop or "\t" in line) and (flat_index + i) not in title_copies
         ]
         flat_index += len(lines)
-        page_text = "\n".join(reflow(kept, width))
+        page_text = "\n".join(_reflow_keeping_rows(kept, width))
         pages.append(Page(number, content.labels[number - 1], offset, offset + len(page_text)))
         parts.append(page_text)
         offset += len(page_text) + 1
@@ -160,6 +163,21 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
         if content.garbled_pages
         else [],
     )
+
+
+def _reflow_keeping_rows(lines: list[str], width: float) -> list[str]:
+    """Reflow the prose of a page; table rows (tab-separated, one per line) are never joined."""
+    out: list[str] = []
+    run: list[str] = []
+    for line in lines:
+        if "\t" in line:
+            out.extend(reflow(run, width))
+            run = []
+            out.append(line.strip(" "))
+        else:
+            run.append(line)
+    out.extend(reflow(run, width))
+    return out
 
 
 def iter_report_files(

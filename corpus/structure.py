@@ -12,6 +12,7 @@ from typing import Literal
 
 from corpus.cleaning import squash
 from corpus.sentences import sentence_spans
+from corpus.tables import is_note
 from corpus.types import Document
 
 BlockKind = Literal["text", "table"]
@@ -89,7 +90,7 @@ def _lines(text: str) -> list[_Line]:
     for raw in text.split("\n"):
         stripped = raw.strip(" \u3000\r")
         if stripped:
-            lead = len(raw) - len(raw.lstrip())
+            lead = len(raw) - len(raw.lstrip(" \u3000\r"))  # a row's leading tab (empty first cell) stays
             out.append(_Line(offset + lead, offset + lead + len(stripped), stripped))
         offset += len(raw) + 1
     return out
@@ -358,6 +359,10 @@ def _table_at(lines: list[_Line], i: int) -> tuple[Block | None, int]:
         k += 1
     if len(rows) < (2 if caption or is_row is _is_tab_row else 3):
         return None, 0
+    # Source and note lines right under the table (資料來源：…) travel with its last rows.
+    while k < len(lines) and is_note(lines[k].text) and len(lines[k].text) <= 200:
+        rows.append(lines[k])
+        k += 1
     units = [r.span for r in rows]
     header_row = rows[0].text if is_row is _is_tab_row or not _is_aligned_row(rows[0]) else None
     header_parts = [p for p in (caption.text if caption else None, header_row) if p]

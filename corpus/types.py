@@ -52,6 +52,39 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A table as cells: caption parts, header rows (several levels where merged cells stack them),
+    data rows whose first cell is the row label, and notes/source lines kept apart from the data."""
+
+    number: str  # e.g. "附表 2", "表 1-1"; "" when the caption has no number
+    title: str  # caption without number and unit
+    caption: str  # the caption line as printed
+    unit: str  # from the caption, e.g. "%", "千元"; "" when not stated there
+    header_rows: tuple[tuple[str, ...], ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+    pages: tuple[int, ...] = ()  # PDF physical pages the table spans
+
+    @property
+    def columns(self) -> list[str]:
+        """One name per column: stacked header cells joined, a merged parent cell spread to the right."""
+        width = max((len(r) for r in self.header_rows + self.rows), default=0)
+        levels: list[list[str]] = []
+        for depth, row in enumerate(self.header_rows):
+            cells = [row[j] if j < len(row) else "" for j in range(width)]
+            if depth < len(self.header_rows) - 1:
+                for j in range(2, width):  # a parent cell merged over several columns spans them all
+                    cells[j] = cells[j] or cells[j - 1]
+            levels.append(cells)
+        names = [" ".join(level[j] for level in levels if level[j]) for j in range(width)]
+        return names
+
+    @property
+    def row_labels(self) -> list[str]:
+        return [r[0] if r else "" for r in self.rows]
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A citable passage: contiguous display text plus its full address."""
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from corpus.types import Chunk
 from index.types import Hit
+from qa.cells import cell_answer  # table-cell answers; the hook is in answer_question
 from qa.citations import build_citation, verify_quote
 from qa.conditions import (
     Condition,
@@ -715,6 +716,10 @@ def answer_question(
         refused = _refuse_conditions_only(info, conditions, considered, started)
         if refused is not None:
             return refused
+    # --- table cells (qa/cells.py): a question naming a table row and column is answered by the cell ---
+    from_cell = cell_answer(question, info.language, conditions, considered, started)
+    if from_cell is not None:
+        return from_cell
     info = _local_idf(info, considered)
     candidates = _candidates(info, considered)
     if not candidates:

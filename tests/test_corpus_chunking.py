@@ -175,7 +175,8 @@ def test_pdf_chunks_carry_pages_and_sections(tmp_path: Path, font: str) -> None:
     assert first.section_path == ("壹、計畫概述", "一、資料平臺")
     outlook = next(c for c in chunks if c.section_path == ("貳、未來展望",))
     assert (outlook.page_start, outlook.page_label, outlook.address) == (3, "2", "p. 2")
-    table = next(c for c in chunks if "臺灣 10,000 12,000" in c.text)
+    table = next(c for c in chunks if "臺灣\t10,000\t12,000" in c.text)  # a bordered table read as cells
+    assert table.kind == "table"
     assert table.page_start == 2 and table.section_path == ("壹、計畫概述", "二、人才培育")
     for chunk in chunks:  # no table row is split between chunks
         assert not re.search(r"(?:^|\n)\d[\d,]*\s*$", chunk.text.split("\n")[0])

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from corpus.tables import read_table_text
+from corpus.types import Chunk
 from index.types import Hit
 
 # Spreadsheet programs run cells that start with these as formulas (`-2+3`, `=HYPERLINK(...)`; tab and
@@ -203,3 +205,34 @@ def write_exports(
         bib_path = folder / f"{stem}.bib"
         bib_path.write_text(bib, encoding="utf-8")
     return ExportFiles(csv=csv_path, json=json_path, bibtex=bib_path)
+
+
+def table_csv(chunk: Chunk) -> str | None:
+    """A cited table chunk as CSV (caption, header rows, data rows, notes, source); None for prose."""
+    if chunk.kind != "table":
+        return None
+    table = read_table_text(chunk.text, chunk.table_header)
+    if table is None:
+        return None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if table.caption:
+        writer.writerow([_cell(table.caption)])
+    for row in table.header_rows + table.rows:
+        writer.writerow([_cell(c) for c in row])
+    for note in table.notes:
+        writer.writerow([_cell(note)])
+    source = ", ".join(p for p in (chunk.file_name, chunk.address) if p)
+    writer.writerow([_cell(f"Source 出處: {source}")])
+    return buffer.getvalue()
+
+
+def write_table_csv(chunk: Chunk, folder: Path, stem: str = "table") -> Path | None:
+    """Write a cited table as <stem>.csv (UTF-8 with BOM for spreadsheets); None for a non-table chunk."""
+    text = table_csv(chunk)
+    if text is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.csv"
+    path.write_text(text, encoding="utf-8-sig", newline="")
+    return path

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from corpus.tables import read_table_text
 from corpus.types import Chunk
 from index.types import Hit
 from qa.types import Answer, Citation
@@ -79,6 +80,49 @@ def quote_span(citation: Citation, chunk: Chunk) -> tuple[int, int] | None:
     return None
 
 
+def table_html(chunk: Chunk, row_line: str | None = None, value: str | None = None) -> str | None:
+    """A table chunk as an HTML table: caption, header rows, data rows, notes; None for other chunks.
+
+    `row_line` (a cited row, as quoted) is marked, and within it the cell equal to `value` (the
+    answer's figure) gets its own highlight.
+    """
+    if chunk.kind != "table" or "\t" not in chunk.text:
+        return None
+    table = read_table_text(chunk.text, chunk.table_header)
+    if table is None:
+        return None
+    marked_row = [c.strip() for c in row_line.strip().split("\t")] if row_line else None
+    parts = ['<table class="rq-table">']
+    if table.caption:
+        parts.append(f"<caption>{esc(table.caption)}</caption>")
+    if table.header_rows:
+        parts.append("<thead>")
+        for row in table.header_rows:
+            parts.append("<tr>" + "".join(f'<th scope="col">{esc(c)}</th>' for c in row) + "</tr>")
+        parts.append("</thead>")
+    parts.append("<tbody>")
+    marked_done = False
+    for row in table.rows:
+        is_marked = not marked_done and marked_row is not None and [c for c in row if c] == [
+            c for c in marked_row if c
+        ]
+        marked_done = marked_done or is_marked
+        cells = []
+        for j, cell in enumerate(row):
+            tag = "th" if j == 0 else "td"
+            attrs = ' scope="row"' if j == 0 else ""
+            if is_marked and value is not None and j > 0 and cell == value:
+                cells.append(f'<{tag} class="rq-cell-answer"{attrs}><mark>{esc(cell)}</mark></{tag}>')
+            else:
+                cells.append(f"<{tag}{attrs}>{esc(cell)}</{tag}>")
+        row_class = ' class="rq-row-cited"' if is_marked else ""
+        parts.append(f"<tr{row_class}>{''.join(cells)}</tr>")
+    parts.append("</tbody></table>")
+    if table.notes:
+        parts.append("".join(f'<div class="rq-table-note">{esc(n)}</div>' for n in table.notes))
+    return f'<div class="rq-table-wrap">{"".join(parts)}</div>'
+
+
 def passage_html(markup: str) -> str:
     """A passage box; blank lines between a heading and its paragraph are dropped to keep it compact."""
     compact = _BLANK_LINES.sub("\n", markup)
@@ -121,11 +165,12 @@ def render_answer_text(text: str, anchors: Mapping[int, str]) -> str:
     return "".join(out)
 
 
-def render_citation(citation: Citation, chunk: Chunk | None, anchor: str) -> str:
-    """A collapsible source: summary line, then the full passage with the quote marked."""
+def render_citation(citation: Citation, chunk: Chunk | None, anchor: str, figure: str | None = None) -> str:
+    """A collapsible source: summary line, then the passage (tables as tables) with the quote marked."""
     summary = source_label(citation.title, citation.address, citation.section_path)
     if chunk is not None:
-        passage = render_marked(chunk.text, quote_span(citation, chunk))
+        table = table_html(chunk, citation.quote, figure)
+        passage = table if table is not None else render_marked(chunk.text, quote_span(citation, chunk))
         chunk_id = chunk.chunk_id
     else:
         passage = f"<mark>{esc(citation.quote)}</mark>"
@@ -151,7 +196,10 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str
         # A refusal may name the neighbouring fact the reports do state, with its citation.
         cited = {c.number: f"rq-t{turn}-c{c.number}" for c in answer.citations}
         parts = [f'<div class="rq-answer rq-abstained"><p>{render_answer_text(answer.text, cited)}</p>']
-        parts.extend(render_citation(c, chunks.get(c.chunk_id), cited[c.number]) for c in answer.citations)
+        parts.extend(
+            render_citation(c, chunks.get(c.chunk_id), cited[c.number], answer.figure)
+            for c in answer.citations
+        )
         related = answer.related[:3]
         if related:
             parts.append('<p class="rq-hint">Closest passages, for checking by hand 最接近的段落：</p>')
@@ -181,7 +229,7 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str
     if answer.citations:
         parts.append('<div class="rq-sources"><div class="rq-sources-head">Sources 出處</div>')
         parts.extend(
-            render_citation(c, chunks.get(c.chunk_id), anchors[c.number])
+            render_citation(c, chunks.get(c.chunk_id), anchors[c.number], answer.figure)
             for c in sorted(answer.citations, key=lambda c: c.number)
         )
         parts.append("</div>")
@@ -227,7 +275,7 @@ def render_hits(
             f'<header><span class="rq-rank">#{hit.rank}</span> '
             f'<span class="rq-src">{esc(source_label(chunk.title, chunk.address, chunk.section_path))}</span>'
             f'<span class="rq-scores">{esc(" · ".join(scores))}</span></header>'
-            f"{passage_html(render_segments(highlight(chunk.text, hit.matched_terms)))}"
+            f"{table_html(chunk) or passage_html(render_segments(highlight(chunk.text, hit.matched_terms)))}"
             + (f'<div class="rq-terms">matched: {esc(terms)}</div>' if terms else "")
             + f'<div class="rq-cite-line"><code class="rq-cite-text">{esc(citation)}</code>'
             '<button type="button" class="rq-copy">Copy citation</button>'
@@ -263,8 +311,39 @@ def render_page_view(heading: str, text: str, span: tuple[int, int] | None = Non
         return notice("info", f"{heading}: no text to show.")
     return (
         f'<div class="rq-page"><div class="rq-page-head">{esc(heading)}</div>'
-        f'<pre class="rq-page-text">{render_marked(text, span)}</pre></div>'
+        f"{_page_body(text, span)}</div>"
     )
+
+
+_TAB_RUN = re.compile(r"(?:^[^\n]*\t[^\n]*(?:\n|$))+", re.MULTILINE)
+
+
+def _page_body(text: str, span: tuple[int, int] | None) -> str:
+    """Page text as preformatted prose, with each run of tab-separated rows shown as a table."""
+    parts: list[str] = []
+    pos = 0
+    for match in _TAB_RUN.finditer(text):
+        if match.start() > pos:
+            parts.append(_pre(text, pos, match.start(), span))
+        rows = [line.split("\t") for line in match.group(0).rstrip("\n").split("\n")]
+        cited = span is not None and span[0] < match.end() and match.start() < span[1]
+        body = "".join(
+            "<tr>" + "".join(f"<td>{esc(c.strip())}</td>" for c in row) + "</tr>" for row in rows
+        )
+        cls = "rq-table rq-table-cited" if cited else "rq-table"
+        parts.append(f'<table class="{cls}"><tbody>{body}</tbody></table>')
+        pos = match.end()
+    if pos < len(text):
+        parts.append(_pre(text, pos, len(text), span))
+    return "".join(parts)
+
+
+def _pre(text: str, start: int, end: int, span: tuple[int, int] | None) -> str:
+    local = None
+    if span is not None and span[0] < end and start < span[1]:
+        local = (max(span[0], start) - start, min(span[1], end) - start)
+    return f'<pre class="rq-page-text">{render_marked(text[start:end], local)}</pre>'
+
 
 
 def format_timestamp(value: object) -> str:

@@ -1,0 +1,342 @@
+"""Tables: cell grids recovered from bordered PDF tables, and the typed `Table` read from table text.
+
+PDF pages: pdfplumber finds the ruling lines of bordered tables and the words inside each cell; the
+page text (from pypdf) then gets each table's lines replaced by one tab-separated line per row, the
+form the .txt reports use. From there on, PDF, text (tab rows) and Markdown (pipe rows) tables are
+read alike by `parse_table`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import logging
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from corpus.cleaning import squash
+from corpus.normalize import is_cjk
+from corpus.types import Document, Table
+
+log = logging.getLogger(__name__)
+
+Grid = list[list[str]]
+MARGIN_LINES = 2  # running header/footer lines a page may have (corpus.cleaning.margin_lines' depth)
+
+_NUMBER = re.compile(
+    r"^(附表|附图|附圖|表|Table)\s*([\dA-Z一二三四五六七八九十]+(?:[-–.]\d+)*)\s*[：:、.]?\s*"
+)
+_UNIT_LABEL = re.compile(r"[（(]?\s*(?:單位|单位|Unit)\s*[：:]\s*([^）)]+?)\s*[）)]?\s*$", re.IGNORECASE)
+_PARENS = re.compile(r"\s*[（(]([^（）()]{1,40})[）)]\s*$")
+_NOTE = re.compile(
+    r"^(?:資料來源|资料来源|來源|来源|註|注|備註|备注|說明|说明|Source|Note)s?\s*\d*\s*[：:.]", re.IGNORECASE
+)
+_YEARISH = re.compile(r"^(?:19|20)\d{2}\s*年?$")
+_NUMERIC_CELL = re.compile(r"^[-+(]?\s*[\d,]+(?:\.\d+)?\s*%?[)]?$|^[-–—]$")
+
+
+@dataclass(frozen=True)
+class PageTable:
+    """One bordered table found on a PDF page: its cells and where its text starts and ends."""
+
+    grid: Grid
+    first_line: int  # index in the page's text lines after splicing
+    last_line: int  # inclusive
+    at_top: bool  # nothing but the table above it on the page
+    at_bottom: bool  # nothing but (at most) the page number below it
+
+
+def join_wrapped(text: str) -> str:
+    """A cell's wrapped lines as one line: no space inside CJK, one space next to Latin or digits."""
+    parts = [p.strip() for p in text.split("\n") if p.strip()]
+    out = ""
+    for part in parts:
+        tight = (is_cjk(out[-1]) and is_cjk(part[0])) if out else True
+        # A number wrapped in a narrow column (「430,1」/「60」) was never spaced.
+        tight = tight or (out[-1:] in set("0123456789,.") and part[0].isdigit())
+        if out and not tight and out[-1] not in "（(/-" and part[0] not in "，。、）)":
+            out += " "
+        out += part
+    return re.sub(r"[ \t]+", " ", out)
+
+
+def grid_rows(raw: list[list[str | None]]) -> Grid:
+    """pdfplumber's rows (None for cells covered by a merged neighbour) as clean strings."""
+    rows = [[join_wrapped(cell or "").replace("\t", " ") for cell in row] for row in raw]
+    return [row for row in rows if any(row)]
+
+
+def find_grids(data: bytes, start: int, stop: int) -> list[list[Grid]]:
+    """Bordered tables of pages [start, stop), top to bottom; [] for a page that cannot be read."""
+    import pdfplumber
+
+    out: list[list[Grid]] = []
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:  # pypdf already read the file; without tables the text still stands
+        log.info("table detection unavailable: %s", str(exc)[:120])
+        return [[] for _ in range(start, stop)]
+    pdfium: Any = None
+    with pdf:
+        for index in range(start, stop):
+            try:
+                page = pdf.pages[index]
+                found = sorted(page.find_tables(), key=lambda t: (t.bbox[1], t.bbox[0]))
+                grids = []
+                for table in found:
+                    raw = table.extract()
+                    if not any(cell for row in raw for cell in row):
+                        # pdfminer cannot decode some CJK fonts (an embedded CMap as /Encoding):
+                        # the cells are read again by pdfium, which draws with those fonts.
+                        pdfium = pdfium or _open_pdfium(data)
+                        raw = _pdfium_cells(pdfium, index, table) if pdfium is not None else raw
+                    grids.append(grid_rows(raw))
+                out.append([g for g in grids if len(g) >= 1 and max(len(r) for r in g) >= 2])
+                page.close()
+            except Exception as exc:  # one odd page costs only its tables
+                log.info("page %d: tables not read (%s)", index + 1, str(exc)[:120])
+                out.append([])
+    return out
+
+
+def _open_pdfium(data: bytes) -> Any:
+    try:
+        import pypdfium2
+
+        return pypdfium2.PdfDocument(data)
+    except Exception as exc:  # without it such tables stay text
+        log.info("pdfium unavailable for table cells: %s", str(exc)[:120])
+        return None
+
+
+def _pdfium_cells(document: Any, index: int, table: Any) -> list[list[str | None]]:
+    """The table's cell texts read by pdfium within pdfplumber's cell boxes (top-left origin)."""
+    page = document[index]
+    height = page.get_height()
+    text_page = page.get_textpage()
+    rows: list[list[str | None]] = []
+    for row in table.rows:
+        cells: list[str | None] = []
+        for box in row.cells:
+            if box is None:
+                cells.append(None)
+                continue
+            x0, top, x1, bottom = box
+            text = text_page.get_text_bounded(left=x0, bottom=height - bottom, right=x1, top=height - top)
+            cells.append(text.replace("\r\n", "\n").replace("\r", "\n"))
+        rows.append(cells)
+    return rows
+
+
+def splice(page_text: str, grids: list[Grid]) -> tuple[str, list[PageTable]]:
+    """Replace each table's text lines by tab-separated rows; tables not found verbatim stay as text.
+
+    A table's cells, whitespace removed and read row by row, must equal a run of whole lines of the
+    page text (again whitespace removed): both come from the same content stream, so anything else
+    means the table was not where its cells say, and the text is the safer copy.
+    """
+    lines = page_text.split("\n")
+    keys = [squash(line) for line in lines]
+    out: list[str] = []
+    found: list[PageTable] = []
+    i = 0
+    for grid in grids:
+        target = squash("".join(cell for row in grid for cell in row))
+        if not target:
+            continue
+        match = None
+        for s in range(i, len(lines)):
+            if not keys[s] or not target.startswith(keys[s]):
+                continue
+            acc = ""
+            e = s
+            while e < len(lines) and target.startswith(acc + keys[e]):
+                acc += keys[e]
+                e += 1
+                if acc == target:
+                    match = (s, e)
+                    break
+            if match:
+                break
+        if match is None:
+            log.debug("table not located in page text: %s", target[:40])
+            continue
+        s, e = match
+        out.extend(lines[i:s])
+        first = len(out)
+        out.extend("\t".join(row) for row in grid)
+        found.append(PageTable(grid, first, len(out) - 1, False, False))
+        i = e
+    out.extend(lines[i:])
+    nonblank = [n for n, line in enumerate(out) if line.strip()]
+    if found and nonblank:
+        # Above/below the table only the page's margin lines (running header, page number) may stand:
+        # at most MARGIN_LINES lines, as corpus.cleaning.margin_lines looks for them.
+        top, low = found[0], found[-1]
+        above = [n for n in nonblank if n < top.first_line]
+        below = [n for n in nonblank if n > low.last_line]
+        found[0] = replace(top, at_top=len(above) <= MARGIN_LINES)
+        found[-1] = replace(found[-1], at_bottom=len(below) <= MARGIN_LINES)
+    return "\n".join(out), found
+
+
+def drop_repeated_headers(texts: list[str], tables: list[list[PageTable]]) -> list[str]:
+    """A table continued at the top of the next page repeats its header row: drop the copy.
+
+    The continuation is recognised by position (the table ends its page, the next page opens with a
+    table) and by the first row being identical to the first row of the table it continues.
+    """
+    out = list(texts)
+    for k in range(1, len(texts)):
+        if not tables[k] or not tables[k - 1]:
+            continue
+        prev, head = tables[k - 1][-1], tables[k][0]
+        if not (prev.at_bottom and head.at_top and len(head.grid) > 1):
+            continue
+        if squash("".join(head.grid[0])) != squash("".join(prev.grid[0])):
+            continue
+        lines = out[k].split("\n")
+        del lines[head.first_line]
+        out[k] = "\n".join(lines)
+    return out
+
+
+# ---- the Table record, from table text (tab rows or Markdown pipe rows) ----
+
+
+def split_row(line: str) -> list[str] | None:
+    """Cells of a tab-separated or Markdown pipe row; None for a Markdown separator row."""
+    text = line.strip(" \u3000\r")
+    if "\t" not in text and text.startswith("|") and text.endswith("|"):
+        cells = [c.strip() for c in text[1:-1].split("|")]
+        if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c) and any(cells):
+            return None
+        return cells
+    return [c.strip() for c in text.split("\t")]
+
+
+def caption_parts(caption: str) -> tuple[str, str, str]:
+    """(number, title, unit) of a caption, e.g. 「附表 2 2019-2023 年…比率 (百分比, %)」 -> 附表 2, …, %."""
+    caption = caption.strip()
+    number = ""
+    rest = caption
+    if m := _NUMBER.match(caption):
+        number = f"{m.group(1)} {m.group(2)}"
+        rest = caption[m.end() :]
+    unit = ""
+    if m := _UNIT_LABEL.search(rest):
+        unit = m.group(1).strip()
+        rest = rest[: m.start()]
+    elif m := _PARENS.search(rest):
+        # 「(百分比, %)」, 「(百萬美元，以現階段購買力平價調整)」: the shortest part names the unit.
+        parts = [p.strip() for p in re.split(r"[,，]", m.group(1)) if p.strip()]
+        if parts:
+            unit = min(parts, key=len)
+            rest = rest[: m.start()]
+    return number, rest.strip(), unit
+
+
+def is_numeric(cell: str) -> bool:
+    return bool(_NUMERIC_CELL.match(cell.strip()))
+
+
+def _header_depth(rows: Grid) -> int:
+    """Header rows: the first row, plus following rows under merged (empty) header cells."""
+    depth = 1
+    while depth < len(rows) - 1:
+        above, row = rows[depth - 1], rows[depth]
+        merged_above = any(not c for c in above[1:])
+        # Under merged parent cells, a row of sub-headings (years count as headings, figures do not).
+        heading = all(c and (not is_numeric(c) or _YEARISH.match(c)) for c in row[1:])
+        if merged_above and not row[0] and heading:
+            depth += 1
+            continue
+        break
+    return depth
+
+
+def parse_table(caption: str, row_lines: list[str], notes: list[str], pages: tuple[int, ...] = ()) -> Table:
+    """The typed record of a table given its caption line, its row lines and its note lines."""
+    rows: Grid = []
+    note_rows: list[str] = []
+    for line in row_lines:
+        cells = split_row(line)
+        if cells is None:
+            continue
+        filled = [c for c in cells if c]
+        if len(filled) == 1 and _NOTE.match(filled[0]):
+            note_rows.append(filled[0])  # a footnote row spanning the table is not data
+            continue
+        rows.append(cells)
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]  # ragged rows padded, never shifted
+    depth = _header_depth(rows) if rows else 0
+    number, title, unit = caption_parts(caption)
+    return Table(
+        number=number,
+        title=title,
+        caption=caption.strip(),
+        unit=unit,
+        header_rows=tuple(tuple(r) for r in rows[:depth]),
+        rows=tuple(tuple(r) for r in rows[depth:]),
+        notes=tuple(note_rows + [n.strip() for n in notes if n.strip()]),
+        pages=pages,
+    )
+
+
+def is_note(line: str) -> bool:
+    return bool(_NOTE.match(line.strip()))
+
+
+def read_table_text(text: str, header: str | None = None) -> Table | None:
+    """The Table in a table chunk's text (caption, rows, notes), with the repeated header if given."""
+    caption = ""
+    rows: list[str] = []
+    notes: list[str] = []
+    lines = [ln for ln in ((header or "") + "\n" + text).split("\n") if ln.strip()]
+    seen_rows: set[str] = set()
+    for line in lines:
+        stripped = line.strip(" \u3000\r")
+        if "\t" in stripped or (stripped.startswith("|") and stripped.endswith("|")):
+            if stripped in seen_rows and rows and stripped == rows[0].strip():
+                continue  # the header repeated in front of a later slice
+            seen_rows.add(stripped)
+            rows.append(stripped)
+        elif not rows:
+            # The caption is the line right above the rows (a short heading or lead-in sentence
+            # merged into the chunk may stand before it); a numbered caption is never replaced.
+            if not (caption and _NUMBER.match(caption)):
+                caption = stripped
+        elif is_note(stripped):
+            notes.append(stripped)
+    if len(rows) < 1:
+        return None
+    return parse_table(caption, rows, notes)
+
+
+def to_grid(table: Table) -> Any:
+    """Header rows then data rows (for CSV export and HTML)."""
+    return [list(r) for r in table.header_rows] + [list(r) for r in table.rows]
+
+
+def document_tables(doc: Document) -> list[Table]:
+    """Every table of a document as a typed record, with the PDF pages it spans."""
+    from corpus.structure import parse_sections  # structure uses this module's note test
+
+    tables: list[Table] = []
+    starts = [p.char_start for p in doc.pages]
+    for section in parse_sections(doc):
+        for block in section.blocks:
+            if block.kind != "table" or not block.units:
+                continue
+            start, end = block.units[0].start, block.units[-1].end
+            pages: tuple[int, ...] = ()
+            if doc.pages:
+                first = max(0, bisect.bisect_right(starts, start) - 1)
+                last = max(0, bisect.bisect_right(starts, max(start, end - 1)) - 1)
+                pages = tuple(doc.pages[i].number for i in range(first, last + 1))
+            table = read_table_text(doc.text[start:end])
+            if table is not None:
+                tables.append(replace(table, pages=pages))
+    return tables

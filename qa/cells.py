@@ -1,0 +1,281 @@
+"""Answers read from table cells: the question's row (country, agency, item) and column (year, metric).
+
+A table chunk is read back into a `Table`; the row is the one whose label the question names, the
+column the one whose header carries the asked year, or else shares most of the question's wording.
+The answer names the cell, its table, row, column and unit, and cites the row verbatim. When the
+table has the column (or row) kind asked for but not the one asked, the answer says so and gives
+the neighbouring cell instead of a figure from elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from corpus.tables import is_numeric, read_table_text
+from corpus.types import Chunk, Table
+from index.types import Hit
+from qa.citations import build_citation
+from qa.conditions import Condition, Evidence, canonical, check_conditions, year_mentions
+from qa.language import Language
+from qa.types import Answer
+
+_MARKS = re.compile(r"[\s¹²³⁴⁵⁶⁷⁸⁹⁰*＊†‡]+|\^\[\d+\]|[（(]\s*[%％]?\s*[)）]")
+# A question asking which row (「哪一項」, "which ministry") wants a label, not a cell's value.
+_WHICH = re.compile(r"哪|which\b", re.IGNORECASE)
+# Words that name a table's total row, whatever its label says.
+_TOTAL_ASKED = re.compile(r"total|總計|合計|總額|总计|合计|总额", re.IGNORECASE)
+_TOTAL_LABELS = {"总计", "合计", "总和", "total"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# English words for what a column of a Chinese table measures (its header says 占比 (%), 千元).
+_ENGLISH_MEASURES = (
+    (re.compile(r"\b(?:share|percent(?:age)?|proportion|ratio)\b|%", re.IGNORECASE), "占比 %"),
+    (re.compile(r"\bthousands?\b", re.IGNORECASE), "千元"),
+)
+_YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2}|\d{2,3}(?=\s*年))(?!\d)")
+
+
+@dataclass(frozen=True)
+class CellAnswer:
+    """A cell that answers the question (or, with `missing`, the neighbouring cell of an absent one)."""
+
+    chunk: Chunk
+    table: Table
+    row: int  # index into table.rows
+    column: int
+    value: str
+    row_line: str  # the row as it stands in the chunk text (quoted by the citation)
+    missing: str = ""  # what the question asked that the table lacks, e.g. "2024"
+
+    @property
+    def label(self) -> str:
+        label = self.table.rows[self.row][0] or next((c for c in self.table.rows[self.row] if c), "")
+        return label.rstrip(" ¹²³⁴⁵⁶⁷⁸⁹⁰")  # a footnote mark is not part of the row's name
+
+    @property
+    def column_name(self) -> str:
+        return self.table.columns[self.column]
+
+
+def _key(text: str) -> str:
+    return canonical(_MARKS.sub("", text))
+
+
+def _bigrams(text: str) -> set[str]:
+    key = _key(text)
+    return {key[i : i + 2] for i in range(len(key) - 1)}
+
+
+def _column_years(name: str) -> set[int]:
+    years: set[int] = set()
+    for mention in year_mentions(name):
+        years |= set(mention.years)
+    for m in _YEAR.finditer(name):
+        value = int(m.group(1))
+        years.add(value if value > 1800 else value + 1911)  # 113 年 -> 2024
+    return years
+
+
+def _row_match(table: Table, question_key: str, forms: Sequence[str]) -> tuple[int, int] | None:
+    """(row index, matched length): the row whose longest non-numeric cell the question names."""
+    best: tuple[int, int] | None = None
+    for n, row in enumerate(table.rows):
+        for j, cell in enumerate(row):
+            if not cell or is_numeric(cell) or j >= 3:
+                continue
+            key = _key(cell)
+            if len(key) < 2:
+                continue
+            hit = key in question_key or any(key == f or (len(f) >= 2 and f in key) for f in forms)
+            hit = hit or (key in _TOTAL_LABELS and _TOTAL_ASKED.search(question_key) is not None)
+            if hit and (best is None or len(key) > best[1]):
+                best = (n, len(key))
+    return best
+
+
+def _value_columns(table: Table) -> list[int]:
+    """Columns holding figures in most data rows."""
+    width = len(table.columns)
+    out = []
+    for j in range(1, width):
+        filled = [r[j] for r in table.rows if j < len(r) and r[j]]
+        if filled and sum(is_numeric(c) or bool(re.search(r"\d", c)) for c in filled) * 2 >= len(filled):
+            out.append(j)
+    return out
+
+
+def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | None, str]:
+    """(column, missing year): the asked year's column, else the column sharing most of the wording."""
+    columns = _value_columns(table)
+    if not columns:
+        return None, ""
+    names = table.columns
+    by_year = {j: _column_years(names[j]) for j in columns}
+    words = _bigrams(question)
+    question_key = _key(question)
+    # A column whose whole (non-year) name the question repeats: 「年均複合成長率」 over 2019-2023.
+    keys = {j: _key(names[j]) for j in columns}
+    named = [j for j in columns if not by_year[j] and len(keys[j]) >= 2 and keys[j] in question_key]
+    if len(named) == 1:
+        return named[0], ""
+    if years:
+        with_year = [j for j in columns if by_year[j] & years]
+        if with_year:
+            ranked = sorted(with_year, key=lambda j: len(_bigrams(names[j]) & words), reverse=True)
+            if len(ranked) > 1 and len(_bigrams(names[ranked[0]]) & words) == len(
+                _bigrams(names[ranked[1]]) & words
+            ):
+                return None, ""  # two columns of the asked year, and the wording picks neither
+            return ranked[0], ""
+        if any(by_year.values()):
+            # The table is by year but not the asked one: the nearest year's column, named as such.
+            asked = min(years)
+            dated = [j for j in columns if by_year[j]]
+            near = min(dated, key=lambda j: min(abs(y - asked) for y in by_year[j]))
+            return near, str(asked)
+    scored = sorted(columns, key=lambda j: len(_bigrams(names[j]) & words), reverse=True)
+    if len(scored) == 1:
+        return scored[0], ""
+    first, second = (len(_bigrams(names[j]) & words) for j in scored[:2])
+    return (scored[0], "") if first > second else (None, "")
+
+
+def _english_terms(question: str) -> list[str]:
+    from qa.glossary import glossary
+
+    found = glossary()
+    return [canonical(t) for t in found.terms(question)] if found is not None else []
+
+
+def _wording(question: str) -> str:
+    """The question's wording for column matching; English measure words get their Chinese header words."""
+    if _CJK.search(question):
+        return question
+    extra = [words for pattern, words in _ENGLISH_MEASURES if pattern.search(question)]
+    return " ".join([question, *extra])
+
+
+def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
+    """The chunk line holding this row (cells compared without whitespace)."""
+    want = _key("".join(row))
+    for line in chunk.text.split("\n"):
+        if "\t" in line and _key(line.replace("\t", "")) == want:
+            return line.strip(" ")
+    return None
+
+
+def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit]) -> CellAnswer | None:
+    """The first table chunk among the hits whose row and column the question names."""
+    if _WHICH.search(question):
+        return None
+    question_key = _key(question)
+    forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
+    if not _CJK.search(question):
+        # An English question meets Chinese labels through the glossary (Ministry of Education -> 教育部);
+        # only whole multi-character names count, as a gloss of one word (education -> 教育) names too much.
+        forms += [t for t in _english_terms(question) if len(t) >= 3]
+    years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
+    # Named places and agencies (not the home country, which reports leave implicit) must stand in the
+    # row or the table's caption or header; otherwise the table is about something else.
+    named = [c for c in conditions if c.kind in ("place", "organisation") and c.strict and not c.home]
+    named = [c for c in named if c.required]
+    found: list[tuple[int, int, CellAnswer]] = []
+    words = _bigrams(question)
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.kind != "table" or "\t" not in chunk.text:
+            continue
+        table = read_table_text(chunk.text, chunk.table_header)
+        if table is None or not table.rows:
+            continue
+        matched = _row_match(table, question_key, forms)
+        if matched is None:
+            continue
+        row = matched[0]
+        column, missing = _column_match(table, _wording(question), years)
+        if column is None:
+            continue
+        cells = table.rows[row]
+        scope = _key(" ".join(cells) + table.caption + " ".join(table.columns))
+        if any(not any(f in scope for f in c.forms) for c in named):
+            continue
+        value = cells[column] if column < len(cells) else ""
+        line = _row_line(chunk, cells)
+        if not value or line is None:
+            continue
+        # Among tables naming the row and column, the one whose caption and header share most of
+        # the question's wording (the country's figure in the table of the asked measure).
+        overlap = len(words & _bigrams(table.caption + "".join(table.columns)))
+        found.append((overlap, -hit.rank, CellAnswer(chunk, table, row, column, value, line, missing)))
+    if not found:
+        return None
+    return max(found, key=lambda f: (f[0], f[1]))[2]
+
+
+def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
+    """「3.07（附表 2「…」，列「德國」，欄「2021」；單位：%）[1]」, or the absent column and its neighbour."""
+    table = cell.table
+    name = table.number or ""
+    title = table.title or table.caption
+    if language == "en":
+        where = f"{name} “{title}”".strip() if title else name or "table"
+        unit = f"; unit: {table.unit}" if table.unit else ""
+        text = f"{cell.value} ({where}, row “{cell.label}”, column “{cell.column_name}”{unit}) [{number}]"
+        if cell.missing:
+            return f"The table has no column for {cell.missing}; nearest: {text}"
+        return text
+    where = f"{name}「{title}」" if title else name or "表"
+    unit = f"；單位：{table.unit}" if table.unit else ""
+    if language == "zh-Hans":
+        unit = unit.replace("單位", "单位")
+    text = f"{cell.value}（{where}，列「{cell.label}」，欄「{cell.column_name}」{unit}）[{number}]"
+    if language == "zh-Hans":
+        text = text.replace("欄", "栏")
+    if cell.missing:
+        if language == "zh-Hans":
+            return f"表中没有 {cell.missing} 年的栏位；最接近的是：{text}"
+        return f"表中沒有 {cell.missing} 年的欄位；最接近的是：{text}"
+    return text
+
+
+def cell_answer(
+    question: str, language: Language, conditions: Sequence[Condition], hits: Sequence[Hit], started: float
+) -> Answer | None:
+    """The answer read from a table cell, or None to let sentence scoring answer."""
+    cell = find_cell(question, conditions, hits)
+    if cell is None or cell.missing:
+        # A year the table lacks is refused by the condition check, which names the year the
+        # reports do give with its cited fact: one wording for every refusal of that kind.
+        return None
+    citation = build_citation(1, cell.chunk, cell.row_line)
+    if citation is None:
+        return None
+    evidence = Evidence(
+        unit="\n".join((cell.table.caption, " ".join(cell.table.columns), cell.row_line)),
+        section=" > ".join(cell.chunk.section_path),
+        passage=cell.chunk.text,
+        title=cell.chunk.title,
+        label=cell.label,
+        column=cell.column_name,
+        caption=cell.table.caption,
+    )
+    checked = check_conditions(tuple(conditions), evidence)
+    if any(r.blocking for r in checked):
+        return None  # the condition check refuses it, naming what the reports do state
+    rank = next((h.rank for h in hits if h.chunk is cell.chunk), 1)
+    return Answer(
+        question=question,
+        text=render_cell(cell, 1, language),
+        abstained=False,
+        # Row and column both named by the question: as sure as the passage's place in the ranking.
+        confidence=1.0 / (1.0 + 0.1 * (rank - 1)),
+        citations=[citation],
+        related=list(hits),
+        figure=cell.value,
+        language=language,
+        mode="extractive",
+        latency_ms=(time.perf_counter() - started) * 1000.0,
+        conditions=checked,
+    )

@@ -1,0 +1,316 @@
+"""Tables as tables: bordered PDF tables, tab and Markdown tables, table chunks, cell answers, display."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, load_script
+
+from corpus.chunking import chunk_document
+from corpus.reading import ReadingConfig, read_document
+from corpus.tables import caption_parts, document_tables, join_wrapped, parse_table, read_table_text
+from corpus.types import Chunk
+from index.types import Hit
+from qa.cells import find_cell, render_cell
+from qa.conditions import extract_conditions
+from ui.citations import table_csv
+from ui.render import render_page_view, table_html
+
+pdfgen = load_script(FIXTURES / "corpus" / "pdfgen.py", "corpus_pdfgen")
+needs_font = pytest.mark.skipif(pdfgen.fonts_missing(), reason="fixture CJK fonts not installed")
+
+TAB_REPORT = """示範報告
+
+附表 1 主要國家研發投入 (單位：百萬美元)
+
+國家\t研發經費\t\t研究人員\t
+\t2022\t2023\t2022\t2023
+臺灣\t1,200\t1,310\t160\t171
+日本\t2,100\t\t700\t705
+韓國\t1,500\t1,620
+註：空白表示尚未公布。\t\t\t\t
+
+資料來源：示範統計資料庫
+"""
+
+MARKDOWN_REPORT = """# 示範報告
+
+附表 1 主要國家研發投入 (單位：百萬美元)
+
+| 國家 | 研發經費 | | 研究人員 | |
+| --- | --- | --- | --- | --- |
+| | 2022 | 2023 | 2022 | 2023 |
+| 臺灣 | 1,200 | 1,310 | 160 | 171 |
+| 日本 | 2,100 | | 700 | 705 |
+| 韓國 | 1,500 | 1,620 | | |
+| 註：空白表示尚未公布。 | | | | |
+
+資料來源：示範統計資料庫
+"""
+
+
+@pytest.fixture(scope="module", params=sorted(pdfgen.FONTS))
+def table_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both fixture fonts: noto's embedded-CMap encoding is one pdfminer cannot decode (pdfium reads it)."""
+    if pdfgen.fonts_missing():
+        pytest.skip("fixture CJK fonts not installed")
+    path = tmp_path_factory.mktemp("tables") / "tables.pdf"
+    path.write_bytes(pdfgen.build_pdf(pdfgen.table_items(), outline=False, font_name=request.param))
+    return path
+
+
+@pytest.fixture(scope="module")
+def pdf_tables(table_pdf: Path):
+    return document_tables(read_document(table_pdf, ReadingConfig(cache_dir=None)))
+
+
+def _merged_table_checks(table) -> None:
+    assert table.number == "附表 1"
+    assert table.title == "主要國家研發投入"
+    assert table.unit == "百萬美元"
+    assert len(table.header_rows) == 2  # merged parent cells over a row of years
+    assert table.columns == ["國家", "研發經費 2022", "研發經費 2023", "研究人員 2022", "研究人員 2023"]
+    assert table.row_labels == ["臺灣", "日本", "韓國"]
+    assert table.rows[1] == ("日本", "2,100", "", "700", "705")  # the empty cell stays in its column
+    assert table.rows[2] == ("韓國", "1,500", "1,620", "", "")  # ragged row padded, not shifted
+    assert table.notes == ("註：空白表示尚未公布。", "資料來源：示範統計資料庫")
+
+
+@needs_font
+def test_pdf_table_with_merged_header_ragged_row_and_notes(pdf_tables) -> None:
+    _merged_table_checks(pdf_tables[0])
+    assert pdf_tables[0].pages == (1,)
+
+
+@needs_font
+def test_pdf_table_split_over_pages_is_one_table_without_repeated_headers(pdf_tables) -> None:
+    table = pdf_tables[1]
+    assert len(table.pages) >= 2  # the case under test: the table continues on later pages
+    assert table.header_rows == (("部會", "預算 (千元)", "占比 (%)"),)
+    assert len(table.rows) == pdfgen.LONG_TABLE_ROWS
+    assert table.row_labels == [f"第{i}號機關" for i in range(1, pdfgen.LONG_TABLE_ROWS + 1)]
+    assert all(label != "部會" for label in table.row_labels)
+
+
+@pytest.mark.parametrize(("name", "text"), [("report.txt", TAB_REPORT), ("report.md", MARKDOWN_REPORT)])
+def test_text_and_markdown_tables_give_the_same_record(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    tables = document_tables(read_document(path, ReadingConfig(cache_dir=None)))
+    assert len(tables) == 1
+    _merged_table_checks(tables[0])
+
+
+@needs_font
+def test_pdf_and_text_records_agree(pdf_tables, tmp_path: Path) -> None:
+    path = tmp_path / "report.txt"
+    path.write_text(TAB_REPORT, encoding="utf-8")
+    (text_table,) = document_tables(read_document(path, ReadingConfig(cache_dir=None)))
+    assert pdf_tables[0].header_rows == text_table.header_rows
+    assert pdf_tables[0].rows == text_table.rows
+
+
+def test_caption_parts_and_wrapped_cells() -> None:
+    assert caption_parts("附表 2 2019-2023 年主要國家研發經費占 GDP 比率 (百分比, %)") == (
+        "附表 2",
+        "2019-2023 年主要國家研發經費占 GDP 比率",
+        "%",
+    )
+    assert caption_parts("表 1-3 各主管機關科技研發經費預算法定數 (單位：千元)")[::2] == ("表 1-3", "千元")
+    assert caption_parts("附表 4 主要國家平均研究人員 (人年 / 每千就業人口)")[2] == "人年 / 每千就業人口"
+    assert join_wrapped("2025 年\n(總體指\n標)") == "2025 年 (總體指標)"
+    assert join_wrapped("430,1\n60") == "430,160"  # a number wrapped in a narrow column
+    assert join_wrapped("digital\neconomy") == "digital economy"
+
+
+def test_footnote_row_inside_table_is_a_note() -> None:
+    table = parse_table("表 3 示範", ["項目\t數值", "甲\t1", "註：甲為估計值。\t"], [])
+    assert table.rows == (("甲", "1"),)
+    assert table.notes == ("註：甲為估計值。",)
+
+
+# ---- table chunks ----
+
+
+def _long_text_report(rows: int = 40) -> str:
+    body = "\n".join(f"第{i}號機關\t{1000 + i:,}\t{i / 10:.1f}" for i in range(1, rows + 1))
+    caption = "表 2 各機關預算 (單位：千元)"
+    return f"示範報告\n\n{caption}\n\n部會\t預算\t占比 (%)\n{body}\n\n資料來源：示範\n\n後記一段文字。\n"
+
+
+def test_table_chunks_repeat_caption_and_header_and_read_back_as_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    path.write_text(_long_text_report(), encoding="utf-8")
+    doc = read_document(path, ReadingConfig(cache_dir=None))
+    chunks = [c for c in chunk_document(doc) if c.kind == "table"]
+    assert len(chunks) >= 3
+    seen: list[str] = []
+    for chunk in chunks:
+        table = read_table_text(chunk.text, chunk.table_header)
+        assert table is not None
+        assert table.number == "表 2" and table.unit == "千元"
+        assert table.header_rows == (("部會", "預算", "占比 (%)"),)
+        # A short closing line may join the last slice; it is never read as a row or a note.
+        assert not any("後記" in "".join(row) for row in table.rows) and "後記" not in "".join(table.notes)
+        seen.extend(table.row_labels)
+    assert seen == [f"第{i}號機關" for i in range(1, 41)]  # every row once, in order
+    assert "資料來源：示範" in chunks[-1].text
+
+
+# ---- answers from cells ----
+
+
+def _hits(text: str, tmp_path: Path, name: str = "r.txt") -> list[Hit]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    chunks = chunk_document(read_document(path, ReadingConfig(cache_dir=None)))
+    return [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
+
+
+GDP_REPORT = """示範報告
+
+附表 2 2019-2023 年主要國家研發經費占 GDP 比率 (百分比, %)
+
+年度\t2019\t2020\t2021\t2022\t2023
+臺灣\t3.48\t3.59\t3.77\t3.93\t3.97
+德國\t3.11\t3.09\t3.07\t3.04\t3.13
+英國\t2.67\t2.94\t2.90\t2.75\t2.68
+
+資料來源：示範
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "row", "column"),
+    [
+        ("德國2021年研發經費占GDP比率是多少？", "3.07", "德國", "2021"),
+        ("英國2020年研發經費占GDP比率是多少？", "2.94", "英國", "2020"),
+    ],
+)
+def test_cell_answer_names_table_row_column_and_unit(
+    tmp_path: Path, question: str, value: str, row: str, column: str
+) -> None:
+    hits = _hits(GDP_REPORT, tmp_path)
+    cell = find_cell(question, extract_conditions(question), hits)
+    assert cell is not None and not cell.missing
+    assert (cell.value, cell.label, cell.column_name) == (value, row, column)
+    table = "附表 2「2019-2023 年主要國家研發經費占 GDP 比率」"
+    assert render_cell(cell, 1, "zh-Hant") == f"{value}（{table}，列「{row}」，欄「{column}」；單位：%）[1]"
+    assert cell.row_line.startswith(row + "\t") and cell.row_line in cell.chunk.text
+
+
+def test_absent_column_is_said_with_the_neighbouring_cell(tmp_path: Path) -> None:
+    question = "德國2024年研發經費占GDP比率是多少？"
+    cell = find_cell(question, extract_conditions(question), _hits(GDP_REPORT, tmp_path))
+    assert cell is not None and cell.missing == "2024"
+    text = render_cell(cell, 1, "zh-Hant")
+    assert text.startswith("表中沒有 2024 年的欄位")
+    assert "3.13" in text and "欄「2023」" in text
+
+
+def test_absent_row_gives_no_cell(tmp_path: Path) -> None:
+    question = "法國2021年研發經費占GDP比率是多少？"
+    assert find_cell(question, extract_conditions(question), _hits(GDP_REPORT, tmp_path)) is None
+
+
+def test_answer_question_uses_the_cell(tmp_path: Path) -> None:
+    from qa.answer import answer_question
+    from qa.config import AnswerConfig
+
+    question = "德國2021年研發經費占GDP比率是多少？"
+    answer = answer_question(question, _hits(GDP_REPORT, tmp_path), embedder=None, config=AnswerConfig())
+    assert not answer.abstained
+    assert answer.text.startswith("3.07（附表 2")
+    assert answer.citations[0].quote == "德國\t3.11\t3.09\t3.07\t3.04\t3.13"
+
+
+# ---- shown as tables ----
+
+
+def _table_chunk(tmp_path: Path) -> Chunk:
+    return next(h.chunk for h in _hits(GDP_REPORT, tmp_path) if h.chunk.kind == "table")
+
+
+def test_table_chunk_renders_as_html_table_with_the_answer_cell_marked(tmp_path: Path) -> None:
+    chunk = _table_chunk(tmp_path)
+    html = table_html(chunk, "德國\t3.11\t3.09\t3.07\t3.04\t3.13", "3.07")
+    assert html is not None
+    assert "<caption>附表 2 2019-2023 年主要國家研發經費占 GDP 比率 (百分比, %)</caption>" in html
+    assert '<th scope="col">2021</th>' in html
+    assert '<tr class="rq-row-cited"><th scope="row">德國</th>' in html
+    assert '<td class="rq-cell-answer"><mark>3.07</mark></td>' in html
+    assert html.count("<mark>") == 1
+    assert "資料來源：示範" in html
+
+
+def test_table_html_escapes_cells() -> None:
+    chunk = Chunk("d:0", "d", 0, "f.txt", "T", "表 1 X\na\tb\n<script>\t1", 0, 20, (), kind="table")
+    html = table_html(chunk)
+    assert html is not None and "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_page_view_shows_tab_rows_as_a_table() -> None:
+    html = render_page_view("p. 1", "前文\n國家\t2021\n德國\t3.07\n後文", (3, 10))
+    assert "<table" in html and "<td>3.07</td>" in html and "前文" in html and "後文" in html
+
+
+def test_cited_table_exports_as_csv(tmp_path: Path) -> None:
+    csv_text = table_csv(_table_chunk(tmp_path))
+    assert csv_text is not None
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert rows[0] == ["附表 2 2019-2023 年主要國家研發經費占 GDP 比率 (百分比, %)"]
+    assert rows[1] == ["年度", "2019", "2020", "2021", "2022", "2023"]
+    assert ["德國", "3.11", "3.09", "3.07", "3.04", "3.13"] in rows
+    assert ["資料來源：示範"] in rows
+    assert rows[-1][0].startswith("Source 出處: r.txt")
+
+
+BUDGET_REPORT = """示範報告
+
+表 1-1 各主管機關 113 年度科技研發經費預算法定數
+
+主管機關\t113 年度預算法定數 (千元)\t113 年度預算法定數占比 (%)
+國家科學及技術委員會 ¹\t62,066,801\t40.9%
+經濟部 ²\t43,387,723\t28.6%
+總計\t151,737,388\t100.0%
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "row"),
+    [
+        ("國科會的 113 年度科技預算法定數占比是多少？", "40.9%", "國家科學及技術委員會"),  # alias, ROC year
+        ("經濟部 113 年度科技預算法定數是多少千元？", "43,387,723", "經濟部"),
+        ("113 年度科技預算法定數總計是多少千元？", "151,737,388", "總計"),
+    ],
+)
+def test_cell_column_chosen_by_wording_among_columns_of_the_year(
+    tmp_path: Path, question: str, value: str, row: str
+) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(BUDGET_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.label) == (value, row)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "國科會 113 年度科技預算較 112 年度成長多少？",  # both columns are of 113 年度: neither is asked
+        "113 年度科技預算法定數占比最高的是哪個主管機關？",  # asks for a row label, not a value
+        "高雄市 113 年度經濟部科技預算法定數是多少千元？",  # a place the table does not cover
+    ],
+)
+def test_questions_a_cell_does_not_answer(tmp_path: Path, question: str) -> None:
+    assert find_cell(question, extract_conditions(question), _hits(BUDGET_REPORT, tmp_path)) is None
+
+
+@needs_font
+def test_pdf_table_chunks_stay_on_one_page(table_pdf: Path) -> None:
+    doc = read_document(table_pdf, ReadingConfig(cache_dir=None))
+    chunks = [c for c in chunk_document(doc) if c.kind == "table" and "機關" in c.text]
+    assert len({c.page_start for c in chunks}) >= 2  # the table continues over pages
+    assert all(c.page_start == c.page_end for c in chunks)  # so a cited row names its one page
+    labels = [label for c in chunks for label in read_table_text(c.text, c.table_header).row_labels]
+    assert labels == [f"第{i}號機關" for i in range(1, pdfgen.LONG_TABLE_ROWS + 1)]
