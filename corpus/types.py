@@ -28,6 +28,7 @@ class Page:
     label: str  # printed label where the PDF defines labels, else str(number)
     char_start: int
     char_end: int
+    ocr: bool = False  # text read from the page image by OCR, not from the PDF's text layer
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Chunk:
     script: Script = "mixed"
     kind: ChunkKind = "text"
     table_header: str | None = None  # header row repeated for table pieces that lack it
+    ocr: bool = False  # some of its text was read by OCR: the reader should check the page image
 
     @property
     def index_text(self) -> str:
@@ -90,7 +92,8 @@ class Chunk:
                 if self.page_end in (None, self.page_start)
                 else f"{self.page_start}-{self.page_end}"
             )
-            return f"p. {label}"
+            # OCR mark (issue 17): the one change to the address text; localized in qa/answer.py _where.
+            return f"p. {label}" + (" (OCR)" if self.ocr else "")
         if self.line_start is not None:
             if self.line_end in (None, self.line_start):
                 return f"line {self.line_start}"

@@ -393,7 +393,9 @@ def _where(citation: Citation, chunk: Chunk, language: Language) -> str:
             if citation.page_end in (None, citation.page_start)
             else f"{citation.page_start}-{citation.page_end}"
         )
-        return text.page.format(label=label)
+        # OCR mark (issue 17): 「第 12 頁（OCR）」 / "p. 12 (OCR)"; the only change to this text.
+        ocr = ("（OCR）" if language != "en" else " (OCR)") if chunk.ocr else ""
+        return text.page.format(label=label) + ocr
     if citation.line_start is not None:
         if citation.line_end in (None, citation.line_start):
             return text.line.format(line=citation.line_start)
