@@ -104,17 +104,26 @@ def table_pages(path: Path) -> set[int]:
 def _recogniser(engine: str):
     if engine == "tesseract":
         from corpus.ocr import engine as tesseract_engine
-        from corpus.ocr import recognise_image
+        from corpus.ocr import DEFAULT_LANGUAGES, _one_chinese_model, recognise_image
 
         if tesseract_engine() is None:
             raise SystemExit("Tesseract with chi_tra, chi_sim and eng is not installed (scripts/setup.sh)")
-        return recognise_image
+        chosen: dict[str, str] = {}
+
+        def tesseract(image, file: str):
+            # As the product does: the first page read with both Chinese models picks one for the file.
+            if file not in chosen:
+                chosen[file] = _one_chinese_model(recognise_image(image)[0], DEFAULT_LANGUAGES)
+                print(f"  {file[:12]}: {chosen[file]}", flush=True)
+            return recognise_image(image, chosen[file])
+
+        return tesseract
     import numpy as np
     from rapidocr_onnxruntime import RapidOCR  # only for the comparison; not a product dependency
 
     reader = RapidOCR()
 
-    def rapid(image):
+    def rapid(image, file: str):
         result, _ = reader(np.array(image.convert("RGB")))
         result = result or []
         text = "\n".join(line[1] for line in result)
@@ -139,8 +148,10 @@ def score_pages(reports: Path, per_file: int, engine: str) -> list[PageScore]:
         scan = pdfium.PdfDocument(scan_pdf(data, pages=numbers))
         for index, number in enumerate(numbers):
             image = render_page(scan, index)
+            if index == 0:
+                recognise(image, path.name)  # warm-up (and model choice): not timed
             started = time.perf_counter()
-            text, confidence = recognise(image)
+            text, confidence = recognise(image, path.name)
             seconds = time.perf_counter() - started
             ref = normalise(own[number - 1])
             score = PageScore(

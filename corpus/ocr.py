@@ -175,6 +175,21 @@ def recognise_image(image: Any, languages: str = DEFAULT_LANGUAGES) -> tuple[str
     return text_from_boxes(data)
 
 
+def _one_chinese_model(probe: str, languages: str) -> str:
+    """Keep one of chi_tra / chi_sim, by the script of a first page read with both.
+
+    Given both models, Tesseract picks per line and a Traditional report comes out with some lines
+    in Simplified characters (and the reverse): a document is written in one script.
+    """
+    from corpus.normalize import detect_script
+
+    models = languages.split("+")
+    if not {"chi_tra", "chi_sim"} <= set(models):
+        return languages
+    drop = "chi_tra" if detect_script(probe) == "zh-Hans" else "chi_sim"
+    return "+".join(m for m in models if m != drop)
+
+
 def render_page(pdf: Any, index: int, dpi: int = RENDER_DPI) -> Any:
     """The page as a greyscale PIL image."""
     page = pdf[index]
@@ -223,7 +238,7 @@ def read_scanned_pages(
         return result
     render_lock = threading.Lock()  # pdfium is not thread-safe; Tesseract runs as its own process
 
-    def one(number: int) -> OcrPage:
+    def one(number: int, languages: str = languages) -> OcrPage:
         try:
             with render_lock:
                 image = render_page(pdf, number - 1)
@@ -242,8 +257,9 @@ def read_scanned_pages(
         if workers > 1:
             os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         bar = tqdm(total=len(wanted), desc=f"OCR {path.name}", unit="page", leave=False)
+        chosen = _one_chinese_model(one(wanted[0]).text, languages)
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(wanted)))) as pool:
-            for page in pool.map(one, wanted):
+            for page in pool.map(lambda n: one(n, chosen), wanted):
                 bar.update()
                 if page.error or not page.text.strip():
                     reason = page.error or "no text recognised"
