@@ -103,8 +103,8 @@ def table_pages(path: Path) -> set[int]:
 
 def _recogniser(engine: str):
     if engine == "tesseract":
+        from corpus.ocr import DEFAULT_LANGUAGES, choose_languages, recognise_image
         from corpus.ocr import engine as tesseract_engine
-        from corpus.ocr import DEFAULT_LANGUAGES, _one_chinese_model, recognise_image
 
         if tesseract_engine() is None:
             raise SystemExit("Tesseract with chi_tra, chi_sim and eng is not installed (scripts/setup.sh)")
@@ -113,7 +113,7 @@ def _recogniser(engine: str):
         def tesseract(image, file: str):
             # As the product does: the first page read with both Chinese models picks one for the file.
             if file not in chosen:
-                chosen[file] = _one_chinese_model(recognise_image(image)[0], DEFAULT_LANGUAGES)
+                chosen[file] = choose_languages(recognise_image(image)[0], DEFAULT_LANGUAGES)
                 print(f"  {file[:12]}: {chosen[file]}", flush=True)
             return recognise_image(image, chosen[file])
 

@@ -175,7 +175,7 @@ def recognise_image(image: Any, languages: str = DEFAULT_LANGUAGES) -> tuple[str
     return text_from_boxes(data)
 
 
-def _one_chinese_model(probe: str, languages: str) -> str:
+def choose_languages(probe: str, languages: str) -> str:
     """Keep one of chi_tra / chi_sim, by the script of a first page read with both.
 
     Given both models, Tesseract picks per line and a Traditional report comes out with some lines
@@ -257,7 +257,7 @@ def read_scanned_pages(
         if workers > 1:
             os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         bar = tqdm(total=len(wanted), desc=f"OCR {path.name}", unit="page", leave=False)
-        chosen = _one_chinese_model(one(wanted[0]).text, languages)
+        chosen = choose_languages(one(wanted[0]).text, languages)
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(wanted)))) as pool:
             for page in pool.map(lambda n: one(n, chosen), wanted):
                 bar.update()
