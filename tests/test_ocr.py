@@ -171,3 +171,16 @@ def test_ingested_scan_is_searchable_with_the_mark(
     out = capsys.readouterr().out
     assert code == 0 and "+ notes.txt" in out
     assert "skipped scan.pdf: no extractable text; needs OCR" in out
+
+
+def test_undecodable_text_layer_is_read_by_ocr(tmp_path: Path) -> None:
+    _engine()
+    path = tmp_path / "garbled.pdf"  # fonts without a usable Unicode map: the text layer is noise
+    path.write_bytes(pdfgen.break_cmap_encodings(pdfgen.sample_pdf("noto")))
+    doc = read_document(path, ReadingConfig(cache_dir=None))
+    assert [p.ocr for p in doc.pages] == [True, True, True]
+    assert not any("cannot be decoded" in n for n in doc.notes) and "\x00" not in doc.text
+    assert "OCR read 3 pages" in doc.notes[0]
+    # The broken encoding also changes which glyphs are drawn on later pages: those read poorly,
+    # and the summary names them when their confidence is under the floor.
+    assert "資料治理與開放創新" in doc.text
