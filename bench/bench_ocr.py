@@ -10,7 +10,7 @@ Part 2 (--index OUT): writes image-only versions of the sample PDFs (every page 
 layer) to OUT/scans, and evaluates the dev set on an index built from them (`qa eval --modes
 hybrid`), to compare Recall@5 with the text-PDF index. Slow: every page goes through OCR.
 
-    python bench/bench_ocr.py --index /tmp/ocr-eval [--first-pages N]
+    python bench/bench_ocr.py --index /tmp/ocr-eval [--scan NAME ...]   # default: both PDFs scanned
 """
 
 from __future__ import annotations
@@ -187,16 +187,18 @@ def report(scores: list[PageScore]) -> dict[str, object]:
     return out
 
 
-def build_scans(reports: Path, target: Path, first_pages: int | None) -> list[Path]:
+def build_scans(reports: Path, target: Path, only: list[str]) -> list[Path]:
+    """Image-only copies of the sample PDFs (those whose name contains one of `only`, default all;
+    the others are copied as they are, so the index holds both reports either way)."""
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for path in sorted(reports.glob("*.pdf")):
-        import pypdfium2 as pdfium
-
-        count = len(pdfium.PdfDocument(path.read_bytes()))
-        pages = list(range(1, min(count, first_pages) + 1)) if first_pages else None
         out = target / path.name  # same file name: the dev set names its documents by file
-        out.write_bytes(scan_pdf(path.read_bytes(), pages=pages))
+        if only and not any(part in path.name for part in only):
+            out.write_bytes(path.read_bytes())
+            print(f"  copied {out} (text PDF)", flush=True)
+            continue
+        out.write_bytes(scan_pdf(path.read_bytes()))
         written.append(out)
         print(f"  wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", flush=True)
     return written
@@ -209,15 +211,17 @@ def main() -> int:
     parser.add_argument("--engine", choices=("tesseract", "rapidocr"), default="tesseract")
     parser.add_argument("--json", type=Path, help="also write the figures and per-page scores here")
     parser.add_argument("--index", type=Path, metavar="OUT", help="part 2: image-only PDFs, index, eval")
-    parser.add_argument("--first-pages", type=int, help="part 2 on the first N pages of each PDF only")
+    parser.add_argument(
+        "--scan", action="append", default=[], metavar="NAME", help="part 2: scan only PDFs named *NAME*"
+    )
     args = parser.parse_args()
 
     if args.index:
-        scans = build_scans(args.reports, args.index / "scans", args.first_pages)
+        scans = build_scans(args.reports, args.index / "scans", args.scan)
         command = [
             sys.executable, "-m", "qa", "eval", str(ROOT / "evaluation" / "data" / "devset.jsonl"),
             "--corpus", str(scans[0].parent), "--out", str(args.index / "eval"),
-            "--modes", "hybrid", "--answer-modes", "", "--no-plots",
+            "--modes", "hybrid", "--no-plots",
         ]  # fmt: skip
         print("  " + " ".join(command), flush=True)
         return subprocess.call(command)
