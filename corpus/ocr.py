@@ -258,9 +258,11 @@ def read_scanned_pages(
         if workers > 1:
             os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         bar = tqdm(total=len(wanted), desc=f"OCR {path.name}", unit="page", leave=False)
-        chosen = choose_languages(one(wanted[0]).text, languages)
+        probe = one(wanted[0])
+        chosen = choose_languages(probe.text, languages)
+        done = {probe.number: probe} if chosen == languages else {}  # read with the chosen models
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(wanted)))) as pool:
-            for page in pool.map(lambda n: one(n, chosen), wanted):
+            for page in pool.map(lambda n: done.get(n) or one(n, chosen), wanted):
                 bar.update()
                 if page.error or not page.text.strip():
                     reason = page.error or "no text recognised"
