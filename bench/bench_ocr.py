@@ -133,7 +133,7 @@ def _recogniser(engine: str):
     return rapid
 
 
-def score_pages(reports: Path, per_file: int, engine: str) -> list[PageScore]:
+def score_pages(reports: Path, per_file: int, engine: str, dpi: int | None = None) -> list[PageScore]:
     import pypdfium2 as pdfium
 
     from corpus.ocr import render_page
@@ -148,7 +148,7 @@ def score_pages(reports: Path, per_file: int, engine: str) -> list[PageScore]:
         numbers = fixed_pages(len(own), per_file)
         scan = pdfium.PdfDocument(scan_pdf(data, pages=numbers))
         for index, number in enumerate(numbers):
-            image = render_page(scan, index)
+            image = render_page(scan, index, dpi) if dpi else render_page(scan, index)
             if index == 0:
                 recognise(image, path.name)  # warm-up (and model choice): not timed
             started = time.perf_counter()
@@ -210,6 +210,9 @@ def main() -> int:
     parser.add_argument("--reports", type=Path, default=REPORTS)
     parser.add_argument("--pages-per-file", type=int, default=15)
     parser.add_argument("--engine", choices=("tesseract", "rapidocr"), default="tesseract")
+    parser.add_argument(
+        "--dpi", type=int, help="render the scans at this resolution for OCR (default: the product's)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures and per-page scores here")
     parser.add_argument("--index", type=Path, metavar="OUT", help="part 2: image-only PDFs, index, eval")
     parser.add_argument(
@@ -228,7 +231,7 @@ def main() -> int:
         # A 200-dpi scan of the 170-page report is over the default 50 MB file limit.
         return subprocess.call(command, env={**os.environ, "QA_READING__MAX_FILE_MB": "500"})
 
-    scores = score_pages(args.reports, args.pages_per_file, args.engine)
+    scores = score_pages(args.reports, args.pages_per_file, args.engine, args.dpi)
     figures = report(scores)
     print(json.dumps(figures, indent=2))
     if args.json:
