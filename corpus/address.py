@@ -45,12 +45,18 @@ def format_address(
     page_label: str | None = None,
     line_start: int | None = None,
     line_end: int | None = None,
+    ocr: bool = False,
     language: Language = "en",
 ) -> str:
-    """Page(s) for PDFs, line(s) for text files, "" when neither is known."""
+    """Page(s) for PDFs, line(s) for text files, "" when neither is known.
+
+    A page read by OCR carries a mark (「第 12 頁（OCR）」, "p. 12 (OCR)") so the reader knows to check
+    the page image before quoting a figure.
+    """
     words = ADDRESS_WORDS[language]
     if page_start is not None:
-        return words.page.format(label=page_range_label(page_start, page_end, page_label))
+        mark = ("（OCR）" if language != "en" else " (OCR)") if ocr else ""
+        return words.page.format(label=page_range_label(page_start, page_end, page_label)) + mark
     if line_start is not None:
         if line_end in (None, line_start):
             return words.line.format(line=line_start)

@@ -162,12 +162,14 @@ def _make_chunk(doc: Document, path: tuple[str, ...], piece: _Piece, ordinal: in
     body = doc.text[start:end]
     page_start = page_end = line_start = line_end = None
     page_label = None
+    ocr = False
     if doc.pages:
         starts = [p.char_start for p in doc.pages]
         first = doc.pages[max(0, bisect.bisect_right(starts, start) - 1)]
         last = doc.pages[max(0, bisect.bisect_right(starts, max(start, end - 1)) - 1)]
         page_start, page_end = first.number, last.number
         page_label = first.label if first.number == last.number else f"{first.label}-{last.label}"
+        ocr = any(p.ocr for p in doc.pages[first.number - 1 : last.number])
     elif doc.line_starts:
         line_start = bisect.bisect_right(doc.line_starts, start)
         line_end = bisect.bisect_right(doc.line_starts, max(start, end - 1))
@@ -189,4 +191,5 @@ def _make_chunk(doc: Document, path: tuple[str, ...], piece: _Piece, ordinal: in
         script=detect_script(body),
         kind=piece.kind,
         table_header=piece.header,
+        ocr=ocr,
     )

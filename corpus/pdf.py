@@ -37,6 +37,9 @@ class PdfContent:
     title: str = ""
     author: str = ""
     garbled_pages: list[int] = field(default_factory=list)  # 1-based; their text was dropped
+    ocr_pages: list[int] = field(default_factory=list)  # 1-based; their text was read by OCR
+    ocr_confidence: list[float] = field(default_factory=list)  # mean word confidence, per ocr_pages
+    ocr_failed: list[int] = field(default_factory=list)  # needed OCR but nothing could be read
 
 
 # Code points that a correct text layer (almost) never yields: NUL and other C0 controls, the
@@ -174,8 +177,8 @@ def _page_texts(reader: Any, data: bytes, page_count: int, workers: int) -> list
         return _with_grids(_extract_range(reader, 0, page_count), data, 0, page_count)
 
 
-def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
-    """Read every page; raises CorpusError for damaged, encrypted or image-only PDFs."""
+def extract_pdf(path: Path, data: bytes, workers: int = 1, ocr_mode: str = "auto") -> PdfContent:
+    """Read every page; raises CorpusError for damaged, encrypted or (without OCR) image-only PDFs."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PdfReadError
 
@@ -209,6 +212,11 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
             failures += 1
             log.warning("%s: page %d unreadable", path.name, number)
     garbled = [n for n, t in enumerate(texts, start=1) if t and garbled_share(t) > GARBLED_SHARE]
+    # OCR hook (corpus/ocr.py): pages without a usable text layer get the text read from their image.
+    from corpus.ocr import read_scanned_pages
+
+    ocr = read_scanned_pages(path, data, texts, garbled, ocr_mode, workers)
+    garbled = [n for n in garbled if n not in ocr.pages]
     if garbled and len(garbled) == sum(bool(t and t.strip()) for t in texts):
         raise CorpusError(
             path,
@@ -222,7 +230,9 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
     if not any(t and t.strip() for t in texts):
         if failures == page_count:
             raise CorpusError(path, "damaged PDF (no page could be read)")
-        raise CorpusError(path, "no extractable text; needs OCR")
+        raise CorpusError(
+            path, "no text recognised by OCR on any page" if ocr.failed else "no extractable text; needs OCR"
+        )
 
     try:
         labels = list(reader.page_labels)
@@ -242,6 +252,9 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1) -> PdfContent:
         title=str((meta or {}).get("/Title") or "").strip(),
         author=str((meta or {}).get("/Author") or "").strip(),
         garbled_pages=garbled,
+        ocr_pages=ocr.pages,
+        ocr_confidence=ocr.confidences,
+        ocr_failed=ocr.failed,
     )
 
 

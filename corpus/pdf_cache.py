@@ -15,7 +15,7 @@ from corpus.pdf import OutlineEntry, PdfContent
 log = logging.getLogger(__name__)
 
 # Bump when extraction changes what it returns, so old entries are not reused.
-EXTRACTION_VERSION = 3  # 3: bordered tables as tab-separated rows
+EXTRACTION_VERSION = 4  # 3: bordered tables as tab-separated rows; 4: OCR'd pages (corpus/ocr.py)
 
 
 def default_cache_dir() -> Path:
@@ -24,17 +24,19 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("reportqa")) / "pdf-text"
 
 
-def _entry(cache_dir: Path, content_hash: str) -> Path:
+def _entry(cache_dir: Path, content_hash: str, variant: str = "") -> Path:
     from pdfplumber import __version__ as plumber_version
     from pypdf import __version__ as pypdf_version
 
-    name = f"{content_hash}-pypdf{pypdf_version}-pdfplumber{plumber_version}-v{EXTRACTION_VERSION}.json"
-    return cache_dir / name
+    # `variant` names the OCR mode and engine: the same file read with another one differs.
+    suffix = f"-{variant}" if variant else ""
+    versions = f"pypdf{pypdf_version}-pdfplumber{plumber_version}-v{EXTRACTION_VERSION}"
+    return cache_dir / f"{content_hash}-{versions}{suffix}.json"
 
 
-def load(cache_dir: Path, content_hash: str) -> PdfContent | None:
+def load(cache_dir: Path, content_hash: str, variant: str = "") -> PdfContent | None:
     """The cached extraction of the PDF with this content hash, if any (a bad entry counts as none)."""
-    path = _entry(cache_dir, content_hash)
+    path = _entry(cache_dir, content_hash, variant)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return PdfContent(
@@ -44,6 +46,9 @@ def load(cache_dir: Path, content_hash: str) -> PdfContent | None:
             title=raw["title"],
             author=raw["author"],
             garbled_pages=[int(n) for n in raw.get("garbled_pages", [])],
+            ocr_pages=[int(n) for n in raw.get("ocr_pages", [])],
+            ocr_confidence=[float(c) for c in raw.get("ocr_confidence", [])],
+            ocr_failed=[int(n) for n in raw.get("ocr_failed", [])],
         )
     except FileNotFoundError:
         return None
@@ -52,9 +57,9 @@ def load(cache_dir: Path, content_hash: str) -> PdfContent | None:
         return None
 
 
-def store(cache_dir: Path, content_hash: str, content: PdfContent) -> None:
+def store(cache_dir: Path, content_hash: str, content: PdfContent, variant: str = "") -> None:
     """Write atomically (temp file + rename) so concurrent readers never see half an entry."""
-    path = _entry(cache_dir, content_hash)
+    path = _entry(cache_dir, content_hash, variant)
     tmp: str | None = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

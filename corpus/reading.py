@@ -21,6 +21,8 @@ from corpus.cleaning import (
 from corpus.cover import guess_metadata, guess_title
 from corpus.decoding import decode_text
 from corpus.normalize import detect_script
+from corpus.ocr import cache_variant
+from corpus.ocr import summary as ocr_summary
 from corpus.pdf import PdfContent, extract_pdf, page_list
 from corpus.types import CorpusError, Document, Page, Skipped
 
@@ -37,6 +39,8 @@ class ReadingConfig:
     pdf_workers: int = 2  # processes extracting the pages of one long PDF
     # Extracted PDF text keyed by content hash and pypdf version; None = no cache.
     cache_dir: Path | None = field(default_factory=pdf_cache.default_cache_dir)
+    # OCR of pages without a usable text layer: "auto" (those pages), "always" (every page), "never".
+    ocr: str = "auto"
     skip_readme: bool = True  # a README found in a report folder describes the folder, it is not a report
 
 
@@ -80,11 +84,12 @@ def read_document(path: Path, config: ReadingConfig | None = None) -> Document:
     digest = hashlib.sha256(data).hexdigest()
     doc_id = digest[:16]
     if _kind(path) == "pdf":
-        content = pdf_cache.load(config.cache_dir, digest) if config.cache_dir else None
+        variant = cache_variant(config.ocr)
+        content = pdf_cache.load(config.cache_dir, digest, variant) if config.cache_dir else None
         if content is None:
-            content = extract_pdf(path, data, config.pdf_workers)
+            content = extract_pdf(path, data, config.pdf_workers, config.ocr)
             if config.cache_dir:
-                pdf_cache.store(config.cache_dir, digest, content)
+                pdf_cache.store(config.cache_dir, digest, content, variant)
         doc = _read_pdf(path, content, doc_id)
     else:
         doc = _read_text(path, data, doc_id)
@@ -143,7 +148,8 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
         ]
         flat_index += len(lines)
         page_text = "\n".join(_reflow_keeping_rows(kept, width))
-        pages.append(Page(number, content.labels[number - 1], offset, offset + len(page_text)))
+        ocr = number in content.ocr_pages
+        pages.append(Page(number, content.labels[number - 1], offset, offset + len(page_text), ocr))
         parts.append(page_text)
         offset += len(page_text) + 1
     metadata = guess_metadata(all_lines)
@@ -159,9 +165,7 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
         pages=pages,
         outline=tuple((e.level, e.title) for e in content.outline),
         metadata=metadata,
-        notes=[f"{page_list(content.garbled_pages)} left out: text cannot be decoded"]
-        if content.garbled_pages
-        else [],
+        notes=_notes(content),
     )
 
 
@@ -178,6 +182,16 @@ def _reflow_keeping_rows(lines: list[str], width: float) -> list[str]:
             run.append(line)
     out.extend(reflow(run, width))
     return out
+
+
+def _notes(content: PdfContent) -> list[str]:
+    notes = []
+    if content.garbled_pages:
+        notes.append(f"{page_list(content.garbled_pages)} left out: text cannot be decoded")
+    ocr = ocr_summary(content.ocr_pages, content.ocr_confidence, content.ocr_failed)
+    if ocr:
+        notes.append(ocr)
+    return notes
 
 
 def iter_report_files(

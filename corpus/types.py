@@ -31,6 +31,7 @@ class Page:
     label: str  # printed label where the PDF defines labels, else str(number)
     char_start: int
     char_end: int
+    ocr: bool = False  # text read from the page image by OCR, not from the PDF's text layer
 
 
 @dataclass
@@ -105,6 +106,7 @@ class Chunk:
     script: Script = "mixed"
     kind: ChunkKind = "text"
     table_header: str | None = None  # header row repeated for table pieces that lack it
+    ocr: bool = False  # some of its text was read by OCR: the reader should check the page image
 
     @property
     def index_text(self) -> str:
@@ -126,6 +128,7 @@ class Chunk:
             page_label=self.page_label,
             line_start=self.line_start,
             line_end=self.line_end,
+            ocr=self.ocr,
         )
 
 

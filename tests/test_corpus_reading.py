@@ -147,7 +147,7 @@ def test_cff_cid_font_with_embedded_cmap_reads_as_written(tmp_path: Path) -> Non
 def test_undecodable_text_layer_is_reported_not_indexed(tmp_path: Path) -> None:
     path = tmp_path / "garbled.pdf"
     path.write_bytes(pdfgen.break_cmap_encodings(pdfgen.sample_pdf("noto")))
-    reason = _reason(path)
+    reason = _reason(path, ReadingConfig(ocr="never"))  # with OCR these pages are read (test_ocr.py)
     assert reason.startswith("text layer cannot be decoded (3 pages (1, 2, 3)"), reason
     assert "needs OCR" in reason
 
@@ -163,7 +163,7 @@ def test_undecodable_pages_are_left_out_and_named(tmp_path: Path) -> None:
     writer.write(buffer)
     path = tmp_path / "half.pdf"
     path.write_bytes(buffer.getvalue())
-    doc = read_document(path)
+    doc = read_document(path, ReadingConfig(ocr="never"))
     assert doc.notes == ["3 pages (4, 5, 6) left out: text cannot be decoded"]
     assert "使研究人員可以更快取得所需資料。" in doc.text and "\x00" not in doc.text
     assert all(page.char_start == page.char_end for page in doc.pages[3:])
@@ -317,7 +317,7 @@ def test_read_corpus_collects_skipped_and_reads_the_rest(tmp_path: Path) -> None
     (tmp_path / "locked.pdf").write_bytes(pdfgen.encrypt(pdfgen.sample_pdf()))
     (tmp_path / "garbled.pdf").write_bytes(pdfgen.break_cmap_encodings(pdfgen.sample_pdf("noto")))
     (tmp_path / "notes.xlsx").write_bytes(b"ignored: not a report type")
-    result = read_corpus([tmp_path])
+    result = read_corpus([tmp_path], ReadingConfig(ocr="never"))
     assert [d.file_name for d in result.documents] == ["good.txt"]
     assert result.chunks and all(c.doc_id == result.documents[0].doc_id for c in result.chunks)
     reasons = {s.path.name: s.reason for s in result.skipped}

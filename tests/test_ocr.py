@@ -1,0 +1,186 @@
+"""Scanned reports: image-only PDFs built here are read by OCR, marked as OCR, and searchable."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from ci_guard import skip_or_fail
+from conftest import FIXTURES, REPO, load_script, make_config
+
+from corpus.chunking import chunk_document
+from corpus.reading import ReadingConfig, read_document
+from corpus.types import CorpusError
+
+pdfgen = load_script(FIXTURES / "corpus" / "pdfgen.py", "corpus_pdfgen")
+bench_ocr = load_script(REPO / "bench" / "bench_ocr.py", "bench_ocr")
+
+PARA = (
+    "本年度研究計畫聚焦於資料治理與開放創新，透過跨機關合作建立共用資料平臺。"
+    "平臺上線後累計服務超過一萬兩千人次，使用者滿意度達到百分之九十一。"
+)
+ROWS = [("國家", "2023 年", "2024 年"), ("臺灣", "10,000", "12,000"), ("日本", "11,111", "12,997")]
+
+
+def _engine() -> None:
+    from corpus import ocr
+
+    if pdfgen.fonts_missing():
+        pytest.skip("fixture CJK fonts missing (scripts/setup.sh test installs them)")
+    if ocr.engine() is None:
+        skip_or_fail("Tesseract with chi_tra, chi_sim and eng is not installed (scripts/setup.sh test)")
+
+
+def _one_page() -> bytes:
+    """One page of prose and a table, in the fixture font, as a text PDF."""
+    items = [
+        pdfgen.Item("heading", "壹、計畫概述", 0),
+        pdfgen.Item("para", PARA),
+        pdfgen.Item("para", "表 1 各國研究人力 (單位：人)"),
+        pdfgen.Item("table", rows=ROWS),
+    ]
+    return pdfgen.build_pdf(items)
+
+
+def _join(*parts: bytes) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in parts:
+        writer.append(PdfReader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _blank_scan() -> bytes:
+    """An image-only page with nothing on it to read (a white sheet through a scanner)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (1654, 2339), 255).save(out, "PDF", resolution=200.0)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a scanned report (text PDF + a scanned page + a blank scanned page)."""
+    _engine()
+    folder = tmp_path_factory.mktemp("scans")
+    text = _one_page()
+    (folder / "mixed.pdf").write_bytes(_join(text, bench_ocr.scan_pdf(text), _blank_scan()))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ocr-cache")  # shared, so each scanned page is OCR'd once
+
+
+@pytest.fixture(scope="module")
+def mixed(scans: Path, cache: Path):
+    return read_document(scans / "mixed.pdf", ReadingConfig(cache_dir=cache))
+
+
+def test_scanned_page_is_read_and_marked(mixed) -> None:
+    assert [p.ocr for p in mixed.pages] == [False, True, False]  # the text page keeps its own text
+    page2 = mixed.text[mixed.pages[1].char_start : mixed.pages[1].char_end]
+    # Chinese prose read back (OCR may differ in a character or two: the key phrases must be there)
+    assert "資料治理與開放創新" in page2 and "一萬兩千人次" in page2, page2
+    assert "12,000" in page2  # and the table row
+    chunks = chunk_document(mixed)
+    scanned = [c for c in chunks if c.page_start == 2]
+    assert scanned and all(c.ocr and c.address == "p. 2 (OCR)" for c in scanned)
+    assert all(not c.ocr and "(OCR)" not in c.address for c in chunks if c.page_end == 1)
+
+
+def test_unreadable_page_is_reported_and_the_rest_kept(mixed) -> None:
+    notes = "; ".join(mixed.notes)
+    assert "page 3 could not be read by OCR" in notes, notes
+    assert "OCR read 1 page, mean confidence" in notes
+    assert mixed.pages[2].char_start == mixed.pages[2].char_end  # no invented text
+    assert "使用者滿意度達到百分之九十一" in mixed.text  # page 1, from its text layer
+
+
+def test_ocr_never_keeps_the_old_message(tmp_path: Path) -> None:
+    _engine()
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(bench_ocr.scan_pdf(_one_page()))
+    with pytest.raises(CorpusError) as info:
+        read_document(path, ReadingConfig(cache_dir=None, ocr="never"))
+    assert info.value.reason == "no extractable text; needs OCR"
+
+
+def test_without_an_engine_the_old_message_stays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corpus import ocr
+
+    _engine()
+    monkeypatch.setattr(ocr, "engine", lambda languages=ocr.DEFAULT_LANGUAGES: None)
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(bench_ocr.scan_pdf(_one_page()))
+    with pytest.raises(CorpusError) as info:
+        read_document(path, ReadingConfig(cache_dir=None))
+    assert info.value.reason == "no extractable text; needs OCR"
+
+
+def test_ocr_mode_is_checked_in_the_config() -> None:
+    from qa.config import Config
+    from qa.errors import QAError
+
+    assert Config().updated({"reading.ocr": "Always"}).reading.ocr == "always"
+    with pytest.raises(QAError, match="allowed: auto, always, never"):
+        Config().updated({"reading.ocr": "sometimes"})
+
+
+def test_citation_marks_ocr_in_each_language(mixed) -> None:
+    from qa.answer import _where
+    from qa.citations import build_citation
+
+    chunk = next(c for c in chunk_document(mixed) if c.page_start == 2)
+    citation = build_citation(1, chunk, chunk.text[:8])
+    assert citation is not None and citation.address == "p. 2 (OCR)"
+    assert _where(citation, chunk, "zh-Hant") == "第 2 頁（OCR）"
+    assert _where(citation, chunk, "zh-Hans") == "第 2 页（OCR）"
+    assert _where(citation, chunk, "en") == "p. 2 (OCR)"
+
+
+@pytest.mark.slow
+def test_ingested_scan_is_searchable_with_the_mark(
+    scans: Path, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qa import cli
+    from qa.pipeline import Pipeline, ingest
+
+    config = make_config(tmp_path / "idx", **{"reading.cache_dir": cache})
+    report = ingest([scans], config, progress=False)
+    summary = str(report)
+    assert "mixed.pdf" in summary and "OCR read 1 page" in summary and "page 3 could not be read" in summary
+    pipe = Pipeline.open(config)
+    try:
+        hits = pipe.search("共用資料平臺上線後服務多少人次", k=5)
+        assert any(h.chunk.ocr and h.chunk.address == "p. 2 (OCR)" for h in hits)  # survives the store
+    finally:
+        pipe.close()
+    # --ocr never on the CLI: the scan-only file is skipped with the old message, nothing else lost
+    only_scan = tmp_path / "only"
+    only_scan.mkdir()
+    (only_scan / "scan.pdf").write_bytes(bench_ocr.scan_pdf(_one_page()))
+    (only_scan / "notes.txt").write_text("壹、摘要\n" + PARA + "\n", encoding="utf-8")
+    code = cli.main(["ingest", str(only_scan), "--ocr", "never", "--index", str(tmp_path / "idx2"), "-q"])
+    out = capsys.readouterr().out
+    assert code == 0 and "+ notes.txt" in out
+    assert "skipped scan.pdf: no extractable text; needs OCR" in out
+
+
+def test_undecodable_text_layer_is_read_by_ocr(tmp_path: Path) -> None:
+    _engine()
+    path = tmp_path / "garbled.pdf"  # fonts without a usable Unicode map: the text layer is noise
+    path.write_bytes(pdfgen.break_cmap_encodings(pdfgen.sample_pdf("noto")))
+    doc = read_document(path, ReadingConfig(cache_dir=None))
+    assert [p.ocr for p in doc.pages] == [True, True, True]
+    assert not any("cannot be decoded" in n for n in doc.notes) and "\x00" not in doc.text
+    assert "OCR read 3 pages" in doc.notes[0]
+    # The broken encoding also changes which glyphs are drawn on later pages: those read poorly,
+    # and the summary names them when their confidence is under the floor.
+    assert "資料治理與開放創新" in doc.text
