@@ -250,3 +250,14 @@ def test_sample_reports_ingest_into_the_server(
         assert names == {p.name for p in txt}
     finally:
         pipe.close()
+
+
+def test_backend_setting_is_checked_and_the_token_is_not_a_setting(tmp_path) -> None:
+    from qa.config import Config
+    from qa.errors import QAError
+
+    assert Config().updated({"index.backend": "Milvus"}).index.backend == "milvus"
+    with pytest.raises(QAError, match="allowed: local, milvus"):
+        Config().updated({"index.backend": "mivlus"})
+    with pytest.raises(QAError, match=r"Unknown setting 'index\.token'"):
+        Config().updated({"index.token": "secret"})
