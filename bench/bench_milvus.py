@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_milvus.py [--reports ../shared/reports] [--questions 100]
     .venv/bin/python bench/bench_milvus.py --uri http://milvus:19530   # a running server or cluster
+    .venv/bin/python bench/bench_milvus.py --vectors-from INDEX          # skip embedding the passages
 
 Without --uri a single-process Milvus (milvus-lite) is started on loopback and stopped afterwards.
 Passages are embedded once and the vectors reused by both backends, so the ingest figures compare
@@ -166,6 +167,9 @@ def main() -> None:
     parser.add_argument("--reports", type=Path, default=REPO.parent / "shared" / "reports")
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--uri", help="a running Milvus (token from $QA_MILVUS_TOKEN); default: start one")
+    parser.add_argument(
+        "--vectors-from", type=Path, metavar="INDEX", help="reuse the passage vectors of a local index"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="qa-bench-milvus-"))
@@ -177,6 +181,13 @@ def main() -> None:
         for p in paths
         for c in chunk_document(read_document(p, base.reading), base.chunking)
     ]
+    if args.vectors_from:
+        reused = LocalIndex.open(args.vectors_from)
+        for i, c in enumerate(reused.chunks):
+            embedder.cache[match_form(c.index_text, base.index.analysis)] = np.asarray(
+                reused.dense.vectors[i]
+            )
+        reused.close()
     embedder.encode_passages(texts)
     questions = _questions(args.questions)
     print(f"{len(paths)} reports, {len(texts)} chunks; embedding them once took {embedder.seconds:.1f} s")
