@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from index.embedding import Embedder
 
 log = logging.getLogger(__name__)
+# milvus-lite gives the query iterator no session timestamp; pymilvus warns and uses its own clock,
+# which is what our strongly consistent reads need anyway.
+logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
 
 TOKEN_ENV = "QA_MILVUS_TOKEN"  # the token never sits in a file or on a command line
 META_SUFFIX = "_meta"
