@@ -48,9 +48,6 @@ if TYPE_CHECKING:
     from index.embedding import Embedder
 
 log = logging.getLogger(__name__)
-# milvus-lite gives the query iterator no session timestamp; pymilvus warns and uses its own clock,
-# which is what our strongly consistent reads need anyway.
-logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
 
 TOKEN_ENV = "QA_MILVUS_TOKEN"  # the token never sits in a file or on a command line
 META_SUFFIX = "_meta"
@@ -135,6 +132,9 @@ def _engine_errors(uri: str) -> Iterator[None]:
 def connect(target: MilvusTarget, timeout_s: float = 10.0) -> MilvusClient:
     from pymilvus import MilvusClient
 
+    # milvus-lite gives the query iterator no session timestamp; pymilvus warns and uses its own
+    # clock, which our strongly consistent reads need anyway. (Set after pymilvus configured logging.)
+    logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
     with _engine_errors(target.uri):
         try:
             client = MilvusClient(uri=target.uri, token=os.environ.get(TOKEN_ENV, ""), timeout=timeout_s)
