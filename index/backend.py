@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from index.lexical import LexicalStore
 from index.manifest import Manifest
 from index.storage import ReaderLock, current_generation, lock_for_reading
 from index.types import Candidate, DocumentInfo, SearchFilter
+
+if TYPE_CHECKING:
+    from index.builder import IndexOptions
 
 log = logging.getLogger(__name__)
 
@@ -199,3 +202,12 @@ class LocalIndex:
 
     def all_chunks(self) -> list[Chunk]:
         return list(self.chunks)
+
+
+def open_index(index_dir: Path, options: IndexOptions) -> SearchIndex:
+    """The live index of the configured backend ([index] backend = "local" or "milvus")."""
+    if options.backend == "milvus":
+        from index.milvus import MilvusIndex
+
+        return MilvusIndex.open(options, index_dir)
+    return LocalIndex.open(index_dir)

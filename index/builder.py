@@ -11,9 +11,11 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -43,6 +45,9 @@ class IndexOptions:
     script_normalization: bool = True
     char_unigrams: bool = True
     lock_timeout_s: float = 0.0
+    backend: str = "local"  # "local" (a folder) or "milvus" (a Milvus server or cluster)
+    uri: str = ""  # milvus: e.g. "http://127.0.0.1:19530"; the token comes from $QA_MILVUS_TOKEN
+    collection: str = ""  # milvus: collection name; empty = derived from the index folder
 
     @property
     def analysis(self) -> AnalysisOptions:
@@ -169,6 +174,82 @@ def _previous(index_dir: Path, rebuild: bool) -> Manifest | None:
     return Manifest.load(current_generation(index_dir))
 
 
+class IndexWriter(Protocol):
+    """Where an ingest writes: the local folder of generations, or a search engine (index.milvus)."""
+
+    def check(self) -> None:
+        """Fail before reading or embedding anything when the index cannot be written."""
+        ...
+
+    def lock(self, timeout: float) -> AbstractContextManager[None]: ...
+
+    def previous(self, rebuild: bool) -> Manifest | None: ...
+
+    def write(
+        self,
+        embedder: Embedder,
+        documents: Sequence[tuple[Document, list[Chunk]]],
+        entries: list[DocumentEntry],
+        carried: list[DocumentEntry],
+        settings: dict[str, object],
+        progress: bool,
+    ) -> None:
+        """Publish carried + new documents atomically; on failure the previous state stays live."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class LocalWriter:
+    """A new generation folder next to the previous ones (index.storage)."""
+
+    def __init__(self, index_dir: Path, options: IndexOptions) -> None:
+        self.index_dir = index_dir
+        self.options = options
+
+    def check(self) -> None:
+        _check_writable(self.index_dir)
+
+    def lock(self, timeout: float) -> AbstractContextManager[None]:
+        return write_lock(self.index_dir, timeout)
+
+    def previous(self, rebuild: bool) -> Manifest | None:
+        return _previous(self.index_dir, rebuild)
+
+    def write(
+        self,
+        embedder: Embedder,
+        documents: Sequence[tuple[Document, list[Chunk]]],
+        entries: list[DocumentEntry],
+        carried: list[DocumentEntry],
+        settings: dict[str, object],
+        progress: bool,
+    ) -> None:
+        index_dir = self.index_dir
+        old = LocalIndex(current_generation(index_dir)) if has_index(index_dir) and carried else None
+        try:
+            # OSError here: creating, syncing or publishing the generation (the stores are covered in _write).
+            with _write_failures(index_dir, (OSError,)):
+                _write(
+                    index_dir, embedder, documents, entries, old, carried, settings, self.options, progress
+                )
+        finally:
+            if old is not None:
+                old.close()
+
+    def close(self) -> None:
+        pass
+
+
+def writer_for(index_dir: Path, options: IndexOptions) -> IndexWriter:
+    """The writer of the configured backend."""
+    if options.backend == "milvus":
+        from index.milvus import MilvusWriter
+
+        return MilvusWriter(index_dir, options)
+    return LocalWriter(index_dir, options)
+
+
 EmbedderSource = Embedder | Callable[[], Embedder]
 
 
@@ -200,9 +281,43 @@ def ingest(
     report = IngestReport(index_dir=index_dir)
     settings = _settings(chunking, options)
 
-    _check_writable(index_dir)
-    with write_lock(index_dir, options.lock_timeout_s):
-        previous = _previous(index_dir, rebuild)
+    writer = writer_for(index_dir, options)
+    try:
+        return _ingest(
+            paths,
+            writer,
+            embedder,
+            reading,
+            chunking,
+            options,
+            report,
+            settings,
+            prune,
+            rebuild,
+            progress,
+            started,
+        )
+    finally:
+        writer.close()
+
+
+def _ingest(
+    paths: Sequence[Path],
+    writer: IndexWriter,
+    embedder: EmbedderSource,
+    reading: ReadingConfig,
+    chunking: ChunkingConfig,
+    options: IndexOptions,
+    report: IngestReport,
+    settings: dict[str, object],
+    prune: bool,
+    rebuild: bool,
+    progress: bool,
+    started: float,
+) -> IngestReport:
+    writer.check()
+    with writer.lock(options.lock_timeout_s):
+        previous = writer.previous(rebuild)
         if previous is not None and (
             previous.settings != settings or previous.dense_kind != options.dense_kind
         ):
@@ -277,14 +392,7 @@ def ingest(
             check_model_compatible(previous.model, model.identity)
         documents = [(doc, chunks) for doc, chunks, _, _ in fresh]
         entries = [_entry(doc, len(chunks), path, digest) for doc, chunks, path, digest in fresh]
-        old = LocalIndex(current_generation(index_dir)) if previous is not None and carried else None
-        try:
-            # OSError here: creating, syncing or publishing the generation (the stores are covered in _write).
-            with _write_failures(index_dir, (OSError,)):
-                _write(index_dir, model, documents, entries, old, carried, settings, options, progress)
-        finally:
-            if old is not None:
-                old.close()
+        writer.write(model, documents, entries, carried if previous is not None else [], settings, progress)
         report.new_chunks = sum(len(c) for _, c in documents)
         report.chunks_total = report.new_chunks + sum(d.chunks for d in carried)
         report.wrote = True
@@ -315,9 +423,13 @@ def build_from_chunks(
         _entry(doc, len(chunks), None, hashlib.sha256(doc.text.encode("utf-8")).hexdigest())
         for doc, chunks in documents
     ]
-    _check_writable(index_dir)
-    with write_lock(index_dir, options.lock_timeout_s), _write_failures(index_dir, (OSError,)):
-        _write(index_dir, embedder, list(documents), entries, None, [], settings, options, progress)
+    writer = writer_for(index_dir, options)
+    try:
+        writer.check()
+        with writer.lock(options.lock_timeout_s):
+            writer.write(embedder, list(documents), entries, [], settings, progress)
+    finally:
+        writer.close()
 
 
 def _write(

