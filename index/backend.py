@@ -176,22 +176,7 @@ class LocalIndex:
 
     # -- documents -------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
-        return [
-            DocumentInfo(
-                doc_id=d.doc_id,
-                title=d.title,
-                file_name=d.file_name,
-                path=d.path,
-                kind=d.kind,
-                pages=d.pages,
-                lines=d.lines,
-                chunks=d.chunks,
-                indexed_at=d.indexed_at,
-                content_hash=d.content_hash,
-                metadata=dict(d.metadata),
-            )
-            for d in self._manifest.documents
-        ]
+        return self._manifest.document_infos()
 
     def document(self, doc_id: str) -> Document | None:
         return self.store.document(doc_id)

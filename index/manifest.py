@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.errors import IndexCorruptError
-from index.types import ModelIdentity
+from index.types import DocumentInfo, ModelIdentity
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -70,6 +70,25 @@ class Manifest:
             )
         except (KeyError, TypeError) as exc:
             raise IndexCorruptError(folder.parent, f"manifest.json is malformed: {exc}") from None
+
+    def document_infos(self) -> list[DocumentInfo]:
+        """The indexed reports as listed to users, whatever backend holds them."""
+        return [
+            DocumentInfo(
+                doc_id=d.doc_id,
+                title=d.title,
+                file_name=d.file_name,
+                path=d.path,
+                kind=d.kind,
+                pages=d.pages,
+                lines=d.lines,
+                chunks=d.chunks,
+                indexed_at=d.indexed_at,
+                content_hash=d.content_hash,
+                metadata=dict(d.metadata),
+            )
+            for d in self.documents
+        ]
 
     def by_path(self) -> dict[str, DocumentEntry]:
         return {d.path: d for d in self.documents if d.path}

@@ -410,22 +410,7 @@ class MilvusIndex:
 
     # -- documents -------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
-        return [
-            DocumentInfo(
-                doc_id=d.doc_id,
-                title=d.title,
-                file_name=d.file_name,
-                path=d.path,
-                kind=d.kind,
-                pages=d.pages,
-                lines=d.lines,
-                chunks=d.chunks,
-                indexed_at=d.indexed_at,
-                content_hash=d.content_hash,
-                metadata=dict(d.metadata),
-            )
-            for d in self.manifest.documents
-        ]
+        return self.manifest.document_infos()
 
     def document(self, doc_id: str) -> Document | None:
         gen = self._committed.doc_gens.get(doc_id)
