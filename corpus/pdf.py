@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.tables import Grid, PageTable, drop_repeated_headers, find_grids, splice
+from corpus.tables import Grid, PageTable, find_grids, join_continued_tables, splice
 from corpus.types import CorpusError
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1, ocr_mode: str = "auto
 
 
 def _tables_as_rows(texts: list[str | None], grids: list[list[Grid]]) -> list[str | None]:
-    """Bordered tables as tab-separated rows in the page texts; a header repeated after a page break goes."""
+    """Bordered tables as tab-separated rows in the page texts, joined again where a page break cut them."""
     spliced: list[str | None] = []
     found: list[list[PageTable]] = []
     for text, page_grids in zip(texts, grids, strict=True):
@@ -270,7 +270,7 @@ def _tables_as_rows(texts: list[str | None], grids: list[list[Grid]]) -> list[st
         new_text, tables = splice(text, page_grids)
         spliced.append(new_text)
         found.append(tables)
-    joined = drop_repeated_headers([t or "" for t in spliced], found)
+    joined = join_continued_tables([t or "" for t in spliced], found)
     return [None if t is None else joined[i] for i, t in enumerate(spliced)]
 
 

@@ -15,7 +15,9 @@ from corpus.pdf import OutlineEntry, PdfContent
 log = logging.getLogger(__name__)
 
 # Bump when extraction changes what it returns, so old entries are not reused.
-EXTRACTION_VERSION = 4  # 3: bordered tables as tab-separated rows; 4: OCR'd pages (corpus/ocr.py)
+# 3: bordered tables as tab-separated rows; 4: OCR'd pages (corpus/ocr.py);
+# 5: table rows cut by a page break joined, multi-level repeated headers dropped.
+EXTRACTION_VERSION = 5
 
 
 def default_cache_dir() -> Path:

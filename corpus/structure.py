@@ -12,7 +12,7 @@ from typing import Literal
 
 from corpus.cleaning import squash
 from corpus.sentences import sentence_spans
-from corpus.tables import is_note
+from corpus.tables import header_row_count, is_note
 from corpus.types import Document
 
 BlockKind = Literal["text", "table"]
@@ -365,6 +365,9 @@ def _table_at(lines: list[_Line], i: int) -> tuple[Block | None, int]:
         k += 1
     units = [r.span for r in rows]
     header_row = rows[0].text if is_row is _is_tab_row or not _is_aligned_row(rows[0]) else None
+    if is_row is _is_tab_row:
+        # Every level of a header under merged cells is repeated, or later slices lose their years.
+        header_row = "\n".join(r.text for r in rows[: header_row_count([r.text for r in rows])])
     header_parts = [p for p in (caption.text if caption else None, header_row) if p]
     if caption is not None:
         units[0] = Span(caption.start, units[0].end)  # the caption travels with the first row

@@ -181,25 +181,78 @@ def splice(page_text: str, grids: list[Grid]) -> tuple[str, list[PageTable]]:
     return "\n".join(out), found
 
 
-def drop_repeated_headers(texts: list[str], tables: list[list[PageTable]]) -> list[str]:
-    """A table continued at the top of the next page repeats its header row: drop the copy.
+def join_continued_tables(texts: list[str], tables: list[list[PageTable]]) -> list[str]:
+    """A table continued at the top of the next page is one table: its repeated header row goes, and
+    a row the page break cut in two is joined again.
 
     The continuation is recognised by position (the table ends its page, the next page opens with a
-    table) and by the first row being identical to the first row of the table it continues.
+    table); leading rows identical to the header rows of the table it continues are its repeated header.
+    The row after it is the remainder of the previous page's last row when `is_row_remainder` says so.
     """
-    out = list(texts)
+    pages: list[list[str | None]] = [list(text.split("\n")) for text in texts]
     for k in range(1, len(texts)):
         if not tables[k] or not tables[k - 1]:
             continue
         prev, head = tables[k - 1][-1], tables[k][0]
-        if not (prev.at_bottom and head.at_top and len(head.grid) > 1):
+        if not (prev.at_bottom and head.at_top):
             continue
-        if squash("".join(head.grid[0])) != squash("".join(prev.grid[0])):
-            continue
-        lines = out[k].split("\n")
-        del lines[head.first_line]
-        out[k] = "\n".join(lines)
-    return out
+        # The repeated header: as many leading rows as the table's header has levels, each identical.
+        first = 0
+        depth = min(_header_depth(prev.grid), len(head.grid) - 1)
+        while first < depth and squash("".join(head.grid[first])) == squash("".join(prev.grid[first])):
+            pages[k][head.first_line + first] = None
+            first += 1
+        if (
+            first < len(head.grid)
+            and pages[k - 1][prev.last_line] is not None
+            and is_row_remainder(prev.grid, head.grid[first])
+        ):
+            # The joined row stands where the row starts, so a citation of it names that page.
+            row = join_rows(prev.grid[-1], head.grid[first])
+            pages[k - 1][prev.last_line] = "\t".join(row)
+            pages[k][head.first_line + first] = None
+            # Later pages learn what a whole row fills from the whole row, not from its remainder.
+            tables[k][0] = replace(head, grid=[*head.grid[:first], row, *head.grid[first + 1 :]])
+    return ["\n".join(line for line in lines if line is not None) for lines in pages]
+
+
+def _filled_columns(rows: Grid, width: int) -> set[int]:
+    """Columns that every one of these rows fills."""
+    return {j for j in range(width) if all(j < len(r) and r[j] for r in rows)}
+
+
+def is_row_remainder(grid: Grid, row: list[str]) -> bool:
+    """Whether `row`, opening the next page, is the rest of `grid`'s last row cut by the page break.
+
+    What a whole row looks like is learned from the table's own data rows on the previous page: a
+    column that all of them fill (the label, the total, the agency) is never empty in a genuine row.
+    The remainder leaves such a column empty, and either its label cell is empty too (the label
+    stayed above) or it holds only the wrapped end of some text (no figure of its own).
+    """
+    body = [r for r in (grid[_header_depth(grid) :] if len(grid) > 1 else grid) if not _is_note_row(r)]
+    if len(body) < 2 or not any(row) or _is_note_row(grid[-1]) or _is_note_row(row):
+        return False  # one row above is too little to learn what a whole row fills
+    width = max(len(r) for r in grid)
+    always = _filled_columns(body, width)
+    if not any(j >= len(row) or not row[j] for j in always):
+        return False
+    if not row[0]:
+        return True
+    last = grid[-1]
+    filled = [j for j, cell in enumerate(row) if cell]
+    return not any(is_numeric(row[j]) for j in filled) and len(filled) * 2 <= sum(bool(c) for c in last)
+
+
+def _is_note_row(row: list[str]) -> bool:
+    filled = [c for c in row if c]
+    return len(filled) == 1 and bool(_NOTE.match(filled[0]))
+
+
+def join_rows(upper: list[str], lower: list[str]) -> list[str]:
+    """Cell by cell, the text above the page break followed by its rest below it."""
+    width = max(len(upper), len(lower))
+    cells = [(upper[j] if j < len(upper) else "", lower[j] if j < len(lower) else "") for j in range(width)]
+    return [join_wrapped(f"{a}\n{b}") for a, b in cells]
 
 
 # ---- the Table record, from table text (tab rows or Markdown pipe rows) ----
@@ -254,6 +307,15 @@ def _header_depth(rows: Grid) -> int:
             continue
         break
     return depth
+
+
+def header_row_count(row_lines: list[str]) -> int:
+    """How many of a table's leading tab or pipe rows are header rows (one, or more under merged cells)."""
+    rows = [cells for cells in (split_row(line) for line in row_lines) if cells is not None]
+    width = max((len(r) for r in rows), default=0)
+    depth = _header_depth([r + [""] * (width - len(r)) for r in rows]) if rows else 0
+    # A Markdown separator row under the first header row stands among the header lines.
+    return depth + sum(split_row(line) is None for line in row_lines[: depth + 1])
 
 
 def parse_table(caption: str, row_lines: list[str], notes: list[str], pages: tuple[int, ...] = ()) -> Table:
