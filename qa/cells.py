@@ -29,6 +29,8 @@ _WHICH = re.compile(r"哪|which\b", re.IGNORECASE)
 _TOTAL_ASKED = re.compile(r"total|總計|合計|總額|总计|合计|总额", re.IGNORECASE)
 _TOTAL_LABELS = {"总计", "合计", "总和", "total"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# A space between two Chinese characters in a cell is where the name wrapped, not a word break.
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 # English words for what a column of a Chinese table measures (its header says 占比 (%), 千元).
 _ENGLISH_MEASURES = (
     (re.compile(r"\b(?:share|percent(?:age)?|proportion|ratio)\b|%", re.IGNORECASE), "占比 %"),
@@ -52,7 +54,8 @@ class CellAnswer:
     @property
     def label(self) -> str:
         label = self.table.rows[self.row][0] or next((c for c in self.table.rows[self.row] if c), "")
-        return label.rstrip(" ¹²³⁴⁵⁶⁷⁸⁹⁰")  # a footnote mark is not part of the row's name
+        # A name wrapped in its cell (「國家科學及技術 委員會」) is one name; a footnote mark is not in it.
+        return _CJK_GAP.sub("", label).rstrip(" ¹²³⁴⁵⁶⁷⁸⁹⁰")
 
     @property
     def column_name(self) -> str:
@@ -253,7 +256,8 @@ def cell_answer(
     if citation is None:
         return None
     evidence = Evidence(
-        unit="\n".join((cell.table.caption, " ".join(cell.table.columns), cell.row_line)),
+        # The conditions are read in the row with its wrapped names whole; the quote stays verbatim.
+        unit="\n".join((cell.table.caption, " ".join(cell.table.columns), _CJK_GAP.sub("", cell.row_line))),
         section=" > ".join(cell.chunk.section_path),
         passage=cell.chunk.text,
         title=cell.chunk.title,

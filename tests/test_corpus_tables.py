@@ -314,3 +314,28 @@ def test_pdf_table_chunks_stay_on_one_page(table_pdf: Path) -> None:
     assert all(c.page_start == c.page_end for c in chunks)  # so a cited row names its one page
     labels = [label for c in chunks for label in read_table_text(c.text, c.table_header).row_labels]
     assert labels == [f"第{i}號機關" for i in range(1, pdfgen.LONG_TABLE_ROWS + 1)]
+
+
+CATEGORY_REPORT = """113年度示範彙編
+
+表 1-3 各主管機關科技研發經費預算法定數 - 依計畫額度類別 (單位：千元)
+
+主管機關\t基礎研究\t重點政策\t主管機關 合計
+國家科學及技術 委員會\t36,448,718\t15,840,859\t62,066,801
+經濟部\t\t29,341,415\t43,387,723
+中央研究院\t12,001,797\t811,704\t12,882,200
+"""
+
+
+def test_wrapped_agency_name_meets_its_alias(tmp_path: Path) -> None:
+    """A row label wrapped in its cell (a space inside the name) is the agency the question names."""
+    from qa.answer import answer_question
+    from qa.config import AnswerConfig
+
+    question = "国科会 113 年度的基础研究经费是多少千元？"
+    hits = _hits(CATEGORY_REPORT, tmp_path)
+    answer = answer_question(question, hits, embedder=None, config=AnswerConfig())
+    assert not answer.abstained
+    assert answer.text.startswith("36,448,718（表 1-3「")
+    assert "列「國家科學及技術委員會」，栏「基礎研究」" in answer.text  # a Simplified question: 栏
+    assert answer.citations[0].quote == "國家科學及技術 委員會\t36,448,718\t15,840,859\t62,066,801"
