@@ -19,6 +19,8 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "build" / "screenshots"
+# Screenshots the README shows: small element shots, committed with the code that draws them.
+DOCS_SHOTS = REPO / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -92,7 +94,7 @@ def ask(page: Page, question: str) -> None:
 
 
 def search(page: Page, query: str, report: str | None = None) -> None:
-    page.get_by_role("tab", name="Search 檢索").click()
+    page.get_by_role("tab", name="檢索").click()
     if report is not None:
         page.locator("#rq-search-docs input").click()
         page.get_by_role("option", name=report).click()
@@ -191,7 +193,7 @@ def test_report_markup_is_shown_as_text(session: Session, running: object) -> No
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "search.png"), full_page=True)
 
-    page.get_by_role("tab", name="Chat 問答").click()
+    page.get_by_role("tab", name="問答").click()
     ask(page, "市民意見平台收到什麼樣的留言？")
     transcript = page.locator("#rq-transcript")
     for details in transcript.locator("details").all():
@@ -205,10 +207,97 @@ def test_report_markup_is_shown_as_text(session: Session, running: object) -> No
 def test_empty_question_gets_a_friendly_message(session: Session) -> None:
     page = session.page
     page.click("#rq-ask")
-    expect(page.locator("#rq-chat-status")).to_contain_text("Please type a question first")
+    expect(page.locator("#rq-chat-status")).to_contain_text("請先輸入問題")
     page.fill("#rq-question textarea", "？？？")
     page.click("#rq-ask")
     status = page.locator("#rq-chat-status .rq-notice")
     expect(status).to_be_visible()
     assert "Traceback" not in status.inner_text()
     expect(page.locator("#rq-transcript .rq-answer")).to_have_count(0)
+
+
+def test_table_answer_and_table_search_result_download_as_csv(session: Session) -> None:
+    page = session.page
+    ask(page, "南灣區2024年累計數是多少？")
+    answer = page.locator("#rq-transcript .rq-answer").last
+    expect(answer.locator(".rq-figure, .rq-text").first).to_contain_text("1,540")
+    citation = answer.locator("details.rq-citation").first
+    citation.locator("summary").click()
+    table = citation.locator("table.rq-table")
+    expect(table).to_be_visible()
+    expect(table.locator("tr.rq-row-cited th")).to_have_text("南灣區")
+    expect(table.locator("td.rq-cell-answer")).to_have_text("1,540")
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    answer.screenshot(path=str(DOCS_SHOTS / "table-answer.png"))
+    rows = _download_csv(page, citation.locator("button.rq-table-csv"))
+    assert ["南灣區", "980", "1,540", "85%"] in rows
+    assert rows[-1][0].startswith("Source 出處: 海港市智慧路燈試辦計畫成果報告.txt")
+
+    search(page, "各區建置統計 安裝數 完成率")
+    hit = page.locator("#rq-results .rq-hit").filter(has=page.locator("table.rq-table")).first
+    expect(hit.locator("table.rq-table th", has_text="北港區")).to_be_visible()
+    hit.scroll_into_view_if_needed()
+    hit.screenshot(path=str(DOCS_SHOTS / "table-search.png"))
+    rows = _download_csv(page, hit.locator("button.rq-table-csv"))
+    assert ["行政區", "2023年安裝數", "2024年累計數", "完成率"] in rows
+    assert ["東岸區", "2,640", "3,960", "88%"] in rows
+    # Prose passages have no table to download.
+    downloads = page.locator("#rq-results button.rq-table-csv").count()
+    assert page.locator("#rq-results .rq-hit").count() > downloads
+
+
+def _download_csv(page: Page, button: object) -> list[list[str]]:
+    with page.expect_download() as download:
+        button.click()  # type: ignore[attr-defined]
+    assert download.value.suggested_filename.endswith(".csv")
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "no BOM: spreadsheets would misread the Chinese text"
+    text = raw.decode("utf-8-sig")
+    assert "\r\n" in text  # RFC 4180 row ends survive the trip through the page
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_interface_speaks_traditional_chinese_and_switches_language(
+    session: Session, running: object
+) -> None:
+    page = session.page
+    assert page.evaluate("document.documentElement.lang") == "zh-TW"
+    for name in ("問答", "檢索", "文件"):
+        expect(page.get_by_role("tab", name=name)).to_be_visible()
+    expect(page.locator("#rq-ask")).to_have_text("提問")
+    page.get_by_role("tab", name="文件").click()
+    expect(page.locator("#rq-docs th").last).to_have_text("收錄時間（臺北）")
+
+    # Scores and retrieval modes stay out of the staff's way until the evaluator switch is on.
+    search(page, "智慧路燈")
+    scores = page.locator("#rq-results .rq-scores").first
+    expect(scores).to_be_hidden()
+    expect(page.locator("#rq-mode")).to_be_hidden()
+    page.locator("#rq-evaluator input").check()
+    expect(scores).to_be_visible()
+    expect(scores).to_contain_text("bm25")
+    expect(page.locator("#rq-mode")).to_be_visible()
+    page.locator("#rq-evaluator input").uncheck()
+    expect(scores).to_be_hidden()
+
+    page.locator("#rq-lang").get_by_text("English").click()
+    expect(page.get_by_role("tab", name="Search")).to_be_visible()
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#rq-docs th").last).to_have_text("Indexed (Taipei time)")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "lang=en" in page.url
+    page.locator("#rq-lang").get_by_text("简体中文").click()
+    expect(page.get_by_role("tab", name="检索")).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+
+    # A link with ?lang=en opens in English.
+    page.goto(running.url + "?lang=en")  # type: ignore[attr-defined]
+    expect(page.locator("#rq-ask")).to_have_text("Ask")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.click("#rq-ask")
+    expect(page.locator("#rq-chat-status")).to_contain_text("Please type a question first")
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(running.url)  # type: ignore[attr-defined]
+    expect(page.locator("#rq-ask")).to_have_text("提問")
+    page.wait_for_timeout(1500)  # let the page-load events finish fading in before the screenshot
+    page.screenshot(path=str(DOCS_SHOTS / "app-zh-tw.png"))

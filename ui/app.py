@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -26,10 +26,12 @@ from index.types import DocumentInfo, SearchFilter
 from qa.errors import QAError
 from ui.citations import ExportFiles, citation_record, format_citation, write_exports
 from ui.forms import is_number, page_bound, parse_page_range
+from ui.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, Lang, normalise_lang, t
 from ui.payloads import answer_payload, error_payload, hits_payload
 from ui.render import (
     DocumentRow,
     Turn,
+    esc,
     format_timestamp,
     notice,
     render_answer,
@@ -74,12 +76,24 @@ element.addEventListener('click', (event) => {
   }
   const view = event.target.closest('button.rq-view-page');
   if (view) { trigger('click', {chunk_id: view.dataset.chunkId}); return; }
+  const table = event.target.closest('button.rq-table-csv');
+  if (table) {
+    // The BOM lets spreadsheet programs read the Chinese text as UTF-8.
+    const blob = new Blob(['\ufeff' + table.dataset.csv], {type: 'text/csv;charset=utf-8'});
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = table.dataset.name || 'table.csv';
+    document.body.appendChild(link); link.click(); link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    return;
+  }
   const copy = event.target.closest('button.rq-copy');
   if (copy) {
     const text = copy.parentElement.querySelector('.rq-cite-text').textContent;
+    const label = copy.textContent;
     const done = () => {
-      copy.textContent = 'Copied ✓';
-      setTimeout(() => { copy.textContent = 'Copy citation'; }, 1500);
+      copy.textContent = copy.dataset.done || '✓';
+      setTimeout(() => { copy.textContent = label; }, 1500);
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, () => {});
@@ -93,11 +107,46 @@ element.addEventListener('click', (event) => {
 """
 
 
-# Shown under the question box whenever there is no message to show there.
-CHAT_HINT = (
-    '<p class="rq-hint">Follow-up questions such as 「那 2023 年呢？」 build on the conversation so far; '
-    "start a new conversation to change the topic. 追問會沿用本次對話的脈絡。</p>"
-)
+def chat_hint(lang: Lang = DEFAULT_LANG) -> str:
+    """Shown under the question box whenever there is no message to show there."""
+    return f'<p class="rq-hint">{esc(t("chat.hint", lang))}</p>'
+
+
+CHAT_HINT = chat_hint()
+
+# Before Gradio draws anything: the page's language follows ?lang= (zh-TW by default), and the
+# evaluator switch is remembered per browser. Both only set attributes on <html>.
+_HEAD = """<script>
+(() => {
+  const wanted = new URLSearchParams(location.search).get('lang') || '';
+  const lang = /^en/i.test(wanted) ? 'en' : /^zh-(cn|hans)/i.test(wanted) ? 'zh-CN' : 'zh-TW';
+  document.documentElement.lang = lang;
+  const root = document.documentElement;
+  if (localStorage.getItem('rq-evaluator') === '1') { root.classList.add('rq-evaluator'); }
+  // Gradio sets lang from the browser locale after loading; keep the interface's language.
+  new MutationObserver(() => {
+    const want = document.documentElement.dataset.rqLang || lang;
+    if (document.documentElement.lang !== want) { document.documentElement.lang = want; }
+  }).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
+})();
+</script>"""
+
+# The language selector: set <html lang> and keep the choice in the address for reloads and links.
+_LANG_JS = """(lang, turns) => {
+  document.documentElement.dataset.rqLang = lang;
+  document.documentElement.lang = lang;
+  const url = new URL(location.href);
+  url.searchParams.set('lang', lang);
+  history.replaceState(null, '', url);
+  return [lang, turns];
+}"""
+
+# The evaluator switch only shows or hides scores and modes that every page already carries.
+_EVALUATOR_JS = """(on) => {
+  document.documentElement.classList.toggle('rq-evaluator', on);
+  localStorage.setItem('rq-evaluator', on ? '1' : '0');
+  return on;
+}"""
 
 
 # The document view brings the cited passage into sight whenever it shows a new page.
@@ -162,21 +211,22 @@ class ReportApp:
             self._docs_generation = generation
         return self._docs
 
-    def header_html(self) -> str:
+    def header_html(self, lang: Lang = DEFAULT_LANG) -> str:
         return (
-            '<div class="rq-header"><h1>ReportQA 報告問答</h1><p>Answers and passages from '
-            f"{len(self.docs)} indexed reports, every claim with its source. 每個答案皆附出處。</p></div>"
+            f'<div class="rq-header"><h1>{esc(t("app.title", lang))}</h1>'
+            f"<p>{esc(t('app.subtitle', lang, n=len(self.docs)))}</p></div>"
         )
 
-    def on_load(self, shown: list[str] | None) -> tuple[Any, ...]:
+    def on_load(self, shown: list[str] | None, lang: str = DEFAULT_LANG) -> tuple[Any, ...]:
         """A page opened after an ingest lists the reports indexed since the app started."""
         self.pipeline.documents()  # looks at the index's CURRENT pointer (at most once a second)
         if sorted(shown or ()) == sorted(self.docs):
             return (gr.skip(),) * 6
         choices = self.doc_choices()
+        lang = normalise_lang(lang)
         return (
-            self.header_html(),
-            render_documents(self.document_rows()),
+            self.header_html(lang),
+            render_documents(self.document_rows(), lang),
             gr.Dropdown(choices=choices),
             gr.Dropdown(choices=choices),
             gr.Dropdown(choices=choices),
@@ -239,7 +289,12 @@ class ReportApp:
     # ---- chat -----------------------------------------------------------------------------------
 
     def answer_html(
-        self, question: str, doc_ids: Sequence[str] | None, history: Sequence[str], turn: int
+        self,
+        question: str,
+        doc_ids: Sequence[str] | None,
+        history: Sequence[str],
+        turn: int,
+        lang: Lang = DEFAULT_LANG,
     ) -> str:
         """Rendered reply; raises QAError / ValueError for the caller to show."""
         answer = self.pipeline.ask(question, filter=self.make_filter(doc_ids), history=tuple(history))
@@ -248,36 +303,37 @@ class ReportApp:
             if citation.chunk_id not in chunks and (chunk := self.pipeline.chunk(citation.chunk_id)):
                 chunks[citation.chunk_id] = chunk
         log.info("answered in %.0f ms (abstained=%s)", answer.latency_ms, answer.abstained)
-        return render_answer(answer, chunks, turn)
+        return render_answer(answer, chunks, turn, lang)
 
     def on_ask(
-        self, text: str | None, doc_ids: list[str] | None, turns: list[Turn] | None
+        self,
+        text: str | None,
+        doc_ids: list[str] | None,
+        turns: list[Turn] | None,
+        lang: str = DEFAULT_LANG,
     ) -> Iterator[tuple[str, list[Turn], str, str]]:
         """Show the question at once, then the answer; the input box is cleared on success."""
+        ui = normalise_lang(lang)
         turns = list(turns or [])
         question = (text or "").strip()
         if not question:
-            yield (
-                render_transcript(turns),
-                turns,
-                "",
-                notice("info", "Please type a question first. 請先輸入問題。"),
-            )
+            yield (render_transcript(turns, ui), turns, "", notice("info", t("chat.need_question", ui)))
             return
-        pending = Turn(question, '<div class="rq-pending">Searching the reports… 正在查找報告…</div>')
-        yield render_transcript([*turns, pending]), turns, "", CHAT_HINT
+        pending = Turn(question, f'<div class="rq-pending">{esc(t("chat.pending", ui))}</div>')
+        yield render_transcript([*turns, pending], ui), turns, "", chat_hint(ui)
         try:
-            reply = self.answer_html(question, doc_ids, [t.question for t in turns], len(turns))
+            reply = self.answer_html(question, doc_ids, [turn.question for turn in turns], len(turns), ui)
         except (QAError, ValueError) as exc:
-            yield render_transcript(turns), turns, question, notice("warn", str(exc))
+            # The reason comes from the question checks, which speak English.
+            message = t("chat.refused", ui, reason=str(exc))
+            yield render_transcript(turns, ui), turns, question, notice("warn", message)
             return
         except Exception:
             log.exception("answering %r failed", question)
-            message = "Something went wrong while answering; the error was logged. 系統發生錯誤，請稍後再試。"
-            yield render_transcript(turns), turns, question, notice("error", message)
+            yield render_transcript(turns, ui), turns, question, notice("error", t("chat.failed", ui))
             return
         turns.append(Turn(question, reply))
-        yield render_transcript(turns), turns, "", CHAT_HINT
+        yield render_transcript(turns, ui), turns, "", chat_hint(ui)
 
     # ---- search ---------------------------------------------------------------------------------
 
@@ -289,22 +345,25 @@ class ReportApp:
         section: str | None,
         k: float,
         mode: str,
+        lang: str = DEFAULT_LANG,
     ) -> tuple[str, Any, Any, Any]:
         """Ranked passages plus the three export buttons (hidden when there is nothing to export)."""
+        ui = normalise_lang(lang)
         hidden = (gr.DownloadButton(visible=False),) * 3
         query = (query or "").strip()
         if not query:
-            return (notice("info", "Type something to search for. 請輸入查詢詞。"), *hidden)
+            return (notice("info", t("search.need_query", ui)), *hidden)
         try:
             flt = self.make_filter(doc_ids, *parse_page_range(pages), section)
             hits = self.pipeline.search(query, k=self.clamp_k(k), filter=flt, mode=self.check_mode(mode))
         except (QAError, ValueError) as exc:
-            return (notice("warn", str(exc)), *hidden)
+            return (notice("warn", t("search.refused", ui, reason=str(exc))), *hidden)
         except Exception:
             log.exception("search %r failed", query)
-            return (notice("error", "Search failed; the error was logged. 檢索發生錯誤。"), *hidden)
+            return (notice("error", t("search.failed", ui)), *hidden)
         records = [citation_record(hit, self.metadata(hit.chunk.doc_id)) for hit in hits]
-        html = render_hits(hits, self.pipeline.highlight, {r.chunk_id: format_citation(r) for r in records})
+        cited = {r.chunk_id: format_citation(r) for r in records}
+        html = render_hits(hits, self.pipeline.highlight, cited, ui)
         if not records:
             return (html, *hidden)
         files = self.export(records, query)
@@ -359,42 +418,45 @@ class ReportApp:
 
     # ---- documents ------------------------------------------------------------------------------
 
-    def on_show_page(self, doc_id: str | None, page: float | None) -> str:
+    def on_show_page(self, doc_id: str | None, page: float | None, lang: str = DEFAULT_LANG) -> str:
+        ui = normalise_lang(lang)
         doc = self.docs.get(doc_id or "")
         if doc is None:
-            return notice("info", "Choose a report. 請選擇報告。")
+            return notice("info", t("docs.choose_report", ui))
         try:
             if doc.pages:
                 number = min(max(int(page or 1), 1), int(doc.pages))
                 text = self.pipeline.page_text(doc.doc_id, number)
                 where = format_address(page_start=number)
-                return render_page_view(f"{doc.title} · {where} / {doc.pages}", text)
-            return render_page_view(f"{doc.title} · {doc.file_name}", self.pipeline.document_text(doc.doc_id))
+                return render_page_view(f"{doc.title} · {where} / {doc.pages}", text, lang=ui)
+            full = self.pipeline.document_text(doc.doc_id)
+            return render_page_view(f"{doc.title} · {doc.file_name}", full, lang=ui)
         except Exception:
             log.exception("showing %s page %s failed", doc_id, page)
-            return notice("error", "This page cannot be shown; the error was logged.")
+            return notice("error", t("docs.page_failed", ui))
 
-    def on_view_chunk(self, evt: gr.EventData) -> tuple[str, Any, Any, Any]:
+    def on_view_chunk(self, lang: str, evt: gr.EventData) -> tuple[str, Any, Any, Any]:
         """Open the Documents tab at the page (or lines) a citation points to, passage marked."""
         chunk_id = str(getattr(evt, "chunk_id", ""))
         try:
             chunk = self.pipeline.chunk(chunk_id)
             if chunk is None:
                 raise LookupError(f"no chunk {chunk_id!r} in the index")
-            html = self.chunk_view(chunk)
+            html = self.chunk_view(chunk, normalise_lang(lang))
         except Exception:
             log.exception("viewing chunk %r failed", chunk_id)
-            return notice("error", "This passage cannot be shown."), gr.Tabs(), gr.Dropdown(), gr.Number()
+            failed = notice("error", t("docs.passage_failed", normalise_lang(lang)))
+            return failed, gr.Tabs(), gr.Dropdown(), gr.Number()
         page = chunk.page_start
         return html, gr.Tabs(selected="docs"), gr.Dropdown(value=chunk.doc_id), gr.Number(value=page)
 
-    def chunk_view(self, chunk: Chunk) -> str:
+    def chunk_view(self, chunk: Chunk, lang: Lang = DEFAULT_LANG) -> str:
         heading = " · ".join(p for p in (chunk.title, chunk.address, " › ".join(chunk.section_path)) if p)
         if chunk.page_start is not None:
             last = chunk.page_end if chunk.page_end is not None else chunk.page_start
             pages = range(chunk.page_start, max(last, chunk.page_start) + 1)
             text = "\n".join(self.pipeline.page_text(chunk.doc_id, n) for n in pages)
-            return render_page_view(heading, text, _locate(chunk.text, text))
+            return render_page_view(heading, text, _locate(chunk.text, text), lang)
         # Text files have no pages: show the passage with a few lines of context either side.
         full = self.pipeline.document_text(chunk.doc_id)
         lines = self.settings.context_lines
@@ -410,7 +472,8 @@ class ReportApp:
                 end = len(full)
                 break
             end = nxt
-        return render_page_view(heading, full[start:end], (chunk.char_start - start, chunk.char_end - start))
+        span = (chunk.char_start - start, chunk.char_end - start)
+        return render_page_view(heading, full[start:end], span, lang)
 
     # ---- API ------------------------------------------------------------------------------------
 
@@ -467,66 +530,92 @@ def _locate(passage: str, page: str) -> tuple[int, int] | None:
 
 
 def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Blocks:
-    """Lay out the three views over an opened pipeline (which itself follows newly ingested indexes)."""
+    """Lay out the three views over an opened pipeline (which itself follows newly ingested indexes).
+
+    Components are created with their zh-TW labels; `relabel` lists every component whose text
+    depends on the interface language, so switching language updates them all in one event.
+    """
     settings = settings or UISettings()
     rq = ReportApp(pipeline, settings)
     choices = rq.doc_choices()
+    z = DEFAULT_LANG
 
     # delete_cache: Gradio's copies of served export files are removed after an hour.
-    with gr.Blocks(title="ReportQA", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
+    with gr.Blocks(title="ReportQA 報告問答", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         turns = gr.State([])
+        lang = gr.State(z)
         shown_docs = gr.State(sorted(rq.docs))  # the reports this page lists
-        header = gr.HTML(rq.header_html())
-        with gr.Tabs() as tabs:
-            with gr.Tab("Chat 問答", id="chat"), gr.Row(equal_height=False):
+        with gr.Row(equal_height=True, elem_id="rq-topbar"):
+            header = gr.HTML(rq.header_html(z))
+            lang_pick = gr.Radio(
+                [(LANG_NAMES[code], code) for code in LANGS],
+                value=z,
+                label=t("lang.label", z),
+                elem_id="rq-lang",
+                scale=0,
+                min_width=260,
+            )
+            evaluator = gr.Checkbox(
+                False, label=t("evaluator.label", z), elem_id="rq-evaluator", scale=0, min_width=200
+            )
+        with gr.Tabs(elem_id="rq-tabs") as tabs:
+            with (
+                gr.Tab(t("tab.chat", z), id="chat", elem_id="rq-tab-chat") as chat_tab,
+                gr.Row(equal_height=False),
+            ):
                 with gr.Column(scale=3):
                     transcript = gr.HTML(
-                        render_transcript([]), js_on_load=_INTERACTIONS_JS, elem_id="rq-transcript"
+                        render_transcript([], z), js_on_load=_INTERACTIONS_JS, elem_id="rq-transcript"
                     )
                     with gr.Row(equal_height=True):
                         question = gr.Textbox(
-                            placeholder="Ask about the reports… 請輸入關於報告的問題",
+                            placeholder=t("chat.placeholder", z),
                             show_label=False,
                             lines=1,
                             max_lines=4,
                             scale=6,
                             elem_id="rq-question",
                         )
-                        ask = gr.Button("Ask 提問", variant="primary", scale=1, elem_id="rq-ask")
-                    chat_status = gr.HTML(CHAT_HINT, elem_id="rq-chat-status")
+                        ask = gr.Button(t("chat.ask", z), variant="primary", scale=1, elem_id="rq-ask")
+                    chat_status = gr.HTML(chat_hint(z), elem_id="rq-chat-status")
                 with gr.Column(scale=1, min_width=260):
-                    new_chat = gr.Button("New conversation 新對話", elem_id="rq-new")
+                    new_chat = gr.Button(t("chat.new", z), elem_id="rq-new")
                     chat_docs = gr.Dropdown(
                         choices,
                         value=[],
                         multiselect=True,
-                        label="Reports 報告",
-                        info="Leave empty to ask all reports. 不選即查詢全部。",
+                        label=t("chat.reports", z),
+                        info=t("chat.reports_info", z),
                         elem_id="rq-chat-docs",
                     )
-                    gr.Examples([[q] for q in settings.examples], inputs=[question], label="Examples 範例")
+                    gr.Examples(
+                        [[q] for q in settings.examples], inputs=[question], label=t("chat.examples", z)
+                    )
 
-            with gr.Tab("Search 檢索", id="search"):
+            with gr.Tab(t("tab.search", z), id="search", elem_id="rq-tab-search") as search_tab:
                 with gr.Row(equal_height=True):
                     query = gr.Textbox(
-                        placeholder="Words or a question… 關鍵詞或問題",
+                        placeholder=t("search.placeholder", z),
                         show_label=False,
                         scale=6,
                         elem_id="rq-query",
                     )
-                    search = gr.Button("Search 檢索", variant="primary", scale=1, elem_id="rq-search")
+                    search = gr.Button(t("search.button", z), variant="primary", scale=1, elem_id="rq-search")
                 with gr.Row():
                     search_docs = gr.Dropdown(
                         choices,
                         value=[],
                         multiselect=True,
-                        label="Reports 報告",
+                        label=t("search.reports", z),
                         scale=3,
                         elem_id="rq-search-docs",
                     )
-                    section = gr.Textbox(label="Section contains 章節", scale=2, elem_id="rq-section")
+                    section = gr.Textbox(label=t("search.section", z), scale=2, elem_id="rq-section")
                     pages = gr.Textbox(
-                        label="Pages 頁碼", placeholder="e.g. 3-10", scale=1, elem_id="rq-pages"
+                        label=t("search.pages", z),
+                        placeholder=t("search.pages_placeholder", z),
+                        scale=1,
+                        elem_id="rq-pages",
                     )
                 with gr.Row():
                     k = gr.Slider(
@@ -534,53 +623,119 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                         settings.max_results,
                         value=settings.default_results,
                         step=1,
-                        label="Results 筆數",
+                        label=t("search.k", z),
                         scale=3,
                     )
-                    mode = gr.Radio(list(SEARCH_MODES), value="hybrid", label="Retrieval", scale=2)
+                    # Retrieval modes mean something to evaluators only: shown with the evaluator switch.
+                    mode = gr.Radio(
+                        list(SEARCH_MODES),
+                        value="hybrid",
+                        label=t("search.mode", z),
+                        scale=2,
+                        elem_id="rq-mode",
+                        elem_classes=["rq-eval-block"],
+                    )
                 with gr.Row():
-                    csv_file = gr.DownloadButton("Export CSV", visible=False, size="sm", elem_id="rq-csv")
-                    json_file = gr.DownloadButton("Export JSON", visible=False, size="sm", elem_id="rq-json")
-                    bib_file = gr.DownloadButton("Export BibTeX", visible=False, size="sm", elem_id="rq-bib")
+                    csv_file = gr.DownloadButton(
+                        t("search.export_csv", z), visible=False, size="sm", elem_id="rq-csv"
+                    )
+                    json_file = gr.DownloadButton(
+                        t("search.export_json", z), visible=False, size="sm", elem_id="rq-json"
+                    )
+                    bib_file = gr.DownloadButton(
+                        t("search.export_bib", z), visible=False, size="sm", elem_id="rq-bib"
+                    )
                 results = gr.HTML("", js_on_load=_INTERACTIONS_JS, elem_id="rq-results")
 
-            with gr.Tab("Documents 文件", id="docs"):
-                docs_table = gr.HTML(render_documents(rq.document_rows()), elem_id="rq-docs")
+            with gr.Tab(t("tab.docs", z), id="docs", elem_id="rq-tab-docs") as docs_tab:
+                docs_table = gr.HTML(render_documents(rq.document_rows(), z), elem_id="rq-docs")
                 with gr.Row(equal_height=True):
                     doc_pick = gr.Dropdown(
-                        choices, value=None, label="Report 報告", scale=3, elem_id="rq-doc-pick"
+                        choices, value=None, label=t("docs.report", z), scale=3, elem_id="rq-doc-pick"
                     )
                     page_no = gr.Number(
-                        value=1, label="Page 頁 (PDF)", precision=0, scale=1, elem_id="rq-page-no"
+                        value=1, label=t("docs.page", z), precision=0, scale=1, elem_id="rq-page-no"
                     )
-                    show = gr.Button("Show 顯示", scale=1, elem_id="rq-show")
+                    show = gr.Button(t("docs.show", z), scale=1, elem_id="rq-show")
                 page_view = gr.HTML(
-                    notice("info", "Choose a report, or open a citation's “Show in document”."),
+                    notice("info", t("docs.choose", z)),
                     js_on_load=_PAGE_VIEW_JS,
                     elem_id="rq-page-view",
                 )
 
-        ask_inputs = [question, chat_docs, turns]
+        # Every component whose text depends on the language, with its text in a given language.
+        relabel: list[tuple[gr.components.Component | gr.blocks.BlockContext, Callable[[Lang], Any]]] = [
+            (header, lambda ln: rq.header_html(ln)),
+            (lang_pick, lambda ln: gr.Radio(label=t("lang.label", ln))),
+            (evaluator, lambda ln: gr.Checkbox(label=t("evaluator.label", ln))),
+            (chat_tab, lambda ln: gr.Tab(label=t("tab.chat", ln))),
+            (search_tab, lambda ln: gr.Tab(label=t("tab.search", ln))),
+            (docs_tab, lambda ln: gr.Tab(label=t("tab.docs", ln))),
+            (question, lambda ln: gr.Textbox(placeholder=t("chat.placeholder", ln))),
+            (ask, lambda ln: gr.Button(t("chat.ask", ln))),
+            (chat_status, lambda ln: chat_hint(ln)),
+            (new_chat, lambda ln: gr.Button(t("chat.new", ln))),
+            (chat_docs, lambda ln: gr.Dropdown(label=t("chat.reports", ln), info=t("chat.reports_info", ln))),
+            (query, lambda ln: gr.Textbox(placeholder=t("search.placeholder", ln))),
+            (search, lambda ln: gr.Button(t("search.button", ln))),
+            (search_docs, lambda ln: gr.Dropdown(label=t("search.reports", ln))),
+            (section, lambda ln: gr.Textbox(label=t("search.section", ln))),
+            (
+                pages,
+                lambda ln: gr.Textbox(
+                    label=t("search.pages", ln), placeholder=t("search.pages_placeholder", ln)
+                ),
+            ),
+            (k, lambda ln: gr.Slider(label=t("search.k", ln))),
+            (mode, lambda ln: gr.Radio(label=t("search.mode", ln))),
+            (csv_file, lambda ln: gr.DownloadButton(t("search.export_csv", ln))),
+            (json_file, lambda ln: gr.DownloadButton(t("search.export_json", ln))),
+            (bib_file, lambda ln: gr.DownloadButton(t("search.export_bib", ln))),
+            (docs_table, lambda ln: render_documents(rq.document_rows(), ln)),
+            (doc_pick, lambda ln: gr.Dropdown(label=t("docs.report", ln))),
+            (page_no, lambda ln: gr.Number(label=t("docs.page", ln))),
+            (show, lambda ln: gr.Button(t("docs.show", ln))),
+        ]
+        relabel_outputs = [lang, transcript, *(component for component, _ in relabel)]
+
+        def on_language(value: str | None, current: list[Turn] | None) -> tuple[Any, ...]:
+            ln = normalise_lang(value)
+            return (ln, render_transcript(current or [], ln), *(text(ln) for _, text in relabel))
+
+        def on_open(request: gr.Request, current: list[Turn] | None) -> tuple[Any, ...]:
+            """A page opened with ?lang=en or ?lang=zh-CN starts in that language."""
+            wanted = normalise_lang(request.query_params.get("lang") if request else None)
+            if wanted == DEFAULT_LANG:
+                return (gr.skip(),) * (len(relabel_outputs) + 1)
+            return (gr.Radio(value=wanted), *on_language(wanted, current))
+
+        lang_pick.input(
+            on_language, [lang_pick, turns], relabel_outputs, js=_LANG_JS, api_visibility="private"
+        )
+        evaluator.change(None, evaluator, None, js=_EVALUATOR_JS)
+
+        ask_inputs = [question, chat_docs, turns, lang]
         ask_outputs = [transcript, turns, question, chat_status]
         for trigger in (ask.click, question.submit):
             trigger(rq.on_ask, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden")
         new_chat.click(
-            lambda: (render_transcript([]), [], "", CHAT_HINT),
-            None,
+            lambda ln: (render_transcript([], normalise_lang(ln)), [], "", chat_hint(normalise_lang(ln))),
+            lang,
             [transcript, turns, question, chat_status],
             api_visibility="private",
         )
-        search_inputs = [query, search_docs, pages, section, k, mode]
+        search_inputs = [query, search_docs, pages, section, k, mode, lang]
         search_outputs = [results, csv_file, json_file, bib_file]
         for trigger in (search.click, query.submit):
             trigger(rq.on_search, search_inputs, search_outputs, api_visibility="private")
         view_outputs = [page_view, tabs, doc_pick, page_no]
-        transcript.click(rq.on_view_chunk, None, view_outputs, api_visibility="private")
-        results.click(rq.on_view_chunk, None, view_outputs, api_visibility="private")
-        show.click(rq.on_show_page, [doc_pick, page_no], page_view, api_visibility="private")
+        transcript.click(rq.on_view_chunk, lang, view_outputs, api_visibility="private")
+        results.click(rq.on_view_chunk, lang, view_outputs, api_visibility="private")
+        show.click(rq.on_show_page, [doc_pick, page_no, lang], page_view, api_visibility="private")
+        app.load(on_open, turns, [lang_pick, *relabel_outputs], api_visibility="private")
         app.load(
             rq.on_load,
-            shown_docs,
+            [shown_docs, lang],
             [header, docs_table, chat_docs, search_docs, doc_pick, shown_docs],
             api_visibility="private",
         )
@@ -612,6 +767,7 @@ def launch(
         ssr_mode=False,
         theme=_theme(),
         css=CSS_PATH.read_text(encoding="utf-8"),
+        head=_HEAD,
     )
 
 

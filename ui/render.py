@@ -11,12 +11,13 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from corpus.tables import read_table_text
 from corpus.types import Chunk
 from index.types import Hit
 from qa.types import Answer, Citation
+from ui.citations import table_csv
+from ui.i18n import DEFAULT_LANG, Lang, format_taipei, t
 
 Segments = Sequence[tuple[str, bool]]
 Highlighter = Callable[[str, Sequence[str]], Sequence[tuple[str, bool]]]
@@ -103,9 +104,11 @@ def table_html(chunk: Chunk, row_line: str | None = None, value: str | None = No
     parts.append("<tbody>")
     marked_done = False
     for row in table.rows:
-        is_marked = not marked_done and marked_row is not None and [c for c in row if c] == [
-            c for c in marked_row if c
-        ]
+        is_marked = (
+            not marked_done
+            and marked_row is not None
+            and [c for c in row if c] == [c for c in marked_row if c]
+        )
         marked_done = marked_done or is_marked
         cells = []
         for j, cell in enumerate(row):
@@ -165,7 +168,36 @@ def render_answer_text(text: str, anchors: Mapping[int, str]) -> str:
     return "".join(out)
 
 
-def render_citation(citation: Citation, chunk: Chunk | None, anchor: str, figure: str | None = None) -> str:
+def table_csv_button(chunk: Chunk | None, lang: Lang = DEFAULT_LANG) -> str:
+    """A button that downloads a table chunk as CSV in the browser; '' for prose.
+
+    The CSV travels in the button itself, so the download needs no request and works for any table
+    on screen; carriage returns are written as character references because HTML parsing would
+    otherwise fold the CSV's CRLF row ends into LF.
+    """
+    if chunk is None:
+        return ""
+    text = table_csv(chunk)
+    if text is None:
+        return ""
+    caption = chunk.text.split("\n", 1)[0] if "\t" not in chunk.text.split("\n", 1)[0] else ""
+    stem = _FILE_UNSAFE.sub("_", caption).strip("_")[:40] or f"table-{chunk.chunk_id[:8]}"
+    return (
+        f'<button type="button" class="rq-table-csv" data-name="{esc(stem)}.csv" '
+        f'data-csv="{esc(text).replace(chr(13), "&#13;")}">{esc(t("table.csv", lang))}</button>'
+    )
+
+
+_FILE_UNSAFE = re.compile(r"[^\w\-.（）()]+")
+
+
+def render_citation(
+    citation: Citation,
+    chunk: Chunk | None,
+    anchor: str,
+    figure: str | None = None,
+    lang: Lang = DEFAULT_LANG,
+) -> str:
     """A collapsible source: summary line, then the passage (tables as tables) with the quote marked."""
     summary = source_label(citation.title, citation.address, citation.section_path)
     if chunk is not None:
@@ -176,17 +208,18 @@ def render_citation(citation: Citation, chunk: Chunk | None, anchor: str, figure
         passage = f"<mark>{esc(citation.quote)}</mark>"
         chunk_id = citation.chunk_id
     return (
-        f'<details class="rq-citation" id="{esc(anchor)}">'
+        f'<details class="rq-citation" id="{esc(anchor)}" data-number="{citation.number}">'
         f'<summary><span class="rq-num">[{citation.number}]</span> {esc(summary)}</summary>'
         f"{passage_html(passage)}"
         f'<div class="rq-cite-tools"><span class="rq-file">{esc(citation.file_name)}</span>'
+        f"{table_csv_button(chunk, lang)}"
         f'<button type="button" class="rq-view-page" data-chunk-id="{esc(chunk_id)}">'
-        "Show in document 在文件中檢視</button></div>"
+        f"{esc(t('source.show', lang))}</button></div>"
         "</details>"
     )
 
 
-def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str:
+def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int, lang: Lang = DEFAULT_LANG) -> str:
     """The reply to one question: answer text with linked markers, then its cited sources.
 
     `chunks` maps chunk ids to the cited chunks (for the full passage); `turn` keeps element ids
@@ -197,12 +230,12 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str
         cited = {c.number: f"rq-t{turn}-c{c.number}" for c in answer.citations}
         parts = [f'<div class="rq-answer rq-abstained"><p>{render_answer_text(answer.text, cited)}</p>']
         parts.extend(
-            render_citation(c, chunks.get(c.chunk_id), cited[c.number], answer.figure)
+            render_citation(c, chunks.get(c.chunk_id), cited[c.number], answer.figure, lang)
             for c in answer.citations
         )
         related = answer.related[:3]
         if related:
-            parts.append('<p class="rq-hint">Closest passages, for checking by hand 最接近的段落：</p>')
+            parts.append(f'<p class="rq-hint">{esc(t("answer.closest", lang))}</p>')
             for hit in related:
                 anchor = f"rq-t{turn}-r{hit.rank}"
                 parts.append(
@@ -222,14 +255,26 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str
         parts.append(f'<div class="rq-figure">{render_answer_text(head, anchors)}</div>')
         body = rest
     parts.append(f'<p class="rq-text">{render_answer_text(body, anchors)}</p>')
+    support = t("answer.support", lang, n=len(answer.citations))
+    # Staff see what the answer rests on; the score and retrieval mode are for evaluators.
     parts.append(
-        f'<div class="rq-meta">confidence {answer.confidence:.0%} · {esc(answer.mode)} · '
-        f"{answer.latency_ms / 1000:.1f} s</div>"
+        f'<div class="rq-meta"><span class="rq-support">{esc(support)}</span><span class="rq-eval"> · '
+        + esc(
+            t(
+                "answer.meta",
+                lang,
+                confidence=f"{answer.confidence:.0%}",
+                mode=answer.mode,
+                seconds=f"{answer.latency_ms / 1000:.1f}",
+            )
+        )
+        + "</span></div>"
     )
     if answer.citations:
-        parts.append('<div class="rq-sources"><div class="rq-sources-head">Sources 出處</div>')
+        head = esc(t("answer.sources", lang))
+        parts.append(f'<div class="rq-sources"><div class="rq-sources-head">{head}</div>')
         parts.extend(
-            render_citation(c, chunks.get(c.chunk_id), anchors[c.number], answer.figure)
+            render_citation(c, chunks.get(c.chunk_id), anchors[c.number], answer.figure, lang)
             for c in sorted(answer.citations, key=lambda c: c.number)
         )
         parts.append("</div>")
@@ -237,13 +282,10 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int) -> str
     return "".join(parts)
 
 
-def render_transcript(turns: Sequence[Turn]) -> str:
+def render_transcript(turns: Sequence[Turn], lang: Lang = DEFAULT_LANG) -> str:
     """The whole conversation, oldest first; an empty conversation shows a short invitation."""
     if not turns:
-        return (
-            '<div class="rq-chat rq-empty">Ask a question about the indexed reports. '
-            "請輸入關於報告內容的問題。</div>"
-        )
+        return f'<div class="rq-chat rq-empty">{esc(t("chat.empty", lang))}</div>'
     parts = ['<div class="rq-chat">']
     for turn in turns:
         parts.append(f'<div class="rq-q"><div class="rq-bubble">{esc(turn.question)}</div></div>')
@@ -256,10 +298,11 @@ def render_hits(
     hits: Sequence[Hit],
     highlight: Highlighter,
     citations: Mapping[str, str],
+    lang: Lang = DEFAULT_LANG,
 ) -> str:
     """Ranked search results: score, source line, passage with matched terms and a copyable citation."""
     if not hits:
-        return notice("info", "No passages matched. 沒有符合的段落。")
+        return notice("info", t("search.none", lang))
     parts = ['<div class="rq-results">']
     for hit in hits:
         chunk = hit.chunk
@@ -274,26 +317,27 @@ def render_hits(
             f'<article class="rq-hit" data-chunk-id="{esc(chunk.chunk_id)}">'
             f'<header><span class="rq-rank">#{hit.rank}</span> '
             f'<span class="rq-src">{esc(source_label(chunk.title, chunk.address, chunk.section_path))}</span>'
-            f'<span class="rq-scores">{esc(" · ".join(scores))}</span></header>'
+            f'<span class="rq-scores rq-eval">{esc(" · ".join(scores))}</span></header>'
             f"{table_html(chunk) or passage_html(render_segments(highlight(chunk.text, hit.matched_terms)))}"
-            + (f'<div class="rq-terms">matched: {esc(terms)}</div>' if terms else "")
+            + (f'<div class="rq-terms">{esc(t("source.matched", lang, terms=terms))}</div>' if terms else "")
             + f'<div class="rq-cite-line"><code class="rq-cite-text">{esc(citation)}</code>'
-            '<button type="button" class="rq-copy">Copy citation</button>'
+            f"{table_csv_button(chunk, lang)}"
+            f'<button type="button" class="rq-copy" data-done="{esc(t("source.copied", lang))}">'
+            f"{esc(t('source.copy', lang))}</button>"
             f'<button type="button" class="rq-view-page" data-chunk-id="{esc(chunk.chunk_id)}">'
-            "Show in document</button></div>"
+            f"{esc(t('source.show', lang))}</button></div>"
             "</article>"
         )
     parts.append("</div>")
     return "".join(parts)
 
 
-def render_documents(rows: Sequence[DocumentRow]) -> str:
-    """The table of indexed reports."""
+def render_documents(rows: Sequence[DocumentRow], lang: Lang = DEFAULT_LANG) -> str:
+    """The table of indexed reports (scrolls sideways on a narrow screen instead of wrapping)."""
     if not rows:
-        return notice("info", "The index holds no documents yet. 索引中尚無文件。")
-    head = "".join(
-        f"<th>{h}</th>" for h in ("Title", "File", "Kind", "Pages", "Chunks", "Publisher", "Year", "Indexed")
-    )
+        return notice("info", t("docs.none", lang))
+    columns = ("title", "file", "kind", "pages", "chunks", "publisher", "year", "indexed")
+    head = "".join(f'<th scope="col">{esc(t("docs.col." + c, lang))}</th>' for c in columns)
     body = "".join(
         "<tr>"
         f"<td>{esc(r.title)}</td><td>{esc(r.file_name)}</td><td>{esc(r.kind)}</td>"
@@ -302,16 +346,20 @@ def render_documents(rows: Sequence[DocumentRow]) -> str:
         "</tr>"
         for r in rows
     )
-    return f'<table class="rq-docs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        f'<div class="rq-table-wrap"><table class="rq-docs"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
-def render_page_view(heading: str, text: str, span: tuple[int, int] | None = None) -> str:
+def render_page_view(
+    heading: str, text: str, span: tuple[int, int] | None = None, lang: Lang = DEFAULT_LANG
+) -> str:
     """A page or excerpt of a document, with an optional span (the cited passage) marked."""
     if not text:
-        return notice("info", f"{heading}: no text to show.")
+        return notice("info", t("docs.no_text", lang, heading=heading))
     return (
-        f'<div class="rq-page"><div class="rq-page-head">{esc(heading)}</div>'
-        f"{_page_body(text, span)}</div>"
+        f'<div class="rq-page"><div class="rq-page-head">{esc(heading)}</div>{_page_body(text, span)}</div>'
     )
 
 
@@ -327,9 +375,7 @@ def _page_body(text: str, span: tuple[int, int] | None) -> str:
             parts.append(_pre(text, pos, match.start(), span))
         rows = [line.split("\t") for line in match.group(0).rstrip("\n").split("\n")]
         cited = span is not None and span[0] < match.end() and match.start() < span[1]
-        body = "".join(
-            "<tr>" + "".join(f"<td>{esc(c.strip())}</td>" for c in row) + "</tr>" for row in rows
-        )
+        body = "".join("<tr>" + "".join(f"<td>{esc(c.strip())}</td>" for c in row) + "</tr>" for row in rows)
         cls = "rq-table rq-table-cited" if cited else "rq-table"
         parts.append(f'<table class="{cls}"><tbody>{body}</tbody></table>')
         pos = match.end()
@@ -345,14 +391,6 @@ def _pre(text: str, start: int, end: int, span: tuple[int, int] | None) -> str:
     return f'<pre class="rq-page-text">{render_marked(text[start:end], local)}</pre>'
 
 
-
 def format_timestamp(value: object) -> str:
-    """Indexing time as 'YYYY-MM-DD HH:MM' whatever form the index stores it in."""
-    if isinstance(value, int | float):
-        value = datetime.fromtimestamp(value, tz=UTC)
-    if not isinstance(value, datetime):
-        try:
-            value = datetime.fromisoformat(str(value or ""))
-        except ValueError:
-            return str(value or "")
-    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+    """Indexing time as 'YYYY-MM-DD HH:MM' in Taipei time, whatever form the index stores it in."""
+    return format_taipei(value)
