@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pdfplumber
 import pytest
 import ui_harness as harness  # tests/ is on sys.path, as for conftest
 
@@ -141,21 +142,69 @@ def test_follow_up_uses_the_conversation_and_new_conversation_clears_it(session:
     expect(page.locator("#rq-transcript .rq-empty")).to_be_visible()
 
 
-def test_citation_opens_the_page_in_the_document_view(session: Session) -> None:
+def test_citation_opens_the_real_page_with_the_quote_boxed(session: Session, running: object) -> None:
     page = session.page
     ask(page, "How much does converting one ferry cost?")
     answer = page.locator("#rq-transcript .rq-answer").last
     expect(answer.locator(".rq-text")).to_contain_text("4.2 million")
+
+    # Hovering a marker previews the report, page and quote.
+    marker = answer.locator("a.rq-cite-ref").first
+    preview = marker.locator(".rq-preview")
+    expect(preview).to_be_hidden()
+    marker.hover()
+    expect(preview).to_be_visible()
+    expect(preview).to_contain_text(harness.EN_TITLE)
+    expect(preview).to_contain_text("p. ")
+    expect(preview).to_contain_text("4.2 million")
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    answer.screenshot(path=str(DOCS_SHOTS / "citation-preview.png"))
+
     citation = answer.locator("details.rq-citation").first
     citation.locator("summary").click()
     citation.locator("button.rq-view-page").click()
     view = page.locator("#rq-page-view .rq-page")
-    expect(view).to_be_visible()
-    expect(view.locator(".rq-page-head")).to_contain_text("p. ")
-    expect(view.locator("mark")).to_contain_text("4.2 million")
+    image = view.locator("img.rq-page-img")
+    expect(image).to_be_visible()
+    page.wait_for_function("document.querySelector('#rq-page-view img.rq-page-img').complete")
+    boxes = view.locator(".rq-hl")
+    expect(boxes.first).to_be_visible()
+    number = int(page.locator("#rq-page-no input").input_value())
+    expect(view.locator(".rq-page-head")).to_contain_text(f"第 {number} 頁")
+
+    # The box sits on the quoted words, as an independent reader (pdfplumber) places them.
+    pdf = Path(next(d.path for d in running.pipeline.documents() if d.kind == "pdf"))  # type: ignore[attr-defined]
+    with pdfplumber.open(pdf) as doc:
+        sheet = doc.pages[number - 1]
+        word = next(w for w in sheet.extract_words() if w["text"] == "4.2")
+        fx = (word["x0"] + word["x1"]) / 2 / sheet.width
+        fy = (word["top"] + word["bottom"]) / 2 / sheet.height
+        other = next(w for w in sheet.extract_words() if w["text"] == "remaining")
+        oy = (other["top"] + other["bottom"]) / 2 / sheet.height
+    img = image.bounding_box()
+    assert img is not None
+    x, y, oy_px = img["x"] + fx * img["width"], img["y"] + fy * img["height"], img["y"] + oy * img["height"]
+    rects = [b for b in (box.bounding_box() for box in boxes.all()) if b]
+    inside = [r for r in rects if r["x"] <= x <= r["x"] + r["width"] and r["y"] <= y <= r["y"] + r["height"]]
+    assert inside, rects
+    # The next sentence is not marked: the box is the quoted sentence, not the passage.
+    assert not any(r["y"] <= oy_px <= r["y"] + r["height"] for r in rects)
+    # ... and it was scrolled into the page viewer's visible area.
+    scroller = view.locator(".rq-page-scroll").bounding_box()
+    assert scroller is not None and scroller["y"] <= rects[0]["y"] <= scroller["y"] + scroller["height"]
+    view.screenshot(path=str(DOCS_SHOTS / "page-highlight.png"))
+
+    # Previous / next page, and a page the report does not have.
+    assert number > 1, "the cited page should not be the first"
+    page.click("#rq-prev")
+    expect(view.locator(".rq-page-head")).to_contain_text(f"第 {number - 1} 頁")
+    expect(page.locator("#rq-page-no input")).to_have_value(str(number - 1))
+    page.click("#rq-next")
+    expect(view.locator(".rq-page-head")).to_contain_text(f"第 {number} 頁")
+    page.fill("#rq-page-no input", "999")
+    page.click("#rq-show")
+    expect(page.locator("#rq-page-view .rq-notice")).to_contain_text("沒有第 999 頁")
     expect(page.locator("#rq-docs")).to_contain_text(harness.EN_TITLE)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "documents.png"), full_page=True)
 
 
 def test_search_with_document_filter_and_csv_export(session: Session) -> None:

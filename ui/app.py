@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 import gradio as gr
 
-from corpus.address import format_address
 from corpus.types import Chunk
 from index.types import DocumentInfo, SearchFilter
 from qa.errors import QAError
 from ui.citations import ExportFiles, citation_record, format_citation, write_exports
 from ui.forms import is_number, page_bound, parse_page_range
 from ui.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, Lang, normalise_lang, t
+from ui.pages import render_page
 from ui.payloads import answer_payload, error_payload, hits_payload
 from ui.render import (
     DocumentRow,
@@ -37,6 +37,7 @@ from ui.render import (
     render_answer,
     render_documents,
     render_hits,
+    render_page_image,
     render_page_view,
     render_transcript,
 )
@@ -75,7 +76,7 @@ element.addEventListener('click', (event) => {
     return;
   }
   const view = event.target.closest('button.rq-view-page');
-  if (view) { trigger('click', {chunk_id: view.dataset.chunkId}); return; }
+  if (view) { trigger('click', {chunk_id: view.dataset.chunkId, quote: view.dataset.quote || ''}); return; }
   const table = event.target.closest('button.rq-table-csv');
   if (table) {
     // The BOM lets spreadsheet programs read the Chinese text as UTF-8.
@@ -152,6 +153,18 @@ _EVALUATOR_JS = """(on) => {
 # The document view brings the cited passage into sight whenever it shows a new page.
 _PAGE_VIEW_JS = """
 watch('value', () => {
+  const box = element.querySelector('.rq-hl');
+  if (box) {
+    // Scroll the page picture so the first highlighted line sits in the middle of the view.
+    const scroller = element.querySelector('.rq-page-scroll');
+    const place = () => {
+      scroller.scrollTop = Math.max(box.offsetTop - scroller.clientHeight / 2, 0);
+      element.scrollIntoView({block: 'start'});
+    };
+    const img = element.querySelector('img.rq-page-img');
+    if (img && !img.complete) { img.addEventListener('load', place, {once: true}); } else { place(); }
+    return;
+  }
   const mark = element.querySelector('.rq-page-text mark');
   if (mark) {
     const box = mark.parentElement;
@@ -419,44 +432,84 @@ class ReportApp:
     # ---- documents ------------------------------------------------------------------------------
 
     def on_show_page(self, doc_id: str | None, page: float | None, lang: str = DEFAULT_LANG) -> str:
+        """The page asked for in the page box; a page the report does not have gets a message."""
         ui = normalise_lang(lang)
         doc = self.docs.get(doc_id or "")
         if doc is None:
             return notice("info", t("docs.choose_report", ui))
         try:
             if doc.pages:
-                number = min(max(int(page or 1), 1), int(doc.pages))
-                text = self.pipeline.page_text(doc.doc_id, number)
-                where = format_address(page_start=number)
-                return render_page_view(f"{doc.title} · {where} / {doc.pages}", text, lang=ui)
+                number = int(page) if is_number(page) else 1
+                if not 1 <= number <= int(doc.pages):
+                    return notice("warn", t("docs.page_range", ui, pages=doc.pages, page=number))
+                return self.page_html(doc, number, (), ui)
             full = self.pipeline.document_text(doc.doc_id)
             return render_page_view(f"{doc.title} · {doc.file_name}", full, lang=ui)
         except Exception:
             log.exception("showing %s page %s failed", doc_id, page)
             return notice("error", t("docs.page_failed", ui))
 
+    def on_step(self, doc_id: str | None, page: float | None, lang: str, step: int) -> tuple[str, Any]:
+        """Previous / next page: moves within the report and shows the page."""
+        doc = self.docs.get(doc_id or "")
+        if doc is None or not doc.pages:
+            return self.on_show_page(doc_id, page, lang), gr.Number()
+        current = int(page) if is_number(page) else 1
+        number = min(max(current + step, 1), int(doc.pages))
+        return self.on_show_page(doc_id, number, lang), gr.Number(value=number)
+
+    def page_html(self, doc: DocumentInfo, number: int, quotes: Sequence[str], lang: Lang) -> str:
+        """A PDF page as its picture with the quotes' boxes; its extracted text when the file is gone."""
+        heading = f"{doc.title} · {t('docs.page_of', lang, page=number, pages=doc.pages)}"
+        source = Path(doc.path)
+        text = self.pipeline.page_text(doc.doc_id, number)
+        span = next((found for q in quotes if (found := _locate(q, text))), None)
+        if doc.kind == "pdf" and source.is_file():
+            try:
+                image = render_page(source, number, [q for q in quotes if q])
+            except Exception:
+                log.exception("rendering %s page %d failed", source, number)
+            else:
+                html = render_page_image(
+                    heading, image.data_url(), image.width, image.height, image.boxes, lang
+                )
+                if quotes and not image.boxes:
+                    # The picture cannot show where the quote is: mark it in the page's text instead.
+                    html += notice("info", t("docs.quote_not_found", lang))
+                    html += render_page_view(heading, text, span, lang)
+                return html
+        return notice("info", t("docs.text_only", lang)) + render_page_view(heading, text, span, lang)
+
     def on_view_chunk(self, lang: str, evt: gr.EventData) -> tuple[str, Any, Any, Any]:
-        """Open the Documents tab at the page (or lines) a citation points to, passage marked."""
+        """Open the Documents tab at the page (or lines) a citation points to, its quote marked."""
         chunk_id = str(getattr(evt, "chunk_id", ""))
+        quote = str(getattr(evt, "quote", "") or "")
         try:
             chunk = self.pipeline.chunk(chunk_id)
             if chunk is None:
                 raise LookupError(f"no chunk {chunk_id!r} in the index")
-            html = self.chunk_view(chunk, normalise_lang(lang))
+            # Only a quote that really is in the passage is marked (the browser sent it).
+            shown = quote if quote and quote in chunk.text else ""
+            html, page = self.chunk_view(chunk, normalise_lang(lang), shown)
         except Exception:
             log.exception("viewing chunk %r failed", chunk_id)
             failed = notice("error", t("docs.passage_failed", normalise_lang(lang)))
             return failed, gr.Tabs(), gr.Dropdown(), gr.Number()
-        page = chunk.page_start
         return html, gr.Tabs(selected="docs"), gr.Dropdown(value=chunk.doc_id), gr.Number(value=page)
 
-    def chunk_view(self, chunk: Chunk, lang: Lang = DEFAULT_LANG) -> str:
+    def chunk_view(self, chunk: Chunk, lang: Lang = DEFAULT_LANG, quote: str = "") -> tuple[str, int | None]:
+        """The cited page (PDF: its picture, the quote boxed) or the cited lines; and the page shown."""
         heading = " · ".join(p for p in (chunk.title, chunk.address, " › ".join(chunk.section_path)) if p)
-        if chunk.page_start is not None:
+        doc = self.docs.get(chunk.doc_id)
+        if chunk.page_start is not None and doc is not None:
             last = chunk.page_end if chunk.page_end is not None else chunk.page_start
             pages = range(chunk.page_start, max(last, chunk.page_start) + 1)
-            text = "\n".join(self.pipeline.page_text(chunk.doc_id, n) for n in pages)
-            return render_page_view(heading, text, _locate(chunk.text, text), lang)
+            wanted = quote or chunk.text
+            # The page that holds the quote, when the passage spans two.
+            number = next(
+                (n for n in pages if _locate(wanted, self.pipeline.page_text(chunk.doc_id, n))), pages[0]
+            )
+            return self.page_html(doc, number, (wanted,), lang), number
         # Text files have no pages: show the passage with a few lines of context either side.
         full = self.pipeline.document_text(chunk.doc_id)
         lines = self.settings.context_lines
@@ -473,7 +526,9 @@ class ReportApp:
                 break
             end = nxt
         span = (chunk.char_start - start, chunk.char_end - start)
-        return render_page_view(heading, full[start:end], span, lang)
+        if quote and (at := full.find(quote, chunk.char_start, chunk.char_end + len(quote))) >= 0:
+            span = (at - start, at - start + len(quote))
+        return render_page_view(heading, full[start:end], span, lang), None
 
     # ---- API ------------------------------------------------------------------------------------
 
@@ -657,6 +712,8 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                         value=1, label=t("docs.page", z), precision=0, scale=1, elem_id="rq-page-no"
                     )
                     show = gr.Button(t("docs.show", z), scale=1, elem_id="rq-show")
+                    prev_page = gr.Button(t("docs.prev", z), scale=1, elem_id="rq-prev")
+                    next_page = gr.Button(t("docs.next", z), scale=1, elem_id="rq-next")
                 page_view = gr.HTML(
                     notice("info", t("docs.choose", z)),
                     js_on_load=_PAGE_VIEW_JS,
@@ -695,6 +752,8 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
             (doc_pick, lambda ln: gr.Dropdown(label=t("docs.report", ln))),
             (page_no, lambda ln: gr.Number(label=t("docs.page", ln))),
             (show, lambda ln: gr.Button(t("docs.show", ln))),
+            (prev_page, lambda ln: gr.Button(t("docs.prev", ln))),
+            (next_page, lambda ln: gr.Button(t("docs.next", ln))),
         ]
         relabel_outputs = [lang, transcript, *(component for component, _ in relabel)]
 
@@ -732,6 +791,14 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
         transcript.click(rq.on_view_chunk, lang, view_outputs, api_visibility="private")
         results.click(rq.on_view_chunk, lang, view_outputs, api_visibility="private")
         show.click(rq.on_show_page, [doc_pick, page_no, lang], page_view, api_visibility="private")
+        page_no.submit(rq.on_show_page, [doc_pick, page_no, lang], page_view, api_visibility="private")
+        for button, step in ((prev_page, -1), (next_page, 1)):
+            button.click(
+                lambda d, p, ln, step=step: rq.on_step(d, p, ln, step),
+                [doc_pick, page_no, lang],
+                [page_view, page_no],
+                api_visibility="private",
+            )
         app.load(on_open, turns, [lang_pick, *relabel_outputs], api_visibility="private")
         app.load(
             rq.on_load,

@@ -79,6 +79,21 @@ _MESSAGES: dict[str, tuple[str, ...]] = {
     "docs.page_failed": ("無法顯示此頁；錯誤已記錄。", "This page cannot be shown; the error was logged."),
     "docs.passage_failed": ("無法顯示此段落。", "This passage cannot be shown."),
     "docs.no_text": ("{heading}：沒有可顯示的文字。", "{heading}: no text to show."),
+    "docs.page_range": (
+        "這份報告共 {pages} 頁，沒有第 {page} 頁；請輸入 1 到 {pages} 之間的頁碼。",
+        "This report has {pages} pages, so there is no page {page}; enter a page from 1 to {pages}.",
+    ),
+    "docs.prev": ("上一頁", "Previous page"),
+    "docs.next": ("下一頁", "Next page"),
+    "docs.page_of": ("第 {page} 頁，共 {pages} 頁", "page {page} of {pages}"),
+    "docs.text_only": (
+        "找不到原始 PDF 檔，改為顯示擷取的文字。",
+        "The original PDF file is not available; showing its extracted text.",
+    ),
+    "docs.quote_not_found": (
+        "在頁面影像上找不到引文的位置；引文見下方文字。",
+        "The quote could not be located on the page picture; it is marked in the text below.",
+    ),
     "docs.none": ("索引中尚無文件。", "The index holds no documents yet."),
     "docs.col.title": ("標題", "Title"),
     "docs.col.file": ("檔案", "File"),

@@ -18,6 +18,7 @@ from index.types import Hit
 from qa.types import Answer, Citation
 from ui.citations import table_csv
 from ui.i18n import DEFAULT_LANG, Lang, format_taipei, t
+from ui.pages import Box
 
 Segments = Sequence[tuple[str, bool]]
 Highlighter = Callable[[str, Sequence[str]], Sequence[tuple[str, bool]]]
@@ -149,8 +150,13 @@ def source_label(title: str, address: str, section_path: Sequence[str]) -> str:
     return " · ".join(part for part in (title, address, section_label(section_path)) if part)
 
 
-def render_answer_text(text: str, anchors: Mapping[int, str]) -> str:
-    """Escaped answer text whose [n] markers link to the matching citation element."""
+def render_answer_text(
+    text: str, anchors: Mapping[int, str], previews: Mapping[int, str] | None = None
+) -> str:
+    """Escaped answer text whose [n] markers link to the matching citation element.
+
+    With `previews`, each marker carries a tooltip (report, page, quote) shown on hover, focus or tap.
+    """
     out: list[str] = []
     pos = 0
     for match in _CITE_MARKER.finditer(text):
@@ -160,9 +166,10 @@ def render_answer_text(text: str, anchors: Mapping[int, str]) -> str:
         if anchor is None:
             out.append(esc(match.group(0)))
         else:
-            out.append(
-                f'<a class="rq-cite-ref" href="#{esc(anchor)}" data-target="{esc(anchor)}">[{number}]</a>'
-            )
+            tip = (previews or {}).get(number)
+            preview = f'<span class="rq-preview" role="tooltip">{esc(tip)}</span>' if tip else ""
+            link = f'<a class="rq-cite-ref" href="#{esc(anchor)}" data-target="{esc(anchor)}">'
+            out.append(f"{link}[{number}]{preview}</a>")
         pos = match.end()
     out.append(esc(text[pos:]))
     return "".join(out)
@@ -191,6 +198,15 @@ def table_csv_button(chunk: Chunk | None, lang: Lang = DEFAULT_LANG) -> str:
 _FILE_UNSAFE = re.compile(r"[^\w\-.（）()]+")
 
 
+def citation_preview(citation: Citation, limit: int = 140) -> str:
+    """What a marker's tooltip says: report, page or lines, and the quote (shortened)."""
+    quote = " ".join(citation.quote.split())
+    if len(quote) > limit:
+        quote = quote[: limit - 1] + "…"
+    where = " · ".join(part for part in (citation.title, citation.address) if part)
+    return f"{where}\n「{quote}」"
+
+
 def render_citation(
     citation: Citation,
     chunk: Chunk | None,
@@ -213,8 +229,8 @@ def render_citation(
         f"{passage_html(passage)}"
         f'<div class="rq-cite-tools"><span class="rq-file">{esc(citation.file_name)}</span>'
         f"{table_csv_button(chunk, lang)}"
-        f'<button type="button" class="rq-view-page" data-chunk-id="{esc(chunk_id)}">'
-        f"{esc(t('source.show', lang))}</button></div>"
+        f'<button type="button" class="rq-view-page" data-chunk-id="{esc(chunk_id)}" '
+        f'data-quote="{esc(citation.quote)}">{esc(t("source.show", lang))}</button></div>'
         "</details>"
     )
 
@@ -247,14 +263,15 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int, lang: 
         return "".join(parts)
 
     anchors = {c.number: f"rq-t{turn}-c{c.number}" for c in answer.citations}
+    previews = {c.number: citation_preview(c) for c in answer.citations}
     parts = ['<div class="rq-answer">']
     body = answer.text.strip()
     # A how-much answer leads with its figure on a line of its own; show that line prominently.
     head, _, rest = body.partition("\n")
     if answer.figure and head.startswith(answer.figure) and rest:
-        parts.append(f'<div class="rq-figure">{render_answer_text(head, anchors)}</div>')
+        parts.append(f'<div class="rq-figure">{render_answer_text(head, anchors, previews)}</div>')
         body = rest
-    parts.append(f'<p class="rq-text">{render_answer_text(body, anchors)}</p>')
+    parts.append(f'<p class="rq-text">{render_answer_text(body, anchors, previews)}</p>')
     support = t("answer.support", lang, n=len(answer.citations))
     # Staff see what the answer rests on; the score and retrieval mode are for evaluators.
     parts.append(
@@ -394,3 +411,20 @@ def _pre(text: str, start: int, end: int, span: tuple[int, int] | None) -> str:
 def format_timestamp(value: object) -> str:
     """Indexing time as 'YYYY-MM-DD HH:MM' in Taipei time, whatever form the index stores it in."""
     return format_taipei(value)
+
+
+def render_page_image(
+    heading: str, image_url: str, width: int, height: int, boxes: Sequence[Box], lang: Lang = DEFAULT_LANG
+) -> str:
+    """A rendered PDF page with the quoted sentence's boxes laid over it (positions in percent)."""
+    marks = "".join(
+        f'<div class="rq-hl" style="left:{b.left:.3%};top:{b.top:.3%};width:{b.width:.3%};'
+        f'height:{b.height:.3%}"></div>'
+        for b in boxes
+    )
+    return (
+        f'<div class="rq-page"><div class="rq-page-head">{esc(heading)}</div>'
+        f'<div class="rq-page-scroll"><div class="rq-page-sheet">'
+        f'<img class="rq-page-img" src="{esc(image_url)}" width="{width}" height="{height}" '
+        f'alt="{esc(heading)}">{marks}</div></div></div>'
+    )
