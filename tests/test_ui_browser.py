@@ -15,6 +15,9 @@ from pathlib import Path
 import pdfplumber
 import pytest
 import ui_harness as harness  # tests/ is on sys.path, as for conftest
+from docx import Document
+
+from ui.feedback import FeedbackStore
 
 pytestmark = pytest.mark.browser
 
@@ -350,3 +353,44 @@ def test_interface_speaks_traditional_chinese_and_switches_language(
     expect(page.locator("#rq-ask")).to_have_text("提問")
     page.wait_for_timeout(1500)  # let the page-load events finish fading in before the screenshot
     page.screenshot(path=str(DOCS_SHOTS / "app-zh-tw.png"))
+
+
+def test_answer_copied_rated_and_conversation_exported(session: Session, running: object) -> None:
+    page = session.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    ask(page, "截至2023年底，智慧路燈共安裝了多少盞？")
+    ask(page, "How much does converting one ferry cost?")
+    first = page.locator("#rq-transcript .rq-a").nth(0)
+
+    first.locator("button.rq-copy-answer").click()
+    expect(first.locator("button.rq-copy-answer")).to_have_text("已複製 ✓")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "4,820" in copied and "出處：\n[1] 海港市智慧路燈試辦計畫成果報告" in copied
+
+    # 👎 with a comment: stored beside the index with question, answer, citations and generation.
+    first.locator(".rq-fb-comment").fill("應附上各區數字")
+    first.locator("button.rq-fb[data-rating='down']").click()
+    expect(page.locator("#rq-chat-status")).to_contain_text("已記錄您的回饋")
+    expect(first.locator("button.rq-fb.rq-chosen")).to_have_attribute("data-rating", "down")
+    pipeline = running.pipeline  # type: ignore[attr-defined]
+    store = FeedbackStore(pipeline.config.index_dir)
+    stored = [f for f in store.all() if f.comment == "應附上各區數字"]
+    assert len(stored) == 1 and stored[0].rating == "down"
+    assert stored[0].question == "截至2023年底，智慧路燈共安裝了多少盞？" and "4,820" in stored[0].answer
+    assert stored[0].citations and stored[0].citations[0].title == "海港市智慧路燈試辦計畫成果報告"
+    assert stored[0].generation and stored[0].generation == str(pipeline.generation)
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    first.screenshot(path=str(DOCS_SHOTS / "answer-actions.png"))
+
+    with page.expect_download() as download:
+        page.click("#rq-export-md")
+    md = Path(download.value.path()).read_text(encoding="utf-8")
+    assert md.index("截至2023年底") < md.index("How much does converting one ferry cost?")
+    assert "4.2 million" in md and "\\[1\\] Harbour Ferry Electrification Review" in md
+    with page.expect_download() as download:
+        page.click("#rq-export-docx")
+    assert download.value.suggested_filename.endswith(".docx")
+    doc = Document(download.value.path())  # python-docx opens what the app wrote
+    texts = [p.text for p in doc.paragraphs]
+    assert "1. 截至2023年底，智慧路燈共安裝了多少盞？" in texts
+    assert any(t.startswith("[1] Harbour Ferry Electrification Review, p. ") for t in texts)

@@ -24,6 +24,8 @@ from corpus.types import Chunk
 from index.types import DocumentInfo, SearchFilter
 from qa.errors import QAError
 from ui.citations import ExportFiles, citation_record, format_citation, write_exports
+from ui.exports import answer_text, conversation_docx, conversation_markdown
+from ui.feedback import AnswerRecord, CitedSource, FeedbackStore
 from ui.forms import is_number, page_bound, parse_page_range
 from ui.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, Lang, normalise_lang, t
 from ui.pages import render_page
@@ -35,6 +37,7 @@ from ui.render import (
     format_timestamp,
     notice,
     render_answer,
+    render_answer_actions,
     render_documents,
     render_hits,
     render_page_image,
@@ -77,6 +80,15 @@ element.addEventListener('click', (event) => {
   }
   const view = event.target.closest('button.rq-view-page');
   if (view) { trigger('click', {chunk_id: view.dataset.chunkId, quote: view.dataset.quote || ''}); return; }
+  const rating = event.target.closest('button.rq-fb');
+  if (rating) {
+    const bar = rating.closest('.rq-actions');
+    bar.querySelectorAll('button.rq-fb').forEach((b) => b.classList.toggle('rq-chosen', b === rating));
+    const comment = bar.querySelector('.rq-fb-comment');
+    trigger('click', {action: 'feedback', turn: Number(bar.dataset.turn), rating: rating.dataset.rating,
+                      comment: comment ? comment.value : ''});
+    return;
+  }
   const table = event.target.closest('button.rq-table-csv');
   if (table) {
     // The BOM lets spreadsheet programs read the Chinese text as UTF-8.
@@ -88,9 +100,10 @@ element.addEventListener('click', (event) => {
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
     return;
   }
-  const copy = event.target.closest('button.rq-copy');
+  const copy = event.target.closest('button.rq-copy, button.rq-copy-answer');
   if (copy) {
-    const text = copy.parentElement.querySelector('.rq-cite-text').textContent;
+    const text = copy.dataset.text !== undefined
+      ? copy.dataset.text : copy.parentElement.querySelector('.rq-cite-text').textContent;
     const label = copy.textContent;
     const done = () => {
       copy.textContent = copy.dataset.done || '✓';
@@ -211,6 +224,7 @@ class ReportApp:
         # Concurrent searches export at once: one lock orders clean-up against folder creation.
         self._export_lock = threading.Lock()
         self._exporting: set[Path] = set()
+        self.feedback = FeedbackStore(pipeline.config.index_dir)
         atexit.register(shutil.rmtree, self.export_root, ignore_errors=True)
 
     # ---- shared helpers -------------------------------------------------------------------------
@@ -308,15 +322,28 @@ class ReportApp:
         history: Sequence[str],
         turn: int,
         lang: Lang = DEFAULT_LANG,
-    ) -> str:
-        """Rendered reply; raises QAError / ValueError for the caller to show."""
+    ) -> tuple[str, AnswerRecord]:
+        """Rendered reply and its record; raises QAError / ValueError for the caller to show."""
         answer = self.pipeline.ask(question, filter=self.make_filter(doc_ids), history=tuple(history))
         chunks: dict[str, Chunk] = {hit.chunk.chunk_id: hit.chunk for hit in answer.related}
         for citation in answer.citations:
             if citation.chunk_id not in chunks and (chunk := self.pipeline.chunk(citation.chunk_id)):
                 chunks[citation.chunk_id] = chunk
         log.info("answered in %.0f ms (abstained=%s)", answer.latency_ms, answer.abstained)
-        return render_answer(answer, chunks, turn, lang)
+        record = AnswerRecord(
+            question=question,
+            text=answer.text,
+            citations=tuple(
+                CitedSource(c.number, c.title, c.file_name, c.address, c.quote)
+                for c in sorted(answer.citations, key=lambda c: c.number)
+            ),
+            abstained=answer.abstained,
+            generation=str(self.pipeline.generation or ""),
+        )
+        html = render_answer(answer, chunks, turn, lang) + render_answer_actions(
+            turn, answer_text(record, lang), lang
+        )
+        return html, record
 
     def on_ask(
         self,
@@ -324,29 +351,83 @@ class ReportApp:
         doc_ids: list[str] | None,
         turns: list[Turn] | None,
         lang: str = DEFAULT_LANG,
-    ) -> Iterator[tuple[str, list[Turn], str, str]]:
-        """Show the question at once, then the answer; the input box is cleared on success."""
+    ) -> Iterator[tuple[Any, ...]]:
+        """Show the question at once, then the answer; the input box is cleared on success.
+
+        After each answer the conversation's Markdown and Word exports are rewritten.
+        """
         ui = normalise_lang(lang)
+        keep = (gr.skip(), gr.skip())
         turns = list(turns or [])
         question = (text or "").strip()
         if not question:
-            yield (render_transcript(turns, ui), turns, "", notice("info", t("chat.need_question", ui)))
+            yield (
+                render_transcript(turns, ui),
+                turns,
+                "",
+                notice("info", t("chat.need_question", ui)),
+                *keep,
+            )
             return
         pending = Turn(question, f'<div class="rq-pending">{esc(t("chat.pending", ui))}</div>')
-        yield render_transcript([*turns, pending], ui), turns, "", chat_hint(ui)
+        yield render_transcript([*turns, pending], ui), turns, "", chat_hint(ui), *keep
         try:
-            reply = self.answer_html(question, doc_ids, [turn.question for turn in turns], len(turns), ui)
+            reply, record = self.answer_html(
+                question, doc_ids, [turn.question for turn in turns], len(turns), ui
+            )
         except (QAError, ValueError) as exc:
             # The reason comes from the question checks, which speak English.
             message = t("chat.refused", ui, reason=str(exc))
-            yield render_transcript(turns, ui), turns, question, notice("warn", message)
+            yield render_transcript(turns, ui), turns, question, notice("warn", message), *keep
             return
         except Exception:
             log.exception("answering %r failed", question)
-            yield render_transcript(turns, ui), turns, question, notice("error", t("chat.failed", ui))
+            yield render_transcript(turns, ui), turns, question, notice("error", t("chat.failed", ui)), *keep
             return
-        turns.append(Turn(question, reply))
-        yield render_transcript(turns, ui), turns, "", chat_hint(ui)
+        turns.append(Turn(question, reply, record))
+        md_path, docx_path = self.export_conversation(turns, ui)
+        yield (
+            render_transcript(turns, ui),
+            turns,
+            "",
+            chat_hint(ui),
+            gr.DownloadButton(value=str(md_path), visible=True),
+            gr.DownloadButton(value=str(docx_path), visible=True),
+        )
+
+    def export_conversation(self, turns: Sequence[Turn], lang: Lang) -> tuple[Path, Path]:
+        """The conversation so far as .md and .docx in a fresh export folder."""
+        records = [turn.record for turn in turns if turn.record is not None]
+        with self._export_lock:
+            self._drop_old_exports()
+            folder = Path(tempfile.mkdtemp(dir=self.export_root))
+            self._exporting.add(folder)
+        try:
+            stem = time.strftime("reportqa-conversation-%Y%m%d-%H%M%S")
+            md_path = folder / f"{stem}.md"
+            md_path.write_text(conversation_markdown(records, lang), encoding="utf-8")
+            return md_path, conversation_docx(records, folder / f"{stem}.docx", lang)
+        finally:
+            with self._export_lock:
+                self._exporting.discard(folder)
+
+    def on_transcript_click(self, turns: list[Turn] | None, lang: str, evt: gr.EventData) -> tuple[Any, ...]:
+        """Clicks inside the conversation: 👍/👎 feedback, or "show in document"."""
+        ui = normalise_lang(lang)
+        if getattr(evt, "action", "") != "feedback":
+            return (*self.on_view_chunk(ui, evt), gr.skip())
+        skip = (gr.skip(),) * 4
+        try:
+            index = int(getattr(evt, "turn", -1))
+            record = (turns or [])[index].record if 0 <= index < len(turns or []) else None
+            if record is None:
+                raise LookupError(f"no answer number {index} in this conversation")
+            rating = str(getattr(evt, "rating", ""))
+            self.feedback.add(record, rating, str(getattr(evt, "comment", "") or ""), ui)
+        except Exception:
+            log.exception("storing feedback failed")
+            return (*skip, notice("error", t("feedback.failed", ui)))
+        return (*skip, notice("info", t("feedback.thanks", ui)))
 
     # ---- search ---------------------------------------------------------------------------------
 
@@ -635,6 +716,13 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                     chat_status = gr.HTML(chat_hint(z), elem_id="rq-chat-status")
                 with gr.Column(scale=1, min_width=260):
                     new_chat = gr.Button(t("chat.new", z), elem_id="rq-new")
+                    with gr.Row():
+                        md_file = gr.DownloadButton(
+                            t("export.md", z), visible=False, size="sm", elem_id="rq-export-md"
+                        )
+                        docx_file = gr.DownloadButton(
+                            t("export.docx", z), visible=False, size="sm", elem_id="rq-export-docx"
+                        )
                     chat_docs = gr.Dropdown(
                         choices,
                         value=[],
@@ -732,6 +820,8 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
             (ask, lambda ln: gr.Button(t("chat.ask", ln))),
             (chat_status, lambda ln: chat_hint(ln)),
             (new_chat, lambda ln: gr.Button(t("chat.new", ln))),
+            (md_file, lambda ln: gr.DownloadButton(t("export.md", ln))),
+            (docx_file, lambda ln: gr.DownloadButton(t("export.docx", ln))),
             (chat_docs, lambda ln: gr.Dropdown(label=t("chat.reports", ln), info=t("chat.reports_info", ln))),
             (query, lambda ln: gr.Textbox(placeholder=t("search.placeholder", ln))),
             (search, lambda ln: gr.Button(t("search.button", ln))),
@@ -774,13 +864,20 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
         evaluator.change(None, evaluator, None, js=_EVALUATOR_JS)
 
         ask_inputs = [question, chat_docs, turns, lang]
-        ask_outputs = [transcript, turns, question, chat_status]
+        ask_outputs = [transcript, turns, question, chat_status, md_file, docx_file]
         for trigger in (ask.click, question.submit):
             trigger(rq.on_ask, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden")
         new_chat.click(
-            lambda ln: (render_transcript([], normalise_lang(ln)), [], "", chat_hint(normalise_lang(ln))),
+            lambda ln: (
+                render_transcript([], normalise_lang(ln)),
+                [],
+                "",
+                chat_hint(normalise_lang(ln)),
+                gr.DownloadButton(visible=False),
+                gr.DownloadButton(visible=False),
+            ),
             lang,
-            [transcript, turns, question, chat_status],
+            [transcript, turns, question, chat_status, md_file, docx_file],
             api_visibility="private",
         )
         search_inputs = [query, search_docs, pages, section, k, mode, lang]
@@ -788,7 +885,9 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
         for trigger in (search.click, query.submit):
             trigger(rq.on_search, search_inputs, search_outputs, api_visibility="private")
         view_outputs = [page_view, tabs, doc_pick, page_no]
-        transcript.click(rq.on_view_chunk, lang, view_outputs, api_visibility="private")
+        transcript.click(
+            rq.on_transcript_click, [turns, lang], [*view_outputs, chat_status], api_visibility="private"
+        )
         results.click(rq.on_view_chunk, lang, view_outputs, api_visibility="private")
         show.click(rq.on_show_page, [doc_pick, page_no, lang], page_view, api_visibility="private")
         page_no.submit(rq.on_show_page, [doc_pick, page_no, lang], page_view, api_visibility="private")

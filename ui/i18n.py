@@ -115,6 +115,20 @@ _MESSAGES: dict[str, tuple[str, ...]] = {
     "source.copy": ("複製引用", "Copy citation"),
     "source.copied": ("已複製 ✓", "Copied ✓"),
     "source.matched": ("符合詞：{terms}", "matched: {terms}"),
+    "export.title": ("報告問答對話紀錄", "ReportQA conversation"),
+    "export.when": ("匯出時間（臺北）：{when}", "Exported (Taipei time): {when}"),
+    "export.md": ("匯出對話 Markdown", "Export conversation (Markdown)"),
+    "export.docx": ("匯出對話 Word", "Export conversation (Word)"),
+    "answer.copy": ("複製答案與出處", "Copy answer with sources"),
+    "feedback.up": ("答案有幫助", "Helpful answer"),
+    "feedback.down": ("答案有誤或沒有幫助", "Wrong or unhelpful answer"),
+    "feedback.comment": ("補充說明（選填）", "Comment (optional)"),
+    "feedback.send": ("送出回饋", "Send feedback"),
+    "feedback.thanks": ("已記錄您的回饋，謝謝！", "Thank you, your feedback was recorded."),
+    "feedback.failed": (
+        "無法記錄回饋；錯誤已記錄。",
+        "The feedback could not be recorded; the error was logged.",
+    ),
     "table.csv": ("下載表格 CSV", "Download table (CSV)"),
 }
 

@@ -17,6 +17,7 @@ from corpus.types import Chunk
 from index.types import Hit
 from qa.types import Answer, Citation
 from ui.citations import table_csv
+from ui.feedback import AnswerRecord
 from ui.i18n import DEFAULT_LANG, Lang, format_taipei, t
 from ui.pages import Box
 
@@ -33,6 +34,7 @@ class Turn:
 
     question: str
     reply_html: str
+    record: AnswerRecord | None = None  # what copying, exporting and feedback use
 
 
 @dataclass(frozen=True)
@@ -427,4 +429,20 @@ def render_page_image(
         f'<div class="rq-page-scroll"><div class="rq-page-sheet">'
         f'<img class="rq-page-img" src="{esc(image_url)}" width="{width}" height="{height}" '
         f'alt="{esc(heading)}">{marks}</div></div></div>'
+    )
+
+
+def render_answer_actions(turn: int, copy_text: str, lang: Lang = DEFAULT_LANG) -> str:
+    """Under an answer: copy it with its sources, and 👍 / 👎 with an optional comment."""
+    text = esc(copy_text).replace("\r", "&#13;")
+    done, copy = esc(t("source.copied", lang)), esc(t("answer.copy", lang))
+    up, down, comment = (esc(t(k, lang)) for k in ("feedback.up", "feedback.down", "feedback.comment"))
+    return (
+        f'<div class="rq-actions" data-turn="{turn}">'
+        f'<button type="button" class="rq-copy-answer" data-text="{text}" data-done="{done}">{copy}</button>'
+        f'<button type="button" class="rq-fb" data-rating="up" title="{up}" aria-label="{up}">👍</button>'
+        f'<button type="button" class="rq-fb" data-rating="down" title="{down}" aria-label="{down}">'
+        "👎</button>"
+        f'<input type="text" class="rq-fb-comment" maxlength="2000" placeholder="{comment}" '
+        f'aria-label="{comment}"></div>'
     )
