@@ -394,3 +394,61 @@ def test_answer_copied_rated_and_conversation_exported(session: Session, running
     texts = [p.text for p in doc.paragraphs]
     assert "1. 截至2023年底，智慧路燈共安裝了多少盞？" in texts
     assert any(t.startswith("[1] Harbour Ferry Electrification Review, p. ") for t in texts)
+
+
+def test_long_question_is_refused_with_the_limit_and_a_long_one_is_clipped(session: Session) -> None:
+    page = session.page
+    page.fill("#rq-question textarea", "智慧路燈" * 1250)  # 5,000 characters
+    page.click("#rq-ask")
+    expect(page.locator("#rq-chat-status")).to_contain_text("最多 2,000 字，您輸入了 5,000 字")
+    expect(page.locator("#rq-transcript .rq-answer")).to_have_count(0)
+    assert len(page.locator("#rq-question textarea").input_value()) == 5000  # kept, to be shortened
+
+    question = "以下是背景說明。" * 60 + "截至2023年底，智慧路燈共安裝了多少盞？"
+    ask(page, question)
+    bubble = page.locator("#rq-transcript .rq-q .rq-bubble").last
+    expect(bubble.locator(".rq-q-full")).to_be_hidden()
+    box = bubble.bounding_box()
+    assert box is not None and box["height"] < 260, box  # the answer stays on screen
+    bubble.locator(".rq-more").click()
+    expect(bubble.locator(".rq-q-full")).to_be_visible()
+    expect(bubble.locator(".rq-q-full")).to_contain_text("共安裝了多少盞？")
+
+
+def test_phone_width_documents_reachable_and_tables_scroll_sideways(
+    browser: Browser, running: object
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(running.url)  # type: ignore[attr-defined]
+        expect(page.locator("#rq-question textarea")).to_be_visible()
+        ask(page, "南灣區2024年累計數是多少？")
+        answer = page.locator("#rq-transcript .rq-answer").last
+        answer.locator("details.rq-citation summary").first.tap()
+        expect(answer.locator("table.rq-table")).to_be_visible()
+        cells = answer.locator("table.rq-table td, table.rq-table th")
+        heights = cells.evaluate_all("cells => cells.map(c => c.getBoundingClientRect().height)")
+        assert max(heights) < 60, heights  # 「行政區」 on one line, not one character per line
+        switch = page.locator("#rq-evaluator").bounding_box()
+        assert switch is not None and switch["height"] < 110, switch
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_SHOTS / "phone-chat.png"))
+
+        page.get_by_role("tab", name="文件").tap()
+        table = page.locator("#rq-docs table.rq-docs")
+        expect(table).to_be_visible()
+        # No cell is squeezed into a column of single characters: each stays one or two lines high.
+        heights = table.locator("td, th").evaluate_all(
+            "cells => cells.map(c => c.getBoundingClientRect().height)"
+        )
+        assert max(heights) < 80, heights
+        # The table scrolls inside its box; the page itself does not get wider than the phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391
+        page.screenshot(path=str(DOCS_SHOTS / "phone-documents.png"))
+    finally:
+        context.close()
+    assert errors == []

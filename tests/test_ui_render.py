@@ -287,8 +287,8 @@ def test_indexing_time_is_shown_in_taipei_time() -> None:
 
 def test_documents_table_speaks_the_chosen_language() -> None:
     row = DocumentRow("d", "報告", "r.pdf", "pdf", 3, 9, "2026-01-01 08:00")
-    assert "<th scope=\"col\">收錄時間（臺北）</th>" in render_documents([row])
-    assert "<th scope=\"col\">Indexed (Taipei time)</th>" in render_documents([row], "en")
+    assert '<th scope="col">收錄時間（臺北）</th>' in render_documents([row])
+    assert '<th scope="col">Indexed (Taipei time)</th>' in render_documents([row], "en")
     assert "索引中尚無文件" in render_documents([])
 
 
@@ -308,7 +308,7 @@ def test_answer_shows_staff_wording_and_keeps_scores_for_evaluators() -> None:
 
 
 def test_table_chunk_gets_a_csv_download_button_prose_does_not() -> None:
-    text = "表 1 各區安裝數\n行政區\t2023年\n北港區\t1,200\n=HYPERLINK(\"x\")\t5"
+    text = '表 1 各區安裝數\n行政區\t2023年\n北港區\t1,200\n=HYPERLINK("x")\t5'
     chunk = replace(make_chunk(text), kind="table")
     button = table_csv_button(chunk)
     assert button.startswith('<button type="button" class="rq-table-csv" data-name="表_1_各區安裝數.csv"')
@@ -319,6 +319,21 @@ def test_table_chunk_gets_a_csv_download_button_prose_does_not() -> None:
     decoded = html.unescape(payload.group(1))
     rows = list(csv.reader(io.StringIO(decoded)))
     assert rows[:3] == [["表 1 各區安裝數"], ["行政區", "2023年"], ["北港區", "1,200"]]
-    assert rows[3][0] == "'=HYPERLINK(\"x\")"
+    assert rows[3][0] == '\'=HYPERLINK("x")'
     assert "\r" not in payload.group(1) and "&#13;" in payload.group(1)
     assert table_csv_button(make_chunk("數位經濟規模達到9.3兆元。")) == ""
+
+
+def test_long_question_is_clipped_with_an_expander() -> None:
+    short = render_transcript([Turn(question="短問題？", reply_html="")])
+    assert "rq-q-long" not in short and "短問題？" in short
+    long = "請問" + "很長的背景說明" * 100 + "<b>"
+    out = render_transcript([Turn(question=long, reply_html="")])
+    assert '<details class="rq-q-long">' in out and f"顯示全文（{len(long):,} 字）" in out
+    head = re.search(r'<span class="rq-q-head">([^<]*)</span>', out)
+    assert head is not None and len(head.group(1)) <= 281
+    assert esc_text(long) in out  # the whole question is still there, escaped
+
+
+def esc_text(text: str) -> str:
+    return html.escape(text, quote=True)

@@ -23,6 +23,7 @@ import gradio as gr
 from corpus.types import Chunk
 from index.types import DocumentInfo, SearchFilter
 from qa.errors import QAError
+from qa.query import MAX_QUESTION_CHARS
 from ui.citations import ExportFiles, citation_record, format_citation, write_exports
 from ui.exports import answer_text, conversation_docx, conversation_markdown
 from ui.feedback import AnswerRecord, CitedSource, FeedbackStore
@@ -369,6 +370,11 @@ class ReportApp:
                 *keep,
             )
             return
+        if len(question) > MAX_QUESTION_CHARS:
+            # Refused with the limit stated, and left in the box to be shortened.
+            message = notice("warn", t("chat.too_long", ui, limit=MAX_QUESTION_CHARS, length=len(question)))
+            yield (render_transcript(turns, ui), turns, question, message, *keep)
+            return
         pending = Turn(question, f'<div class="rq-pending">{esc(t("chat.pending", ui))}</div>')
         yield render_transcript([*turns, pending], ui), turns, "", chat_hint(ui), *keep
         try:
@@ -692,7 +698,12 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                 min_width=260,
             )
             evaluator = gr.Checkbox(
-                False, label=t("evaluator.label", z), elem_id="rq-evaluator", scale=0, min_width=200
+                False,
+                label=t("evaluator.label", z),
+                info=t("evaluator.info", z),
+                elem_id="rq-evaluator",
+                scale=0,
+                min_width=200,
             )
         with gr.Tabs(elem_id="rq-tabs") as tabs:
             with (
@@ -812,7 +823,7 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
         relabel: list[tuple[gr.components.Component | gr.blocks.BlockContext, Callable[[Lang], Any]]] = [
             (header, lambda ln: rq.header_html(ln)),
             (lang_pick, lambda ln: gr.Radio(label=t("lang.label", ln))),
-            (evaluator, lambda ln: gr.Checkbox(label=t("evaluator.label", ln))),
+            (evaluator, lambda ln: gr.Checkbox(label=t("evaluator.label", ln), info=t("evaluator.info", ln))),
             (chat_tab, lambda ln: gr.Tab(label=t("tab.chat", ln))),
             (search_tab, lambda ln: gr.Tab(label=t("tab.search", ln))),
             (docs_tab, lambda ln: gr.Tab(label=t("tab.docs", ln))),

@@ -33,7 +33,8 @@ _MESSAGES: dict[str, tuple[str, ...]] = {
     "tab.search": ("檢索", "Search"),
     "tab.docs": ("文件", "Documents"),
     "lang.label": ("介面語言", "Language"),
-    "evaluator.label": ("評估者模式（顯示分數與檢索方式）", "Evaluator mode (scores and retrieval modes)"),
+    "evaluator.label": ("評估者模式", "Evaluator mode"),
+    "evaluator.info": ("顯示檢索分數與檢索方式", "Show retrieval scores and modes"),
     "chat.placeholder": ("請輸入關於報告的問題…", "Ask about the reports…"),
     "chat.ask": ("提問", "Ask"),
     "chat.new": ("新對話", "New conversation"),
@@ -53,6 +54,12 @@ _MESSAGES: dict[str, tuple[str, ...]] = {
         "Something went wrong while answering; the error was logged.",
     ),
     "chat.refused": ("無法回答這個問題：{reason}", "This question cannot be answered: {reason}"),
+    "chat.too_long": (
+        "問題太長：最多 {limit:,} 字，您輸入了 {length:,} 字。請只保留要問的部分後再送出。",
+        "The question is too long: at most {limit:,} characters, and this one has {length:,}. "
+        "Keep only what you want to ask and send it again.",
+    ),
+    "chat.show_all": ("顯示全文（{length:,} 字）", "Show all ({length:,} characters)"),
     "search.placeholder": ("關鍵詞或問題…", "Words or a question…"),
     "search.button": ("檢索", "Search"),
     "search.reports": ("報告範圍", "Reports"),

@@ -301,13 +301,30 @@ def render_answer(answer: Answer, chunks: Mapping[str, Chunk], turn: int, lang: 
     return "".join(parts)
 
 
+QUESTION_CLIP = 280  # characters of a long question shown before its expander
+
+
+def question_html(question: str, lang: Lang = DEFAULT_LANG) -> str:
+    """A question as shown in the chat; a long one is clipped, the rest behind an expander."""
+    if len(question) <= QUESTION_CLIP:
+        return esc(question)
+    more = esc(t("chat.show_all", lang, length=len(question)))
+    head = esc(question[:QUESTION_CLIP])
+    return (
+        f'<details class="rq-q-long"><summary><span class="rq-q-head">{head}…</span> '
+        f'<span class="rq-more">{more}</span></summary><div class="rq-q-full">{esc(question)}</div></details>'
+    )
+
+
 def render_transcript(turns: Sequence[Turn], lang: Lang = DEFAULT_LANG) -> str:
     """The whole conversation, oldest first; an empty conversation shows a short invitation."""
     if not turns:
         return f'<div class="rq-chat rq-empty">{esc(t("chat.empty", lang))}</div>'
     parts = ['<div class="rq-chat">']
     for turn in turns:
-        parts.append(f'<div class="rq-q"><div class="rq-bubble">{esc(turn.question)}</div></div>')
+        parts.append(
+            f'<div class="rq-q"><div class="rq-bubble">{question_html(turn.question, lang)}</div></div>'
+        )
         parts.append(f'<div class="rq-a">{turn.reply_html}</div>')
     parts.append("</div>")
     return "".join(parts)
