@@ -16,7 +16,9 @@ import pdfplumber
 import pytest
 import ui_harness as harness  # tests/ is on sys.path, as for conftest
 from docx import Document
+from fpdf import FPDF
 
+from ui.app import UISettings
 from ui.feedback import FeedbackStore
 
 pytestmark = pytest.mark.browser
@@ -58,8 +60,9 @@ class Session:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    config = harness.build_index(tmp_path_factory.getbasetemp() / "ui-index")
-    app = harness.start_app(config)
+    # Its own copy of the index: the upload test adds a report to it.
+    config = harness.build_index(tmp_path_factory.getbasetemp() / "ui-index-browser")
+    app = harness.start_app(config, settings=UISettings(allow_upload=True, max_upload_mb=1.0))
     yield app
     app.close()
 
@@ -176,7 +179,8 @@ def test_citation_opens_the_real_page_with_the_quote_boxed(session: Session, run
     expect(view.locator(".rq-page-head")).to_contain_text(f"第 {number} 頁")
 
     # The box sits on the quoted words, as an independent reader (pdfplumber) places them.
-    pdf = Path(next(d.path for d in running.pipeline.documents() if d.kind == "pdf"))  # type: ignore[attr-defined]
+    docs = running.pipeline.documents()  # type: ignore[attr-defined]
+    pdf = Path(next(d.path for d in docs if d.title == harness.EN_TITLE))
     with pdfplumber.open(pdf) as doc:
         sheet = doc.pages[number - 1]
         word = next(w for w in sheet.extract_words() if w["text"] == "4.2")
@@ -452,3 +456,60 @@ def test_phone_width_documents_reachable_and_tables_scroll_sideways(
     finally:
         context.close()
     assert errors == []
+
+
+def _lighthouse_pdf() -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_title("Lighthouse Lamp Review")
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(0, 7, "Lighthouse Lamp Review", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        7,
+        "In 2025 the port authority installed 37 LED lamps at the north pier lighthouse.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    return bytes(pdf.output())
+
+
+def test_upload_a_pdf_then_ask_about_it_and_bad_files_are_refused(session: Session, running: object) -> None:
+    page = session.page
+    page.get_by_role("tab", name="文件").click()
+    chooser = page.locator("#rq-upload input[type=file]")
+    status = page.locator("#rq-upload-status")
+
+    # Refused: content that is not what the name says, and a file over the size cap.
+    chooser.set_input_files(
+        [
+            {"name": "fake.pdf", "mimeType": "application/pdf", "buffer": b"\x89PNG\r\n\x1a\n" + b"0" * 64},
+            {"name": "big.txt", "mimeType": "text/plain", "buffer": "報告".encode() * 300_000},
+            {"name": "tool.exe", "mimeType": "application/octet-stream", "buffer": b"MZ" + b"0" * 64},
+        ]
+    )
+    page.click("#rq-upload-add")
+    expect(status).to_contain_text("拒絕 fake.pdf：檔案內容與副檔名不符")
+    expect(status).to_contain_text("拒絕 big.txt：檔案 1.8 MB，超過上限 1 MB")
+    expect(status).to_contain_text("拒絕 tool.exe：只接受 PDF、TXT 或 MD 檔")
+    index_dir = running.pipeline.config.index_dir  # type: ignore[attr-defined]
+    assert not any((index_dir / "uploads").glob("*")) if (index_dir / "uploads").exists() else True
+    assert not page.locator("#rq-docs").inner_text().count("fake")
+
+    chooser = page.locator("#rq-upload input[type=file]")
+    chooser.set_input_files(
+        [{"name": "lighthouse.pdf", "mimeType": "application/pdf", "buffer": _lighthouse_pdf()}]
+    )
+    page.click("#rq-upload-add")
+    expect(status).to_contain_text("已加入：lighthouse.pdf", timeout=180_000)
+    expect(page.locator("#rq-docs")).to_contain_text("lighthouse.pdf")
+    assert (index_dir / "uploads" / "lighthouse.pdf").is_file()
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_SHOTS / "upload.png"))
+
+    # Asked in the same running app, without a restart.
+    page.get_by_role("tab", name="問答").click()
+    ask(page, "How many LED lamps were installed at the north pier lighthouse?")
+    answer = page.locator("#rq-transcript .rq-answer").last
+    expect(answer).to_contain_text("37")
+    expect(answer.locator("details.rq-citation summary").first).to_contain_text("Lighthouse Lamp Review")

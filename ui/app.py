@@ -45,6 +45,7 @@ from ui.render import (
     render_page_view,
     render_transcript,
 )
+from ui.uploads import UploadRejected, check_upload, store_upload
 
 if TYPE_CHECKING:
     from qa.config import Config
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from qa.retrieval import Mode
 
 log = logging.getLogger(__name__)
+_NO_PROGRESS = gr.Progress()
 
 CSS_PATH = Path(__file__).with_name("static") / "app.css"
 SEARCH_MODES = ("hybrid", "bm25", "dense")
@@ -198,6 +200,8 @@ class UISettings:
     max_results: int = 50
     context_lines: int = 12  # lines shown around a cited passage of a text file
     export_max_age_s: float = 3600.0  # export files older than this are deleted on the next export
+    allow_upload: bool = False  # `qa serve --allow-upload`: the Documents view can add reports
+    max_upload_mb: float = 50.0  # a larger file is refused with a message
     examples: tuple[str, ...] = (
         "113 年中央政府科研預算總額達多少？",
         "2024 年數位經濟規模達到多少？",
@@ -617,6 +621,63 @@ class ReportApp:
             span = (at - start, at - start + len(quote))
         return render_page_view(heading, full[start:end], span, lang), None
 
+    # ---- uploads --------------------------------------------------------------------------------
+
+    def on_upload(
+        self,
+        files: list[Any] | None,
+        shown: list[str] | None,
+        lang: str,
+        progress: gr.Progress = _NO_PROGRESS,
+    ) -> tuple[Any, ...]:
+        """Check, store and ingest each uploaded file; a failed file leaves the others and the index alone."""
+        from qa.pipeline import ingest
+
+        ui = normalise_lang(lang)
+        if not self.settings.allow_upload:
+            return (notice("error", t("upload.failed", ui, name="")), *(gr.skip(),) * 7)
+        paths = [Path(getattr(f, "name", f)) for f in (files or []) if f]
+        if not paths:
+            return (notice("info", t("upload.need_file", ui)), *(gr.skip(),) * 7)
+        messages: list[str] = []
+        index_dir = self.pipeline.config.index_dir
+        before = self.pipeline.generation
+        for i, data in enumerate(paths):
+            # Gradio keeps the browser's file name as the temporary file's name.
+            name = data.name
+            progress((i, len(paths)), desc=t("upload.working", ui))
+            try:
+                stored_name = check_upload(name, data, int(self.settings.max_upload_mb * 1_000_000))
+            except UploadRejected as exc:
+                messages.append(notice("warn", t(exc.key, ui, **exc.values)))
+                continue
+            stored = store_upload(data, index_dir, stored_name)
+            try:
+                report = ingest([stored], self.pipeline.config, progress=False)
+            except Exception:
+                log.exception("ingesting upload %s failed", stored)
+                stored.unlink(missing_ok=True)
+                messages.append(notice("error", t("upload.failed", ui, name=name)))
+                continue
+            if report.skipped:
+                stored.unlink(missing_ok=True)
+                reason = "; ".join(s.reason for s in report.skipped)
+                messages.append(notice("warn", t("upload.skipped", ui, name=name, reason=reason)))
+            elif report.added or report.updated:
+                detail = report.details.get(stored.name, "")
+                messages.append(notice("info", t("upload.added", ui, name=name, detail=detail)))
+            else:
+                stored.unlink(missing_ok=True)
+                messages.append(notice("info", t("upload.unchanged", ui, name=name)))
+        # The pipeline looks for a new generation at most once a second: wait for it, so the list
+        # below and the next question already include the new report.
+        deadline = time.monotonic() + 5.0
+        while self.pipeline.generation == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+            self.pipeline.documents()
+        refreshed = self.on_load(shown, ui)
+        return ("".join(messages), *refreshed, None)
+
     # ---- API ------------------------------------------------------------------------------------
 
     def api_ask(
@@ -813,6 +874,18 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
                     show = gr.Button(t("docs.show", z), scale=1, elem_id="rq-show")
                     prev_page = gr.Button(t("docs.prev", z), scale=1, elem_id="rq-prev")
                     next_page = gr.Button(t("docs.next", z), scale=1, elem_id="rq-next")
+                with gr.Row(visible=settings.allow_upload, elem_id="rq-upload-row"):
+                    upload = gr.File(
+                        label=t("upload.label", z),
+                        file_count="multiple",
+                        scale=3,
+                        elem_id="rq-upload",
+                    )
+                    with gr.Column(scale=1):
+                        add_files = gr.Button(
+                            t("upload.button", z), variant="primary", elem_id="rq-upload-add"
+                        )
+                        upload_status = gr.HTML("", elem_id="rq-upload-status")
                 page_view = gr.HTML(
                     notice("info", t("docs.choose", z)),
                     js_on_load=_PAGE_VIEW_JS,
@@ -853,6 +926,8 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
             (doc_pick, lambda ln: gr.Dropdown(label=t("docs.report", ln))),
             (page_no, lambda ln: gr.Number(label=t("docs.page", ln))),
             (show, lambda ln: gr.Button(t("docs.show", ln))),
+            (upload, lambda ln: gr.File(label=t("upload.label", ln))),
+            (add_files, lambda ln: gr.Button(t("upload.button", ln))),
             (prev_page, lambda ln: gr.Button(t("docs.prev", ln))),
             (next_page, lambda ln: gr.Button(t("docs.next", ln))),
         ]
@@ -916,6 +991,13 @@ def build_app(pipeline: Pipeline, settings: UISettings | None = None) -> gr.Bloc
             [header, docs_table, chat_docs, search_docs, doc_pick, shown_docs],
             api_visibility="private",
         )
+        if settings.allow_upload:
+            add_files.click(
+                rq.on_upload,
+                [upload, shown_docs, lang],
+                [upload_status, header, docs_table, chat_docs, search_docs, doc_pick, shown_docs, upload],
+                api_visibility="private",
+            )
         gr.api(rq.api_ask, api_name="ask")
         gr.api(rq.api_search, api_name="search")
     return app
@@ -941,6 +1023,8 @@ def launch(
         show_error=False,
         quiet=not block,
         footer_links=["api"],
+        # Gradio refuses anything far over the app's own cap before it reaches the disk.
+        max_file_size=int(settings.max_upload_mb * 2_000_000),
         ssr_mode=False,
         theme=_theme(),
         css=CSS_PATH.read_text(encoding="utf-8"),

@@ -44,9 +44,10 @@ def read_login(user: str | None) -> tuple[str, str] | None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from ui.app import serve
+    from ui.app import UISettings, serve
 
-    serve(config, host=args.host, port=args.port, auth=read_login(args.auth))
+    settings = UISettings(allow_upload=args.allow_upload, max_upload_mb=args.max_upload_mb)
+    serve(config, host=args.host, port=args.port, auth=read_login(args.auth), settings=settings)
     return 0
 
 
@@ -85,6 +86,14 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
         "--auth",
         metavar="USER",
         help=f"require a login as USER; the password comes from ${PASSWORD_ENV} or is asked for",
+    )
+    p.add_argument(
+        "--allow-upload",
+        action="store_true",
+        help="let users add PDF/TXT/MD reports from the Documents view (behind the login with --auth)",
+    )
+    p.add_argument(
+        "--max-upload-mb", type=float, default=50.0, metavar="MB", help="largest upload (default 50)"
     )
     common(p)
     p.set_defaults(func=run)

@@ -136,6 +136,38 @@ _MESSAGES: dict[str, tuple[str, ...]] = {
         "無法記錄回饋；錯誤已記錄。",
         "The feedback could not be recorded; the error was logged.",
     ),
+    "upload.label": ("加入報告（PDF、TXT、MD）", "Add reports (PDF, TXT, MD)"),
+    "upload.button": ("加入索引", "Add to the index"),
+    "upload.need_file": ("請先選擇檔案。", "Choose a file first."),
+    "upload.working": ("正在讀取並加入索引…", "Reading and indexing…"),
+    "upload.added": (
+        "已加入：{name}（{detail}），現在就可以提問。",
+        "Added: {name} ({detail}); you can ask about it now.",
+    ),
+    "upload.unchanged": ("{name} 已在索引中，內容相同。", "{name} is already indexed with the same content."),
+    "upload.skipped": ("未加入 {name}：{reason}", "{name} was not added: {reason}"),
+    "upload.failed": (
+        "加入 {name} 時發生錯誤；索引未變更，錯誤已記錄。",
+        "Adding {name} failed; the index is unchanged and the error was logged.",
+    ),
+    "upload.bad_name": ("檔名無效：{name}", "Not a usable file name: {name}"),
+    "upload.path_in_name": (
+        "拒絕 {name}：檔名不可包含路徑。",
+        "{name} refused: a file name must not contain a path.",
+    ),
+    "upload.wrong_type": (
+        "拒絕 {name}：只接受 PDF、TXT 或 MD 檔。",
+        "{name} refused: only PDF, TXT or MD files are accepted.",
+    ),
+    "upload.too_big": (
+        "拒絕 {name}：檔案 {size:.1f} MB，超過上限 {mb:.0f} MB。",
+        "{name} refused: {size:.1f} MB is over the {mb:.0f} MB limit.",
+    ),
+    "upload.empty": ("拒絕 {name}：檔案是空的。", "{name} refused: the file is empty."),
+    "upload.not_what_it_says": (
+        "拒絕 {name}：檔案內容與副檔名不符。",
+        "{name} refused: its content is not what its name says.",
+    ),
     "table.csv": ("下載表格 CSV", "Download table (CSV)"),
 }
 
