@@ -496,6 +496,17 @@ def test_upload_a_pdf_then_ask_about_it_and_bad_files_are_refused(session: Sessi
     assert not any((index_dir / "uploads").glob("*")) if (index_dir / "uploads").exists() else True
     assert not page.locator("#rq-docs").inner_text().count("fake")
 
+    # A file that passes the checks but cannot be read: reported, its copy removed, the index unchanged.
+    generation = running.pipeline.generation  # type: ignore[attr-defined]
+    broken = {"name": "broken.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n" + b"garbage " * 50}
+    page.locator("#rq-upload input[type=file]").set_input_files([broken])
+    page.click("#rq-upload-add")
+    expect(status.locator(".rq-warn, .rq-error").filter(has_text="broken.pdf")).to_have_count(
+        1, timeout=180_000
+    )
+    assert not (index_dir / "uploads" / "broken.pdf").exists()
+    assert running.pipeline.generation == generation  # type: ignore[attr-defined]
+    assert "broken" not in page.locator("#rq-docs").inner_text()
     chooser = page.locator("#rq-upload input[type=file]")
     chooser.set_input_files(
         [{"name": "lighthouse.pdf", "mimeType": "application/pdf", "buffer": _lighthouse_pdf()}]
