@@ -129,6 +129,8 @@ _MESSAGES: dict[str, tuple[str, ...]] = {
     "answer.copy": ("複製答案與出處", "Copy answer with sources"),
     "feedback.up": ("答案有幫助", "Helpful answer"),
     "feedback.down": ("答案有誤或沒有幫助", "Wrong or unhelpful answer"),
+    "feedback.up_short": ("有幫助", "Helpful"),
+    "feedback.down_short": ("有誤", "Wrong"),
     "feedback.comment": ("補充說明（選填）", "Comment (optional)"),
     "feedback.send": ("送出回饋", "Send feedback"),
     "feedback.thanks": ("已記錄您的回饋，謝謝！", "Thank you, your feedback was recorded."),

@@ -449,17 +449,32 @@ def render_page_image(
     )
 
 
+# Thumb icons drawn inline (shapes after Feather icons, MIT): an emoji needs a colour-emoji font,
+# which many office machines lack, and would show as an empty box.
+_THUMB_UP = (
+    '<svg class="rq-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28'
+    'a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3"/></svg>'
+)
+_THUMB_DOWN = (
+    '<svg class="rq-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M10 15v4a3 3 0 0 0 3 3l4-9V2H5.72'
+    'a2 2 0 0 0-2 1.7l-1.38 9a2 2 0 0 0 2 2.3zm7-13h2.67A2.31 2.31 0 0 1 22 4v7'
+    'a2.31 2.31 0 0 1-2.33 2H17"/></svg>'
+)
+
+
 def render_answer_actions(turn: int, copy_text: str, lang: Lang = DEFAULT_LANG) -> str:
     """Under an answer: copy it with its sources, and 👍 / 👎 with an optional comment."""
     text = esc(copy_text).replace("\r", "&#13;")
     done, copy = esc(t("source.copied", lang)), esc(t("answer.copy", lang))
     up, down, comment = (esc(t(k, lang)) for k in ("feedback.up", "feedback.down", "feedback.comment"))
+    up_short, down_short = esc(t("feedback.up_short", lang)), esc(t("feedback.down_short", lang))
     return (
         f'<div class="rq-actions" data-turn="{turn}">'
         f'<button type="button" class="rq-copy-answer" data-text="{text}" data-done="{done}">{copy}</button>'
-        f'<button type="button" class="rq-fb" data-rating="up" title="{up}" aria-label="{up}">👍</button>'
+        f'<button type="button" class="rq-fb" data-rating="up" title="{up}" aria-label="{up}">'
+        f"{_THUMB_UP}{up_short}</button>"
         f'<button type="button" class="rq-fb" data-rating="down" title="{down}" aria-label="{down}">'
-        "👎</button>"
+        f"{_THUMB_DOWN}{down_short}</button>"
         f'<input type="text" class="rq-fb-comment" maxlength="2000" placeholder="{comment}" '
         f'aria-label="{comment}"></div>'
     )
