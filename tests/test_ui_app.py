@@ -72,7 +72,7 @@ def test_the_app_follows_reports_ingested_while_it_runs(tmp_path: Path, default_
         only_new = rq.api_search("lamp", k=3, doc_ids=[new_id])
         assert "error" not in only_new and {r["doc_id"] for r in only_new["results"]} == {new_id}
         header, table, chat_docs, *_, now_shown = rq.on_load(shown)
-        assert new_id in now_shown and "lighthouse.txt" in table and "3 indexed reports" in header
+        assert new_id in now_shown and "lighthouse.txt" in table and "已收錄 3 份報告" in header
         assert new_id in {value for _, value in chat_docs.choices}
     finally:
         pipeline.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -17,6 +18,7 @@ from index.types import Hit
 from qa.types import Answer, Citation
 from ui.citations import citation_record, format_citation, to_bibtex, to_csv, to_json, write_exports
 from ui.forms import parse_page_range
+from ui.i18n import LANGS, format_taipei, keys, normalise_lang, t
 from ui.payloads import answer_payload, hits_payload
 from ui.render import (
     DocumentRow,
@@ -28,6 +30,7 @@ from ui.render import (
     render_hits,
     render_page_view,
     render_transcript,
+    table_csv_button,
 )
 
 MARKUP = "注意<script>alert(1)</script>與<img src=x onerror=alert(1)>標記"
@@ -112,7 +115,7 @@ def test_citation_shows_full_passage_with_quote_marked() -> None:
         question="q", text="規模為9.3兆元[1]。", abstained=False, confidence=0.9, citations=[citation]
     )
     out = render_answer(answer, {chunk.chunk_id: chunk}, turn=2)
-    assert '<details class="rq-citation" id="rq-t2-c1">' in out
+    assert '<details class="rq-citation" id="rq-t2-c1" data-number="1">' in out
     assert "第一句。<mark>數位經濟規模達到9.3兆元</mark>。第三句。" in out
     assert '<a class="rq-cite-ref" href="#rq-t2-c1"' in out
     assert "p. 3" in out and "壹、總體成果 › 一、數位基盤" in out
@@ -155,9 +158,13 @@ def test_hits_show_scores_marked_terms_and_citation() -> None:
     )
     out = render_hits([hit], split_terms, {chunk.chunk_id: "CITE"})
     assert "<mark>5G</mark>網路<mark>涵蓋率</mark>已達98.15%。" in out
-    assert "score 0.500 · dense 0.810 · bm25 7.50" in out
+    # Scores are rendered for the evaluator switch to show, inside an element it hides by default.
+    assert '<span class="rq-scores rq-eval">score 0.500 · dense 0.810 · bm25 7.50</span>' in out
     assert "lines 10-12" in out and "CITE" in out
-    assert "No passages matched" in render_hits([], split_terms, {})
+    assert "複製引用" in out and "在文件中檢視" in out
+    assert "沒有符合的段落" in render_hits([], split_terms, {})
+    assert "No passages matched" in render_hits([], split_terms, {}, "en")
+    assert "没有符合的段落" in render_hits([], split_terms, {}, "zh-CN")
 
 
 def test_formatted_citation_uses_known_metadata() -> None:
@@ -248,3 +255,85 @@ def test_page_range_parsing() -> None:
     for bad in ("x", "10-3", "1,2"):
         with pytest.raises(ValueError, match="Pages"):
             parse_page_range(bad)
+
+
+# ---- interface language, evaluator details, table download ----
+
+
+def test_every_message_exists_in_every_language_with_the_same_placeholders() -> None:
+    field = re.compile(r"\{(\w+)\}")
+    for key in keys():
+        wanted = set(field.findall(t(key, "zh-TW")))
+        for lang in LANGS:
+            text = t(key, lang)
+            assert text.strip(), (key, lang)
+            assert set(field.findall(text)) == wanted, (key, lang)
+    assert t("tab.search", "zh-CN") == "检索" and t("tab.search", "en") == "Search"
+
+
+def test_language_codes_from_selector_and_address() -> None:
+    assert normalise_lang(None) == "zh-TW"
+    assert normalise_lang("en-US") == "en"
+    assert normalise_lang("zh_CN") == "zh-CN" and normalise_lang("zh-Hans") == "zh-CN"
+    assert normalise_lang("zh-Hant-TW") == "zh-TW" and normalise_lang("fr") == "zh-TW"
+
+
+def test_indexing_time_is_shown_in_taipei_time() -> None:
+    assert format_taipei("2026-12-02T17:30:00+00:00") == "2026-12-03 01:30"
+    assert format_taipei("2026-12-02T17:30:00") == "2026-12-03 01:30"  # the index writes UTC
+    assert format_taipei(0) == "1970-01-01 08:00"
+    assert format_taipei("not a time") == "not a time"
+
+
+def test_documents_table_speaks_the_chosen_language() -> None:
+    row = DocumentRow("d", "報告", "r.pdf", "pdf", 3, 9, "2026-01-01 08:00")
+    assert '<th scope="col">收錄時間（臺北）</th>' in render_documents([row])
+    assert '<th scope="col">Indexed (Taipei time)</th>' in render_documents([row], "en")
+    assert "索引中尚無文件" in render_documents([])
+
+
+def test_answer_shows_staff_wording_and_keeps_scores_for_evaluators() -> None:
+    chunk = make_chunk("數位經濟規模達到9.3兆元。")
+    citation = make_citation(chunk, "數位經濟規模達到9.3兆元")
+    answer = Answer(
+        question="q", text="9.3兆元[1]", abstained=False, confidence=0.87, citations=[citation], mode="hybrid"
+    )
+    out = render_answer(answer, {chunk.chunk_id: chunk}, turn=0)
+    assert '<span class="rq-support">引文已逐字核對 · 1 處出處</span>' in out
+    evaluator = re.search(r'<span class="rq-eval">([^<]*)</span>', out)
+    assert evaluator is not None and "87%" in evaluator.group(1) and "hybrid" in evaluator.group(1)
+    assert "87%" not in out.replace(evaluator.group(0), "")
+    english = render_answer(answer, {chunk.chunk_id: chunk}, turn=0, lang="en")
+    assert "Sources" in english and "Show in document" in english and "出處</div>" not in english
+
+
+def test_table_chunk_gets_a_csv_download_button_prose_does_not() -> None:
+    text = '表 1 各區安裝數\n行政區\t2023年\n北港區\t1,200\n=HYPERLINK("x")\t5'
+    chunk = replace(make_chunk(text), kind="table")
+    button = table_csv_button(chunk)
+    assert button.startswith('<button type="button" class="rq-table-csv" data-name="表_1_各區安裝數.csv"')
+    assert "下載表格 CSV" in button and "Download table (CSV)" in table_csv_button(chunk, "en")
+    payload = re.search(r'data-csv="([^"]*)"', button)
+    assert payload is not None
+    # The row ends survive HTML parsing as character references; the formula cell is neutralised.
+    decoded = html.unescape(payload.group(1))
+    rows = list(csv.reader(io.StringIO(decoded)))
+    assert rows[:3] == [["表 1 各區安裝數"], ["行政區", "2023年"], ["北港區", "1,200"]]
+    assert rows[3][0] == '\'=HYPERLINK("x")'
+    assert "\r" not in payload.group(1) and "&#13;" in payload.group(1)
+    assert table_csv_button(make_chunk("數位經濟規模達到9.3兆元。")) == ""
+
+
+def test_long_question_is_clipped_with_an_expander() -> None:
+    short = render_transcript([Turn(question="短問題？", reply_html="")])
+    assert "rq-q-long" not in short and "短問題？" in short
+    long = "請問" + "很長的背景說明" * 100 + "<b>"
+    out = render_transcript([Turn(question=long, reply_html="")])
+    assert '<details class="rq-q-long">' in out and f"顯示全文（{len(long):,} 字）" in out
+    head = re.search(r'<span class="rq-q-head">([^<]*)</span>', out)
+    assert head is not None and len(head.group(1)) <= 281
+    assert esc_text(long) in out  # the whole question is still there, escaped
+
+
+def esc_text(text: str) -> str:
+    return html.escape(text, quote=True)
