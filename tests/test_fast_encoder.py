@@ -140,3 +140,35 @@ def test_cli_search_and_ask_never_import_torch(
         assert line, run.stderr[-2000:]
         rc, heavy = json.loads(line[0][len("HEAVY=") :])
         assert rc == 0 and heavy == [], (argv, rc, heavy, run.stderr[-1000:])
+
+
+def test_device_selection_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from index import embedding
+    from index.embedding import select_device
+
+    assert select_device("auto", cuda_available=False) == "cpu"
+    assert select_device("auto", cuda_available=True) == "cuda"
+    assert select_device("cpu", cuda_available=True) == "cpu"
+    with pytest.raises(EmbeddingError, match="no CUDA GPU"):
+        select_device("cuda", cuda_available=False)
+    # A GPU makes auto pick sentence-transformers, and the model is loaded onto it.
+    monkeypatch.setattr(embedding, "gpu_present", lambda: True)
+    assert resolved_backend(EmbeddingConfig()) == "torch"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    seen: list[str] = []
+
+    class Loaded(Exception):
+        pass
+
+    def fake_load(source: str, local: bool, device: str = "cpu") -> None:
+        seen.append(device)
+        raise Loaded
+
+    monkeypatch.setattr(embedding, "_load_st", fake_load)
+    with pytest.raises(Loaded):
+        load_embedder(EmbeddingConfig(cache_dir=None, batch_size=31))  # a fresh cache key
+    assert seen == ["cuda"]
+    with pytest.raises(EmbeddingError, match="device"):
+        load_embedder(EmbeddingConfig(device="tpu"))
