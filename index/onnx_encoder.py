@@ -190,14 +190,14 @@ def ensure_graph(folder: Path, quant: str) -> Path:
         raise OnnxError("onnxruntime is not installed (pip install 'reportqa[fast]')")
     out = onnx_dir(folder)
     target = out / _quant_name(quant)
-    needed = (target, out / "word_embeddings.npy", out / quick_tokenizer.TABLES)
+    needed = (target, out / "word_embeddings.npy", out / quick_tokenizer.TABLES, out / quick_tokenizer.PIECES)
     if all(p.is_file() for p in needed):
         return out
     out.mkdir(exist_ok=True)
     with FileLock(str(out / ".lock")):
         if all(p.is_file() for p in needed):
             return out
-        if not (out / quick_tokenizer.TABLES).is_file():
+        if not all((out / name).is_file() for name in (quick_tokenizer.TABLES, quick_tokenizer.PIECES)):
             quick_tokenizer.write_tables(out)
         logger.info("writing the %s ONNX graph into %s (one-off)", quant, out)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
