@@ -355,7 +355,3 @@ class OnnxEmbedder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, QUERY_PROMPT, False)
-
-
-def default_threads(configured: int | None) -> int:
-    return configured or os.cpu_count() or 1
