@@ -41,6 +41,11 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 class _TimedEmbedder:
     """The build's embedder, with the time spent encoding passages added up."""
 
@@ -50,8 +55,10 @@ class _TimedEmbedder:
         self.backend = type(inner).__name__
         self.seconds = 0.0
         self.texts = 0
+        self.tokens = 0
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        self.tokens += sum(min(n, 512) for n in self._inner.count_tokens(texts))  # outside the timer
         t0 = time.perf_counter()
         try:
             return self._inner.encode_passages(texts, show_progress=show_progress)
@@ -82,12 +89,13 @@ def main() -> None:
     pipeline._embedder = lambda _config: embedder  # type: ignore[assignment]
 
     t0 = time.perf_counter()
-    corpus = read_corpus([args.reports], config.reading, config.chunking)
+    read_corpus([args.reports], config.reading, config.chunking)
     read_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu()
     report = ingest([args.reports], config, rebuild=True, progress=False)
-    build_s = time.perf_counter() - t0
-    tokens = sum(min(n, 512) for n in embedder.count_tokens([c.text for c in corpus.chunks]))
+    build_s, build_cpu = time.perf_counter() - t0, _cpu() - cpu0
+    # taken now: the searches and questions below encode texts too
+    embed_s, texts, tokens = embedder.seconds, embedder.texts, embedder.tokens
     t0 = time.perf_counter()
     again = ingest([args.reports], config, progress=False)
     reingest_s = time.perf_counter() - t0
@@ -113,14 +121,13 @@ def main() -> None:
     print(f"reports: {args.reports} ({len(report.added)} documents, {report.chunks_total} chunks)")
     print("| measure | value | target |")
     print("| --- | --- | --- |")
-    print(f"| full build (read, chunk, embed, write) | {build_s:.1f} s | < 90 s |")
+    print(f"| full build (read, chunk, embed, write) | {build_s:.1f} s ({build_cpu:.0f} CPU-s) | < 90 s |")
     print(f"|   read + chunk, measured alone (page-text cache as it is) | {read_s:.1f} s | |")
     print(
-        f"|   embed ({embedder.texts} texts, {tokens:,} tokens, {embedder.backend}) | "
-        f"{embedder.seconds:.1f} s "
-        f"({tokens / max(embedder.seconds, 1e-9):,.0f} tokens/s) | |"
+        f"|   embed ({texts} texts, {tokens:,} tokens, {embedder.backend}) | "
+        f"{embed_s:.1f} s ({tokens / max(embed_s, 1e-9):,.0f} tokens/s) | |"
     )
-    print(f"|   everything else (read, chunk, BM25, FAISS, write) | {build_s - embedder.seconds:.1f} s | |")
+    print(f"|   everything else (read, chunk, BM25, FAISS, write) | {build_s - embed_s:.1f} s | |")
     print(f"| no-change re-ingest | {reingest_s:.2f} s | < 5 s |")
     print(f"| open index (warm process start) | {open_s:.2f} s | |")
     print(
