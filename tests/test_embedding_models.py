@@ -116,7 +116,7 @@ def test_broken_model_folder(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
-    [("backend", "onnx", "backend"), ("precision", "fp8", "precision"), ("batch_size", 0, "batch_size")],
+    [("backend", "tensorrt", "backend"), ("precision", "fp8", "precision"), ("batch_size", 0, "batch_size")],
 )
 def test_bad_settings(field: str, value: object, reason: str) -> None:
     config = EmbeddingConfig()
