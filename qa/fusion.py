@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -101,10 +101,16 @@ def _is_chinese(text: str) -> bool:
     return len(_CJK.findall(text)) >= len(_LATIN.findall(text))
 
 
-def _terms_in(terms: Sequence[str], text: str) -> float:
+@lru_cache(maxsize=20000)
+def _passage(text: str) -> tuple[bool, str]:
+    """Whether a passage is Chinese, and its matching form (cached: script folding is the slow part
+    of the features, and the same passages come back question after question)."""
+    return _is_chinese(text), compact_form(text)
+
+
+def _terms_in(terms: Sequence[str], folded: str) -> float:
     if not terms:
         return 0.0
-    folded = compact_form(text)
     return sum(1 for t in terms if t in folded) / len(terms)
 
 
@@ -121,9 +127,10 @@ def features(question: str, terms: Sequence[str], candidates: Sequence[Candidate
     d_rr = np.array([1.0 / (1 + c.dense_rank) if c.dense_rank else 0.0 for c in candidates])
     l_rr = np.array([1.0 / (1 + c.lexical_rank) if c.lexical_rank else 0.0 for c in candidates])
     question_chinese = _is_chinese(question)
-    cross = np.array([float(_is_chinese(c.chunk.text) != question_chinese) for c in candidates])
+    passages = [_passage(c.chunk.text) for c in candidates]
+    cross = np.array([float(chinese != question_chinese) for chinese, _ in passages])
     folded_terms = [compact_form(t) for t in terms]
-    match = np.array([_terms_in(folded_terms, c.chunk.text) for c in candidates])
+    match = np.array([_terms_in(folded_terms, folded) for _, folded in passages])
     columns = [
         dz,
         lz,
