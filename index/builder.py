@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from corpus import ChunkingConfig, ReadingConfig, chunk_document, iter_report_files, read_document
+from corpus.bilingual import build_glossary
 from corpus.types import Chunk, CorpusError, Document, Skipped
 from index.analysis import AnalysisOptions, lexical_tokens, match_form
 from index.backend import LocalIndex
@@ -475,6 +476,8 @@ def _write(
             dense_kind=options.dense_kind,
             documents=carried + entries,
             chunk_count=len(all_chunks),
+            # Mined from every chunk, kept and new, so the glossary always matches the index.
+            glossary=build_glossary(sc.chunk.text for sc in all_chunks),
         )
         dense = DenseStore.build(vectors, options.dense_kind)
         lexical = LexicalStore.build([sc.tokens for sc in all_chunks], options.bm25_k1, options.bm25_b)

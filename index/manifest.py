@@ -40,6 +40,8 @@ class Manifest:
     documents: list[DocumentEntry] = field(default_factory=list)
     chunk_count: int = 0
     format_version: int = FORMAT_VERSION
+    # English name -> Chinese names the reports define (corpus/bilingual.py); older indexes have none.
+    glossary: dict[str, list[str]] = field(default_factory=dict)
 
     def save(self, folder: Path) -> None:
         data = asdict(self)
@@ -67,8 +69,9 @@ class Manifest:
                 documents=[DocumentEntry(**d) for d in data["documents"]],
                 chunk_count=int(data["chunk_count"]),
                 format_version=int(version),
+                glossary={str(k): [str(n) for n in v] for k, v in dict(data.get("glossary") or {}).items()},
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise IndexCorruptError(folder.parent, f"manifest.json is malformed: {exc}") from None
 
     def document_infos(self) -> list[DocumentInfo]:
@@ -89,6 +92,17 @@ class Manifest:
             )
             for d in self.documents
         ]
+
+    def glossary_lines(self, limit: int = 20) -> list[str]:
+        """The mined bilingual names for `qa info`: a count, then up to `limit` pairs."""
+        if not self.glossary:
+            return ["glossary: no bilingual names found in the reports"]
+        lines = [f"glossary: {len(self.glossary)} English names defined in the reports"]
+        for key, names in list(self.glossary.items())[:limit]:
+            lines.append(f"  {key} = {' / '.join(names)}")
+        if len(self.glossary) > limit:
+            lines.append(f"  ... and {len(self.glossary) - limit} more (qa info --json lists all)")
+        return lines
 
     def by_path(self) -> dict[str, DocumentEntry]:
         return {d.path: d for d in self.documents if d.path}

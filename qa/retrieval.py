@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 
 from corpus import segment
+from corpus.bilingual import names_in_question
 from corpus.normalize import to_canonical_script, to_traditional_script
 from index.analysis import AnalysisOptions, lexical_tokens, match_form
 from index.backend import SearchIndex
@@ -21,7 +22,8 @@ from qa.errors import QAError
 
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
-FUSIONS: tuple[str, ...] = ("zscore", "rrf")
+# "learned" weighs each side by what the question and passage say it is worth (qa/fusion.py).
+FUSIONS: tuple[str, ...] = ("zscore", "rrf", "learned")
 # More passages than anyone reads; past this a larger k only makes every store scan deeper.
 MAX_K = 1000
 
@@ -30,8 +32,9 @@ MAX_K = 1000
 class RetrievalConfig:
     k: int = 10
     depth: int = 100  # candidates taken from each store before fusion
-    fusion: str = "zscore"  # "zscore" (weighted sum of standardised scores) or "rrf"
-    lexical_weight: float = 0.7  # zscore: share of BM25 in the fused score (bench/fusion_sweep.py)
+    # "learned" (qa/fusion.py), "zscore" (fixed share of standardised scores) or "rrf"
+    fusion: str = "learned"
+    lexical_weight: float = 0.7  # zscore only: share of BM25 in the fused score (bench/fusion_sweep.py)
     rrf_k: int = 60
     dedupe_overlap: float = 0.5  # drop a passage sharing more than this share with a better one
     english_glossary: bool = True  # English questions also search Chinese words (CC-CEDICT)
@@ -44,8 +47,10 @@ def _zscores(values: np.ndarray) -> np.ndarray:
     return (values - float(values.mean())) / std
 
 
-def fuse(candidates: Sequence[Candidate], mode: Mode, config: RetrievalConfig) -> list[float]:
-    """One score per candidate; higher is better."""
+def fuse(
+    candidates: Sequence[Candidate], mode: Mode, config: RetrievalConfig, query: str = ""
+) -> list[float]:
+    """One score per candidate; higher is better (`query` feeds the learned fusion's features)."""
     if mode == "dense":
         return [c.dense or 0.0 for c in candidates]
     if mode == "bm25":
@@ -55,6 +60,10 @@ def fuse(candidates: Sequence[Candidate], mode: Mode, config: RetrievalConfig) -
             sum(1.0 / (config.rrf_k + r) for r in (c.dense_rank, c.lexical_rank) if r is not None)
             for c in candidates
         ]
+    if config.fusion == "learned":
+        from qa.fusion import features, shipped_weights
+
+        return list(shipped_weights().score(features(query, query_terms(query), candidates)))
     if config.fusion != "zscore":  # Config.load refuses these; a config built in code may not
         raise QAError(f"Unknown fusion {config.fusion!r}; use one of {', '.join(FUSIONS)}.")
     dense = _zscores(np.array([c.dense or 0.0 for c in candidates], dtype=np.float64))
@@ -131,7 +140,10 @@ class Retriever:
     def _chinese_terms(self, query: str) -> list[str]:
         from qa.glossary import glossary
 
-        terms = glossary().terms(query) if glossary() is not None else []  # type: ignore[union-attr]
+        # The reports' own bilingual names first: they are definitions, the dictionary only guesses.
+        names = names_in_question(query, self.index.manifest.glossary)
+        guesses = glossary().terms(query) if glossary() is not None else []  # type: ignore[union-attr]
+        terms = list(dict.fromkeys(names + guesses))
         if not terms:
             return []
         # Words and their bigrams, not single characters: a translation is a guess, and single
@@ -150,12 +162,10 @@ class Retriever:
             raise QAError(f"The number of passages must be at least 1 (got {k}).")
         return min(k, MAX_K)
 
-    def search(
-        self, query: str, *, k: int | None = None, flt: SearchFilter | None = None, mode: Mode = "hybrid"
-    ) -> list[Hit]:
-        if mode not in MODES:
-            raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
-        k = self._checked_k(self.config.k if k is None else k)
+    def candidates(
+        self, query: str, k: int, flt: SearchFilter | None = None, mode: Mode = "hybrid"
+    ) -> list[Candidate]:
+        """The unfused candidates of both stores for `query` (what fusion ranks; training reads them)."""
         vector = None
         if mode in ("dense", "hybrid"):
             if self.embedder is None:
@@ -165,10 +175,18 @@ class Retriever:
         if tokens is not None and self.config.english_glossary and _is_english(query):
             tokens += self._chinese_terms(query)
         depth = max(self.config.depth, k * 3)
-        candidates = self.index.candidates(vector, tokens, depth, flt)
+        return self.index.candidates(vector, tokens, depth, flt)
+
+    def search(
+        self, query: str, *, k: int | None = None, flt: SearchFilter | None = None, mode: Mode = "hybrid"
+    ) -> list[Hit]:
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+        k = self._checked_k(self.config.k if k is None else k)
+        candidates = self.candidates(query, k, flt, mode)
         if not candidates:
             return []
-        scores = fuse(candidates, mode, self.config)
+        scores = fuse(candidates, mode, self.config, query)
         order = sorted(range(len(candidates)), key=lambda i: -scores[i])
         kept: list[int] = []
         for i in order:
