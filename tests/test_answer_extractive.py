@@ -8,7 +8,7 @@ import pytest
 from ci_guard import skip_or_fail
 from fixtures.answer.reports import COASTAL, OCEAN, load_report, rank, real_embedder
 
-from qa.answer import AnswerConfig, answer_question
+from qa.answer import AnswerConfig, answer_question, effective_threshold
 from qa.citations import build_citation, verify_quote
 from qa.language import detect_language
 from qa.types import Answer
@@ -118,7 +118,7 @@ def test_unanswerable_question_abstains_and_lists_related_passages(question: str
     assert answer.citations == []
     assert answer.figure is None
     assert 1 <= len(answer.related) <= CONFIG.passages
-    assert answer.confidence < CONFIG.abstain_below
+    assert answer.confidence < effective_threshold(CONFIG)
 
 
 def test_confidence_separates_answerable_from_unanswerable() -> None:
@@ -202,7 +202,7 @@ def test_a_year_the_table_lacks_is_refused_naming_the_year_it_has(question: str,
     assert "785" in answer.text and answer.text.endswith("[1]")  # the neighbouring fact, cited
     assert answer.citations[0].quote == "交通部\t785\t9.1%"
     assert answer.figure is None
-    assert answer.confidence < CONFIG.abstain_below
+    assert answer.confidence < effective_threshold(CONFIG)
     assert_citations_verbatim(answer)
     [time] = [r for r in answer.conditions if r.kind == "time"]
     assert (time.text, time.status, time.blocking) == ("2022", "contradicted", True)
@@ -281,6 +281,10 @@ def test_questions_without_conditions_have_none() -> None:
         ("Japan?", "The question only names Japan; please say what you would like to know."),
         ("2023年的2019年預算", "問題同時指定了 2023 年與 2019 年兩個不同的年份；請只問其中一個年份。"),
         ("2023年的2019年预算", "问题同时指定了 2023 年与 2019 年两个不同的年份；请只问其中一个年份。"),
+        (
+            "2018年和2020年的同一個數字",
+            "問題同時指定了 2018 年與 2020 年兩個不同的年份；請只問其中一個年份。",
+        ),
     ],
 )
 def test_questions_of_conditions_only_or_conflicting_years_get_a_clear_message(
