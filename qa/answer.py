@@ -33,6 +33,7 @@ from qa.conditions import (
     year_mentions,
 )
 from qa.confidence import (
+    CONDITION_KINDS,
     AnswerFeatures,
     CandidateFeatures,
     ConfidenceModel,
@@ -429,6 +430,26 @@ def _answer_features(candidates: list[_Candidate], chosen: list[_Candidate]) -> 
         sentence_logit=top.logit,
         margin=top.logit - max(others) if others else 0.0,
         n_chosen=float(len(chosen)),
+    )
+
+
+# A refusal names the neighbouring fact only when the sentence holds at least half of the question's
+# words: otherwise it is about another subject, not the same one in another year or place.
+_NEIGHBOUR_COVERAGE = 0.5
+
+
+def _if_met(model: ConfidenceModel, features: AnswerFeatures) -> float:
+    """The confidence the answer would have if the conditions it fails had not been asked."""
+    top = features.top
+    changes: dict[str, float] = {"blocked": 0.0, "year_other": 0.0, "year_around": 0.0, "year_unstated": 0.0}
+    for kind in CONDITION_KINDS:
+        changes.update({f"{kind}_missing": 0.0, f"{kind}_contradicted": 0.0})
+    met = dataclasses.replace(top, **changes)
+    shift = model.sentence_logit(met) - model.sentence_logit(top)
+    return model.confidence(
+        dataclasses.replace(
+            features, top=met, sentence_logit=features.sentence_logit + shift, margin=features.margin + shift
+        )
     )
 
 
@@ -832,16 +853,24 @@ def answer_question(
     confidence = model.confidence(features) if features is not None else 0.0
     threshold = effective_threshold(config, model)
     checked = chosen[0].conditions if chosen else []
-    if confidence < threshold:
+    if (
+        chosen
+        and chosen[0].blocked
+        and features is not None
+        and chosen[0].coverage >= _NEIGHBOUR_COVERAGE
+        and _if_met(model, features) >= threshold
+    ):
+        # An answer that would be confident but for a failed condition answers a neighbouring
+        # question: the refusal names the condition and, where the reports state it, that fact.
+        neighbour = _neighbour_candidate(info, chosen[0], candidates)
+        return _abstain_on_condition(info, considered, neighbour, confidence, started, threshold)
+    if confidence < threshold or (chosen and chosen[0].blocked):
         text = _unnamed_message(info, chosen[0], considered) if chosen else None
         refused = _abstain(info, considered, confidence, started, text=text, conditions=checked)
-        if chosen and not chosen[0].blocked:
+        if chosen and not chosen[0].blocked:  # a failed condition makes an answer wrong, shown or not
             figures = [c.figure.text for c in chosen if c.figure is not None]
             refused.withheld = "\n".join([*figures, *(_unit_text(c.unit) for c in chosen)])
         return refused
-    if chosen[0].blocked:
-        neighbour = _neighbour_candidate(info, chosen[0], candidates)
-        return _abstain_on_condition(info, considered, neighbour, confidence, started, threshold)
 
     if config.generative_url and config.generative_model:
         generated = _generative(info, considered, config)
