@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 DRCD_QUESTIONS, DRCD_PARAGRAPHS, DRCD_ASKED = 300, 400, 300
 CMRC_QUESTIONS, CMRC_PARAGRAPHS, CMRC_ASKED = 200, 300, 200
 NEAR_MISS_PER_SOURCE = 90
+FEATURES_VERSION = "2"
 HELD_OUT = 5  # one question in five (by a hash of its id) is held out for the figures printed
 MAX_ANSWERABLE_REFUSED = 0.05  # the threshold refuses at most this share of any source's answerable ones
 
@@ -282,7 +283,9 @@ def _cache_dir() -> Path:
 
 
 def _cache_key(source: str, questions: Sequence[Question]) -> str:
-    digest = hashlib.sha256("\n".join(FEATURE_NAMES).encode())
+    # FEATURES_VERSION changes when a feature's meaning does (the hand score now halves per failed
+    # condition), so that cached records are extracted again.
+    digest = hashlib.sha256("\n".join([FEATURES_VERSION, *FEATURE_NAMES]).encode())
     for q in questions:
         digest.update(f"{q.id}\t{q.question}\n".encode())
     return f"{source}-{digest.hexdigest()[:12]}.jsonl"

@@ -518,7 +518,9 @@ def _features(info: _QuestionInfo, q: _QuestionEvidence, candidate: _Candidate) 
         english=float(info.language == "en"),
         n_terms=math.log1p(len(info.terms)),
         blocked=float(len(candidate.blocked)),
-        hand_score=_hand_score(info, candidate, candidate.dense is not None),
+        # As in earlier releases, each failed condition halves the hand score.
+        hand_score=_hand_score(info, candidate, candidate.dense is not None)
+        * _BLOCKED_FACTOR ** len(candidate.blocked),
         met_unit=float(met_unit),
         met_wider=float(met - met_unit),
         label_named=label_named,
