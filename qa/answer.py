@@ -1024,6 +1024,8 @@ def answer_question(
         return _abstain_on_condition(info, considered, neighbour, confidence, started, threshold)
     if confidence < threshold or (chosen and chosen[0].blocked):
         text = _unnamed_message(info, chosen[0], considered) if chosen else None
+        if chosen and chosen[0].blocked:  # refused whatever its confidence: report it under the threshold
+            confidence = min(confidence * _BLOCKED_FACTOR, threshold * 0.99)
         refused = _abstain(info, considered, confidence, started, text=text, conditions=checked)
         if chosen and not chosen[0].blocked:  # a failed condition makes an answer wrong, shown or not
             figures = [c.figure.text for c in chosen if c.figure is not None]
