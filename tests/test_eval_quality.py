@@ -21,8 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEVSET = REPO / "evaluation" / "data" / "devset.jsonl"
 # The CI slice: 200 evenly spaced questions, their gold paragraphs and 100 same-article distractors;
 # every question is searched in all modes, 100 of them are also answered (answering costs the most).
-# Only the "check" half of the articles: the confidence model trained on the other half.
-DRCD_SLICE = EvalOptions(limit=200, paragraphs=300, answer_limit=100, split="check", progress=False)
+DRCD_SLICE = EvalOptions(limit=200, paragraphs=300, answer_limit=100, progress=False)
 
 
 def _out(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
