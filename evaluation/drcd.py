@@ -11,13 +11,23 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from corpus.types import Chunk, Document
 from evaluation.questions import Question, QuestionSetError, QuestionType, evenly_spaced
 
 DEFAULT_SLICE_QUESTIONS = 200
 DEFAULT_SLICE_PARAGRAPHS = 300
+
+# A set's articles are split in two by a hash of the article id: the learned confidence model
+# trains on the "train" articles only, and every check (`qa eval --split check`, the CI floors)
+# uses the "check" articles, so no checked question or paragraph was ever seen in training.
+ArticlePart = Literal["all", "train", "check"]
+
+
+def article_part(article_id: str) -> Literal["train", "check"]:
+    """Fixed by the article id alone: SHA-256 as an integer, even -> train, odd -> check."""
+    return "train" if int(hashlib.sha256(article_id.encode()).hexdigest(), 16) % 2 == 0 else "check"
 
 
 @dataclass(frozen=True)
@@ -114,13 +124,15 @@ def load_squad(
     *,
     limit: int | None = None,
     max_paragraphs: int | None = None,
+    part: ArticlePart = "all",
 ) -> SquadSet:
     """Read a SQuAD-style JSON set.
 
     `limit` keeps that many questions spread evenly over the set (a fixed slice). `max_paragraphs`
     restricts the corpus to the gold paragraphs of the kept questions plus distractors up to that
     many paragraphs in total: first the other paragraphs of the same articles (the hardest
-    competitors, as in the full set), then paragraphs spread evenly over the rest.
+    competitors, as in the full set), then paragraphs spread evenly over the rest. `part` keeps the
+    articles of one half only (see `article_part`), questions and paragraphs alike.
     """
     path = Path(path)
     try:
@@ -135,12 +147,15 @@ def load_squad(
     try:
         for article_no, article in enumerate(articles):
             title = str(article.get("title", ""))
+            if part != "all" and article_part(str(article.get("id", title))) != part:
+                continue
             for p_no, raw in enumerate(article["paragraphs"]):
                 pid = str(raw.get("id", f"{article_no}-{p_no}"))
                 text = str(raw["context"])
                 para = Paragraph(paragraph_id=pid, article=title, text=text, doc_id=_doc_id(pid, text))
-                paragraphs.append(para)
-                article_of[para.doc_id] = article_no
+                if para.doc_id not in article_of:  # a paragraph listed twice (CMRC trial) is indexed once
+                    paragraphs.append(para)
+                    article_of[para.doc_id] = article_no
                 for qa in raw["qas"]:
                     answers = tuple(dict.fromkeys(str(a["text"]) for a in qa["answers"] if a["text"]))
                     if not answers:
@@ -181,7 +196,8 @@ def _restrict(
     room = max(0, max_paragraphs - len(keep))
     keep += siblings[:room]
     room = max(0, max_paragraphs - len(keep))
-    if room and others:
-        keep += [others[i * len(others) // room] for i in range(min(room, len(others)))]
+    take = min(room, len(others))  # a set smaller than the cap is kept whole, each paragraph once
+    if take:
+        keep += [others[i * len(others) // take] for i in range(take)]
     order = {p.doc_id: i for i, p in enumerate(paragraphs)}
     return sorted(keep, key=lambda p: order[p.doc_id])

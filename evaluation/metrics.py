@@ -86,6 +86,9 @@ class Outcome:
     error: str | None = None
     split: str | None = None  # tune | check; None when the set is not split
     condition: str | None = None  # near-miss kind of an unanswerable question
+    # Whether the answer at this confidence is right, shown or withheld (None: not asked or failed);
+    # unanswerable questions have no right answer. Read by the reliability table.
+    right_if_answered: bool | None = None
 
     @property
     def correct(self) -> bool:
@@ -245,3 +248,42 @@ def mode_breakdowns(outcomes: Sequence[Outcome], mode: str, ks: Sequence[int]) -
         answers_by_split=grouped(asked, lambda o: o.split or "", answer_scores),
         refusal_by_condition=by_condition,
     )
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """Questions whose confidence fell in [low, high), and how often their answer was right."""
+
+    low: float
+    high: float
+    n: int
+    mean_confidence: float
+    accuracy: float
+
+    @property
+    def gap(self) -> float:
+        return abs(self.accuracy - self.mean_confidence)
+
+
+def reliability(outcomes: Sequence[Outcome], bins: int = 10) -> list[ReliabilityBin]:
+    """Confidence bins against observed accuracy, over every question answered or withheld."""
+    pairs = [
+        (o.confidence, o.right_if_answered)
+        for o in outcomes
+        if o.confidence is not None and o.right_if_answered is not None
+    ]
+    table = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [(c, r) for c, r in pairs if low <= c < high or (b == bins - 1 and c >= 1.0)]
+        if inside:
+            table.append(
+                ReliabilityBin(
+                    low=low,
+                    high=high,
+                    n=len(inside),
+                    mean_confidence=sum(c for c, _ in inside) / len(inside),
+                    accuracy=sum(1 for _, r in inside if r) / len(inside),
+                )
+            )
+    return table

@@ -17,6 +17,7 @@ from evaluation.summary import EvalRun
 RECALL_PNG = "recall_at_k.png"
 ACCURACY_PNG = "answer_accuracy.png"
 LATENCY_PNG = "latency.png"
+RELIABILITY_PNG = "reliability.png"
 
 
 def plot_recall(run: EvalRun, path: Path) -> None:
@@ -88,10 +89,41 @@ def plot_latency(run: EvalRun, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_reliability(run: EvalRun, path: Path) -> None:
+    """Observed accuracy against mean confidence per bin (the diagonal is perfect calibration),
+    with each bin's question count written beside its point."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
+    for summary in run.modes:
+        bins = summary.reliability
+        if not bins:
+            continue
+        xs = [b.mean_confidence for b in bins]
+        ys = [b.accuracy for b in bins]
+        ax.plot(xs, ys, marker="o", label=summary.mode)
+        for b in bins:
+            ax.annotate(
+                str(b.n), (b.mean_confidence, b.accuracy), textcoords="offset points", xytext=(4, -10)
+            )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence (bin mean)")
+    ax.set_ylabel("observed accuracy")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left")
+    ax.set_title(f"{run.info.set_name}: reliability (n per bin)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def write_plots(run: EvalRun, out_dir: Path) -> list[Path]:
-    """Write the three charts into `out_dir` and return their paths."""
+    """Write the charts into `out_dir` and return their paths."""
     paths = [out_dir / RECALL_PNG, out_dir / ACCURACY_PNG, out_dir / LATENCY_PNG]
     plot_recall(run, paths[0])
     plot_accuracy(run, paths[1])
     plot_latency(run, paths[2])
+    if any(m.reliability for m in run.modes):
+        paths.append(out_dir / RELIABILITY_PNG)
+        plot_reliability(run, paths[-1])
     return paths

@@ -10,8 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.calibration import Calibration
-from evaluation.metrics import AnswerScores, Breakdowns, RefusalScores, RetrievalScores, mode_breakdowns
-from evaluation.plots import ACCURACY_PNG, LATENCY_PNG, RECALL_PNG, write_plots
+from evaluation.metrics import (
+    AnswerScores,
+    Breakdowns,
+    RefusalScores,
+    ReliabilityBin,
+    RetrievalScores,
+    mode_breakdowns,
+)
+from evaluation.plots import ACCURACY_PNG, LATENCY_PNG, RECALL_PNG, RELIABILITY_PNG, write_plots
 from evaluation.summary import EvalRun
 
 CSV_COLUMNS = (
@@ -140,6 +147,36 @@ def _calibration_lines(mode: str, c: Calibration) -> list[str]:
     return lines
 
 
+# A bin this full is expected to match its observed accuracy within RELIABILITY_TOLERANCE.
+RELIABILITY_MIN_QUESTIONS = 30
+RELIABILITY_TOLERANCE = 0.10
+
+
+def _reliability_lines(mode: str, bins: Sequence[ReliabilityBin]) -> list[str]:
+    lines = [
+        f"### Reliability ({mode})",
+        "",
+        "Questions by confidence, answered or refused, and how often the answer (shown or withheld) was "
+        f"right; unanswerable questions count as wrong. Bins with {RELIABILITY_MIN_QUESTIONS}+ "
+        f"questions should be within {RELIABILITY_TOLERANCE:.2f} of their mean confidence "
+        "(reliability.png).",
+        "",
+    ]
+    rows = [
+        [
+            f"{b.low:.1f}-{b.high:.1f}",
+            str(b.n),
+            f"{b.mean_confidence:.3f}",
+            f"{b.accuracy:.3f}",
+            f"{b.gap:.3f}"
+            + (" (over)" if b.n >= RELIABILITY_MIN_QUESTIONS and b.gap > RELIABILITY_TOLERANCE else ""),
+        ]
+        for b in bins
+    ]
+    lines += _table(("confidence", "questions", "mean confidence", "observed accuracy", "gap"), rows)
+    return lines
+
+
 def render_markdown(run: EvalRun) -> str:
     info = run.info
     ks = info.ks
@@ -247,6 +284,8 @@ def render_markdown(run: EvalRun) -> str:
     out += _table(("mode", "search p50", "search p95", "ask p50", "ask p95"), rows)
 
     for m in asked:
+        if m.reliability:
+            out += _reliability_lines(m.mode, m.reliability)
         if m.calibration is not None and m.calibration.n_unanswerable:
             out += _calibration_lines(m.mode, m.calibration)
 
@@ -293,6 +332,8 @@ def render_markdown(run: EvalRun) -> str:
         f"![Latency]({LATENCY_PNG})",
         "",
     ]
+    if any(m.reliability for m in run.modes):
+        out += [f"![Reliability: confidence against observed accuracy]({RELIABILITY_PNG})", ""]
     return "\n".join(out)
 
 

@@ -129,9 +129,16 @@ def _run_one(
     for citation in answer.citations:
         chunk = pipe.chunk(citation.chunk_id)
         relevant_citations += chunk is not None and judge.is_relevant(question, chunk)
+    if not question.answerable:
+        right = False
+    elif answer.abstained:
+        right = answer.withheld is not None and judge.answer_hit(question, answer.withheld)
+    else:
+        right = judge.answer_hit(question, shown)
     return dataclasses.replace(
         outcome,
         asked=True,
+        right_if_answered=right,
         shown_answer=shown,
         abstained=answer.abstained,
         answer_hit=question.answerable and not answer.abstained and judge.answer_hit(question, shown),
@@ -286,9 +293,9 @@ def run_eval(
         raise QuestionSetError(f"{set_path}: no such question set")
     index_seconds: float | None = None
     if is_squad_json(set_path):
-        if options.split != "all":
-            raise QuestionSetError(f"{set_path.name}: SQuAD-style sets have no split; use --split all")
-        squad = load_squad(set_path, limit=options.limit, max_paragraphs=options.paragraphs)
+        # SQuAD sets split by article: "check" is the half the confidence model never trained on.
+        part = {"all": "all", "tune": "train", "check": "check"}[options.split]
+        squad = load_squad(set_path, limit=options.limit, max_paragraphs=options.paragraphs, part=part)
         questions, kind = squad.questions, "squad"
         if index_dir is None:
             index_dir = out_dir / "index"

@@ -10,10 +10,12 @@ from evaluation.metrics import (
     AnswerScores,
     LatencyScores,
     Outcome,
+    ReliabilityBin,
     RetrievalScores,
     answer_scores,
     grouped,
     latency_scores,
+    reliability,
     retrieval_scores,
 )
 
@@ -32,6 +34,7 @@ class ModeSummary:
     answers_by_type: dict[str, AnswerScores] = field(default_factory=dict)
     ask_latency: LatencyScores | None = None
     calibration: Calibration | None = None
+    reliability: list[ReliabilityBin] = field(default_factory=list)  # confidence bins vs accuracy
 
 
 @dataclass(frozen=True)
@@ -104,4 +107,5 @@ def summarize_mode(
         answers_by_type=grouped(asked, lambda o: o.type, answer_scores),
         ask_latency=latency_scores([o.ask_ms for o in asked if o.ask_ms is not None]) if asked else None,
         calibration=calibration,
+        reliability=reliability(asked),
     )

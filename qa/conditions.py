@@ -696,12 +696,23 @@ def check_conditions(conditions: tuple[Condition, ...], evidence: Evidence) -> l
 _JOINED = re.compile(r"和|與|与|及|或|、|至|到|vs|and|or|to|through|-|–|~|～|較|较|比|than", re.I)
 
 
+# 「2018 年和 2020 年的同一個數字」: one figure asked for two different years at once.
+_SAME_FIGURE = re.compile(
+    r"同一(?:個|个)?(?:數字|数字|數值|数值|數據|数据|金額|金额|比率)|the same (?:figure|number|value)",
+    re.I,
+)
+
+
 def conflicting_years(question: str, conditions: tuple[Condition, ...]) -> tuple[Condition, Condition] | None:
-    """Two different years asked at once with nothing joining them (「2023 年的 2019 年預算」)."""
+    """Two different years asked at once with nothing joining them (「2023 年的 2019 年預算」), or
+    joined but asked for as one figure (「2018 年和 2020 年的同一個數字」)."""
     years = [c for c in conditions if c.kind == "time" and c.required and len(c.years) == 1]
+    same_figure = bool(_SAME_FIGURE.search(question))
     for first, second in itertools.pairwise(years):
         if first.years == second.years:
             continue
+        if same_figure:
+            return first, second
         start = question.find(first.text) + len(first.text)
         between = question[start : question.find(second.text, start)]
         # Only years that qualify the same word back to back (2023 年的 2019 年預算) conflict; years

@@ -40,7 +40,7 @@ from corpus.ocr import OCR_MODES
 from index.builder import IndexOptions
 from index.dense import KINDS as DENSE_KINDS
 from index.embedding import BACKENDS, DEVICES, ONNX_QUANTS, PRECISIONS, EmbeddingConfig
-from qa.answer import AnswerConfig
+from qa.answer import CONFIDENCE_MODES, AnswerConfig
 from qa.errors import QAError
 from qa.retrieval import FUSIONS, RetrievalConfig
 
@@ -59,6 +59,7 @@ _SECTIONS = {
 # through to a default branch (an unknown fusion used to mean z-score) or fail much later.
 _CHOICES: dict[str, tuple[str, ...]] = {
     "retrieval.fusion": FUSIONS,
+    "answer.confidence": CONFIDENCE_MODES,
     "index.dense_kind": DENSE_KINDS,
     "index.backend": ("local", "milvus"),
     "embedding.backend": BACKENDS,

@@ -55,3 +55,6 @@ class Answer:
     mode: str = "extractive"  # or "generative"
     latency_ms: float = 0.0
     conditions: list[ConditionResult] = field(default_factory=list)  # checked against the answer's evidence
+    # The sentences refused for low confidence (never shown): `qa eval` judges them to tell how
+    # often answers of each confidence would have been right (the reliability table).
+    withheld: str | None = None

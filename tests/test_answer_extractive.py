@@ -8,8 +8,10 @@ import pytest
 from ci_guard import skip_or_fail
 from fixtures.answer.reports import COASTAL, OCEAN, load_report, rank, real_embedder
 
-from qa.answer import AnswerConfig, answer_question
+from qa.answer import CONFIDENCE_MODES, AnswerConfig, answer_question, effective_threshold
 from qa.citations import build_citation, verify_quote
+from qa.config import Config
+from qa.errors import QAError
 from qa.language import detect_language
 from qa.types import Answer
 
@@ -118,7 +120,7 @@ def test_unanswerable_question_abstains_and_lists_related_passages(question: str
     assert answer.citations == []
     assert answer.figure is None
     assert 1 <= len(answer.related) <= CONFIG.passages
-    assert answer.confidence < CONFIG.abstain_below
+    assert answer.confidence < effective_threshold(CONFIG)
 
 
 def test_confidence_separates_answerable_from_unanswerable() -> None:
@@ -202,7 +204,7 @@ def test_a_year_the_table_lacks_is_refused_naming_the_year_it_has(question: str,
     assert "785" in answer.text and answer.text.endswith("[1]")  # the neighbouring fact, cited
     assert answer.citations[0].quote == "交通部\t785\t9.1%"
     assert answer.figure is None
-    assert answer.confidence < CONFIG.abstain_below
+    assert answer.confidence < effective_threshold(CONFIG)
     assert_citations_verbatim(answer)
     [time] = [r for r in answer.conditions if r.kind == "time"]
     assert (time.text, time.status, time.blocking) == ("2022", "contradicted", True)
@@ -281,6 +283,10 @@ def test_questions_without_conditions_have_none() -> None:
         ("Japan?", "The question only names Japan; please say what you would like to know."),
         ("2023年的2019年預算", "問題同時指定了 2023 年與 2019 年兩個不同的年份；請只問其中一個年份。"),
         ("2023年的2019年预算", "问题同时指定了 2023 年与 2019 年两个不同的年份；请只问其中一个年份。"),
+        (
+            "2018年和2020年的同一個數字",
+            "問題同時指定了 2018 年與 2020 年兩個不同的年份；請只問其中一個年份。",
+        ),
     ],
 )
 def test_questions_of_conditions_only_or_conflicting_years_get_a_clear_message(
@@ -303,3 +309,22 @@ def test_a_wall_of_text_is_answered_or_refused_without_error(fixture_pipeline) -
 def test_the_pipeline_refuses_a_year_outside_a_report_table(fixture_pipeline) -> None:
     answer = fixture_pipeline.ask("潮流一號 2020 年的發電量是多少？")
     assert answer.abstained
+
+
+@pytest.mark.parametrize("mode", CONFIDENCE_MODES)
+def test_both_confidence_modes_answer_figures_and_refuse_what_the_reports_lack(mode: str) -> None:
+    # `[answer] confidence = "hand"` keeps the hand-set weights of earlier releases as a fallback.
+    config = dataclasses.replace(CONFIG, confidence=mode)
+    answer = ask("2024 年海洋科技研發經費總額是多少？", config=config)
+    assert not answer.abstained and answer.figure == "86.5 億臺幣"
+    assert answer.confidence >= effective_threshold(config)
+    refused = ask("2030 年火星探測計畫的預算是多少？", config=config)
+    assert refused.abstained and refused.confidence < effective_threshold(config)
+    other_year = ask("2019 年海洋科技研發經費總額是多少？", config=config)
+    assert other_year.abstained and any(r.kind == "time" and r.blocking for r in other_year.conditions)
+
+
+def test_an_unknown_confidence_mode_is_one_line() -> None:
+    with pytest.raises(QAError, match=r"answer\.confidence") as caught:
+        Config.load(None, **{"answer.confidence": "dice"})
+    assert "\n" not in str(caught.value)

@@ -157,13 +157,14 @@ def test_asking_about_both_sides_is_no_qualifier() -> None:
 
 
 def test_conflicting_years() -> None:
-    question = "2023年的2019年預算"
-    assert conflicting_years(question, extract_conditions(question)) is not None
+    for question in ("2023年的2019年預算", "2018年和2020年的同一個數字", "2018 年与 2020 年同一个数值是多少"):
+        assert conflicting_years(question, extract_conditions(question)) is not None
     fine_questions = (
         "2023 年與 2019 年的預算",
         "2019 至 2023 年的預算",
         "113 年度較 112 年度成長多少？",
         "2021 年啟動的計畫截至 2024 年累計補助多少案？",
+        "2018 年和 2020 年的研發經費各是多少？",
     )
     for fine in fine_questions:
         assert conflicting_years(fine, extract_conditions(fine)) is None

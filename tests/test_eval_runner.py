@@ -129,6 +129,13 @@ def test_qa_eval_command_prints_calibration_and_enforces_floors(
     assert "suggested threshold" in printed and "abstain_below" in printed
     for name in ("report.md", "results.json", "per_question.csv", "recall_at_k.png", "latency.png"):
         assert (tmp_path / "out" / name).is_file(), name
+    # The reliability plot and table: every asked question lands in one confidence bin.
+    assert (tmp_path / "out" / "reliability.png").is_file()
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "### Reliability (hybrid)" in report and "![Reliability" in report
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    hybrid = results["modes"]["hybrid"]
+    assert sum(b["n"] for b in hybrid["reliability"]) == 6
 
     assert qa_main(["eval", *common, "--modes", "bm25", "--floors", "unmet", "--no-plots"]) == 1
     assert "is below the floor 1.0100" in capsys.readouterr().out
@@ -199,11 +206,22 @@ def test_qa_eval_split_flag(
     common = ["--index", str(tiny_out / "index"), "--out", str(tmp_path), "--k", "1,5", "-q", "--no-plots"]
     assert qa_main(["eval", str(split_set), *common, "--modes", "bm25", "--split", "tune"]) == 0
     assert "split_set (tune only): 2 questions" in capsys.readouterr().out
-    # Sets without a split field, and SQuAD-style sets, cannot be limited to a part.
+    # Sets without a split field cannot be limited to a part.
     assert qa_main(["eval", str(TINY_SET), *common, "--modes", "bm25", "--split", "check"]) == 2
     assert "tiny_set.jsonl: the set has no 'split' field" in capsys.readouterr().err
-    assert qa_main(["eval", str(TINY_SQUAD), *common, "--split", "tune"]) == 2
-    assert "SQuAD-style sets have no split" in capsys.readouterr().err
+    # SQuAD-style sets split by article: articles 1 and 2 hash to the check half, 3 to the other.
+    out = ["--out", str(tmp_path / "squad"), "--k", "1,5", "-q", "--no-plots", "--modes", "bm25"]
+    assert qa_main(["eval", str(TINY_SQUAD), *out, "--split", "check"]) == 0
+    check = capsys.readouterr().out
+    assert qa_main(["eval", str(TINY_SQUAD), *out, "--split", "tune"]) == 0
+    tune = capsys.readouterr().out
+    assert qa_main(["eval", str(TINY_SQUAD), *out]) == 0
+    whole = capsys.readouterr().out
+
+    def count(printed: str) -> int:
+        return int(printed.split(" questions")[0].rsplit(" ", 1)[-1])
+
+    assert count(check) > 0 and count(tune) > 0 and count(check) + count(tune) == count(whole)
     with pytest.raises(SystemExit) as info:  # argparse rejects an unknown part itself
         qa_main(["eval", str(split_set), *common, "--split", "dev"])
     assert info.value.code == 2 and "invalid choice: 'dev'" in capsys.readouterr().err
