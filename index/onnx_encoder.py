@@ -110,6 +110,12 @@ def _graph(weights: dict[str, np.ndarray], config: dict[str, Any]) -> Any:
     for i in range(int(config["num_hidden_layers"])):
         p = f"encoder.layer.{i}."
 
+        def add_norm(out: str, residual: str, bias: np.ndarray, norm: str, name: str) -> str:
+            """LayerNorm(out + bias + residual) as one fused node."""
+            gamma, beta = const(f"{name}_w", w[norm + ".weight"]), const(f"{name}_b", w[norm + ".bias"])
+            inputs = [out, residual, gamma, beta, const(f"{name}_bias", bias)]
+            return node("SkipLayerNormalization", inputs, name, domain=_MS, epsilon=eps)
+
         def lin(name: str, p: str = p) -> tuple[np.ndarray, np.ndarray]:
             return w[p + name + ".weight"].T, w[p + name + ".bias"]
 
@@ -119,37 +125,13 @@ def _graph(weights: dict[str, np.ndarray], config: dict[str, Any]) -> Any:
         att = node("Attention", [x, qkv_w, qkv_b, "mask"], f"l{i}_att", domain=_MS, num_heads=heads)
         aw, ab = lin("attention.output.dense")
         ao = node("MatMul", [att, const(f"l{i}_ao_w", aw)], f"l{i}_ao")
-        x = node(
-            "SkipLayerNormalization",
-            [
-                ao,
-                x,
-                const(f"l{i}_aln_w", w[p + "attention.output.LayerNorm.weight"]),
-                const(f"l{i}_aln_b", w[p + "attention.output.LayerNorm.bias"]),
-                const(f"l{i}_ao_b", ab),
-            ],
-            f"l{i}_aln",
-            domain=_MS,
-            epsilon=eps,
-        )
+        x = add_norm(ao, x, ab, p + "attention.output.LayerNorm", f"l{i}_aln")
         fw, fb = lin("intermediate.dense")
         ff = node("MatMul", [x, const(f"l{i}_fi_w", fw)], f"l{i}_fi")
         ff = node("BiasGelu", [ff, const(f"l{i}_fi_b", fb)], f"l{i}_gelu", domain=_MS)
         ow, ob = lin("output.dense")
         fo = node("MatMul", [ff, const(f"l{i}_fo_w", ow)], f"l{i}_fo")
-        x = node(
-            "SkipLayerNormalization",
-            [
-                fo,
-                x,
-                const(f"l{i}_oln_w", w[p + "output.LayerNorm.weight"]),
-                const(f"l{i}_oln_b", w[p + "output.LayerNorm.bias"]),
-                const(f"l{i}_fo_b", ob),
-            ],
-            f"l{i}_oln",
-            domain=_MS,
-            epsilon=eps,
-        )
+        x = add_norm(fo, x, ob, p + "output.LayerNorm", f"l{i}_oln")
     nodes.append(helper.make_node("Identity", [x], ["hidden"], name="hidden"))
     graph = helper.make_graph(
         nodes,

@@ -73,23 +73,7 @@ PLAN_PAGES: list[list[Row]] = [
 
 
 def _build(font_name: str) -> bytes:
-    from fpdf import FPDF
-
-    font = pdfgen.require_font(font_name)
-
-    class _Pdf(FPDF):
-        def header(self) -> None:
-            self.set_font("cjk", size=9)
-            self.cell(0, 8, pdfgen.TITLE, align="C")
-            self.ln(10)
-
-        def footer(self) -> None:
-            self.set_y(-15)
-            self.set_font("cjk", size=9)
-            self.cell(0, 8, str(self.page_no()), align="C")
-
-    pdf = _Pdf(format="A4")
-    pdf.add_font("cjk", fname=str(font))
+    pdf = pdfgen.new_pdf(font_name=font_name)
     pdf.set_auto_page_break(False)
 
     def table(header: list[Row], pages: list[list[Row]], width: float, caption: str, after: str) -> None:
