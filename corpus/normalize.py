@@ -62,6 +62,7 @@ class _Converters:
     _lock = threading.Lock()
     _t2s: Any = None
     _s2t: Any = None
+    _tw2sp: Any = None
 
     @classmethod
     def get(cls) -> tuple[Any, Any]:
@@ -73,6 +74,16 @@ class _Converters:
                     cls._s2t = opencc.OpenCC("s2t")
                     cls._t2s = opencc.OpenCC("t2s")
         return cls._t2s, cls._s2t
+
+    @classmethod
+    def taiwan_to_mainland(cls) -> Any:
+        if cls._tw2sp is None:
+            with cls._lock:
+                if cls._tw2sp is None:
+                    import opencc
+
+                    cls._tw2sp = opencc.OpenCC("tw2sp")
+        return cls._tw2sp
 
 
 @lru_cache(maxsize=65536)
@@ -109,6 +120,19 @@ def to_traditional_script(text: str) -> str:
     if len(converted) == len(text):
         return converted
     return "".join(_char_s2t(c) if _HAN_RE.match(c) else c for c in text)
+
+
+def to_simplified_text(text: str, *, mainland_phrases: bool = False) -> str:
+    """Simplified Chinese for people to read; unlike to_canonical_script, lengths may change.
+
+    `mainland_phrases` also swaps Taiwan wording for mainland wording (OpenCC tw2sp), which reads
+    better in interface text but must never be used for matching.
+    """
+    if not text or not _HAN_RE.search(text):
+        return text
+    if mainland_phrases:
+        return str(_Converters.taiwan_to_mainland().convert(text))
+    return str(_Converters.get()[0].convert(text))
 
 
 def compact_form(text: str) -> str:

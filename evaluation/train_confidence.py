@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import opencc
 from sklearn.linear_model import LogisticRegression
 
+from corpus.normalize import to_simplified_text
 from evaluation.drcd import load_squad
 from evaluation.judging import Judge
 from evaluation.matching import fold
@@ -97,7 +97,7 @@ class Record:
 
 # -- near-misses ---------------------------------------------------------------------------------
 def _hans(text: str) -> str:
-    return opencc.OpenCC("t2s").convert(text)
+    return to_simplified_text(text)
 
 
 def _other_year(question: str, passage: str) -> str | None:

@@ -13,6 +13,8 @@ from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from corpus.normalize import to_simplified_text
+
 Lang = Literal["zh-TW", "zh-CN", "en"]
 LANGS: tuple[Lang, ...] = ("zh-TW", "zh-CN", "en")
 DEFAULT_LANG: Lang = "zh-TW"
@@ -174,15 +176,6 @@ _MESSAGES: dict[str, tuple[str, ...]] = {
 }
 
 
-@cache
-def _to_simplified() -> object | None:
-    try:
-        import opencc
-    except ImportError:  # a declared dependency; without it Simplified falls back to Traditional
-        return None
-    return opencc.OpenCC("tw2sp")
-
-
 def normalise_lang(value: object) -> Lang:
     """A supported language code from a selector, query string or header value; else the default."""
     text = str(value or "").strip().lower().replace("_", "-")
@@ -201,8 +194,7 @@ def _message(key: str, lang: Lang) -> str:
     if lang == "zh-CN":
         if len(entry) > 2:
             return entry[2]
-        converter = _to_simplified()
-        return converter.convert(entry[0]) if converter is not None else entry[0]  # type: ignore[attr-defined]
+        return to_simplified_text(entry[0], mainland_phrases=True)
     return entry[0]
 
 
