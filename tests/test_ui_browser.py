@@ -518,6 +518,15 @@ def test_upload_a_pdf_then_ask_about_it_and_bad_files_are_refused(session: Sessi
     DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS_SHOTS / "upload.png"))
 
+    # A name that carries a path never puts a file outside the index's uploads folder: whatever
+    # the browser and server leave of the name, the report lands there under a plain name or not at all.
+    escape = "# Harbour Escape Drill\n\nThe drill was held 4 times.\n".encode()
+    chooser.set_input_files([{"name": "../../escape.md", "mimeType": "text/markdown", "buffer": escape}])
+    page.click("#rq-upload-add")
+    expect(status).to_contain_text("escape.md", timeout=180_000)
+    landed = [p for p in index_dir.parent.parent.rglob("*escape*") if p.is_file()]
+    assert all(p.parent == index_dir / "uploads" and "/" not in p.name for p in landed), landed
+
     # Asked in the same running app, without a restart.
     page.get_by_role("tab", name="問答").click()
     ask(page, "How many LED lamps were installed at the north pier lighthouse?")
