@@ -77,9 +77,13 @@ def find_grids(data: bytes, start: int, stop: int) -> list[list[Grid]]:
     except Exception as exc:  # pypdf already read the file; without tables the text still stands
         log.info("table detection unavailable: %s", str(exc)[:120])
         return [[] for _ in range(start, stop)]
-    pdfium: Any = None
+    pdfium: Any = _open_pdfium(data)
+    drawn = _pages_with_drawings(pdfium, start, stop)
     with pdf:
         for index in range(start, stop):
+            if index not in drawn:
+                out.append([])
+                continue
             try:
                 page = pdf.pages[index]
                 found = sorted(page.find_tables(), key=lambda t: (t.bbox[1], t.bbox[0]))
@@ -89,7 +93,6 @@ def find_grids(data: bytes, start: int, stop: int) -> list[list[Grid]]:
                     if not any(cell for row in raw for cell in row):
                         # pdfminer cannot decode some CJK fonts (an embedded CMap as /Encoding):
                         # the cells are read again by pdfium, which draws with those fonts.
-                        pdfium = pdfium or _open_pdfium(data)
                         raw = _pdfium_cells(pdfium, index, table) if pdfium is not None else raw
                     grids.append(grid_rows(raw))
                 out.append([g for g in grids if len(g) >= 1 and max(len(r) for r in g) >= 2])
@@ -97,7 +100,32 @@ def find_grids(data: bytes, start: int, stop: int) -> list[list[Grid]]:
             except Exception as exc:  # one odd page costs only its tables
                 log.info("page %d: tables not read (%s)", index + 1, str(exc)[:120])
                 out.append([])
+    if pdfium is not None:
+        pdfium.close()
     return out
+
+
+def _pages_with_drawings(pdfium: Any, start: int, stop: int) -> set[int]:
+    """Pages of [start, stop) that draw any path; only these can hold a bordered table.
+
+    pdfplumber finds tables from ruled lines and rectangles, and on a page without a single path
+    there is none to find, yet parsing the page for them costs more than reading its text (most
+    report pages are plain prose). pdfium lists a page's paths, inside forms too, in milliseconds.
+    """
+    everything = set(range(start, stop))
+    if pdfium is None:
+        return everything
+    import pypdfium2.raw as pdfium_c
+
+    drawn: set[int] = set()
+    for index in range(start, stop):
+        try:
+            page = pdfium[index]
+            if next(iter(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH])), None) is not None:
+                drawn.add(index)
+        except Exception:  # a page pdfium cannot list is left to pdfplumber
+            drawn.add(index)
+    return drawn
 
 
 def _open_pdfium(data: bytes) -> Any:

@@ -520,7 +520,7 @@ def test_upload_a_pdf_then_ask_about_it_and_bad_files_are_refused(session: Sessi
 
     # A name that carries a path never puts a file outside the index's uploads folder: whatever
     # the browser and server leave of the name, the report lands there under a plain name or not at all.
-    escape = "# Harbour Escape Drill\n\nThe drill was held 4 times.\n".encode()
+    escape = b"# Harbour Escape Drill\n\nThe drill was held 4 times.\n"
     chooser.set_input_files([{"name": "../../escape.md", "mimeType": "text/markdown", "buffer": escape}])
     page.click("#rq-upload-add")
     expect(status).to_contain_text("escape.md", timeout=180_000)
