@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from tqdm import tqdm
 
 from corpus import ChunkingConfig, ReadingConfig, chunk_document, iter_report_files, read_document
 from corpus.bilingual import build_glossary
@@ -325,7 +326,7 @@ def _ingest(
             log.info("chunking or index settings changed: every document is read again")
             previous = None
 
-        files = iter_report_files([Path(p) for p in paths], reading, skipped=report.skipped)
+        files = list(iter_report_files([Path(p) for p in paths], reading, skipped=report.skipped))
         old_by_path = previous.by_path() if previous else {}
         old_by_hash = {d.content_hash: d for d in previous.documents} if previous else {}
         moved = False
@@ -333,7 +334,10 @@ def _ingest(
         carried: list[DocumentEntry] = []
         fresh: list[tuple[Document, list[Chunk], Path, str]] = []
         seen_hashes: set[str] = set()
-        for path in files:
+        reading_started = time.perf_counter()
+        bar = tqdm(files, desc="reading", unit="file", disable=not progress or not files)
+        for path in bar:
+            bar.set_postfix_str(path.name[:40], refresh=True)
             key = str(path.resolve())
             try:
                 digest = file_hash(path)
@@ -366,6 +370,14 @@ def _ingest(
                 [f"{size}, {len(chunks)} chunks ({tables} tables)", *doc.notes]
             )
             (report.updated if key in old_by_path else report.added).append(path.name)
+
+        bar.close()
+        log.info(
+            "reading: %d of %d files read in %.1f s",
+            len(fresh),
+            len(files),
+            time.perf_counter() - reading_started,
+        )
 
         # Documents from earlier runs stay unless their file is gone and --prune was given; a file
         # that fails to read this time keeps its earlier, good version.
@@ -452,11 +464,14 @@ def _write(
         texts = [match_form(c.index_text, analysis) for c in new_chunks]
         new_tokens = [lexical_tokens(c.index_text, analysis) for c in new_chunks]
         dim = embedder.identity.dim
+        embedding_started = time.perf_counter()
         new_vectors = (
             embedder.encode_passages(texts, show_progress=progress)
             if texts
             else np.zeros((0, dim), dtype=np.float32)
         )
+        log.info("embedding: %d chunks in %.1f s", len(texts), time.perf_counter() - embedding_started)
+        writing_started = time.perf_counter()
 
         carried_ids = [d.doc_id for d in carried]
         old_chunks: list[StoredChunk] = []
@@ -486,3 +501,4 @@ def _write(
             dense.save(staging)
             lexical.save(staging)
             manifest.save(staging)
+        log.info("writing: chunk store, FAISS and BM25 in %.1f s", time.perf_counter() - writing_started)

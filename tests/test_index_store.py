@@ -266,3 +266,14 @@ def test_index_built_with_another_model_is_refused(fixture_index) -> None:
 def test_ingest_of_missing_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(QAError, match="No such file or folder"):
         ingest([tmp_path / "absent"], make_config(tmp_path / "idx"), progress=False)
+
+
+def test_ingest_shows_a_bar_and_a_timing_per_phase(
+    reports: Path, tmp_path: Path, default_embedder, capsys: pytest.CaptureFixture[str], caplog
+) -> None:
+    caplog.set_level("INFO", logger="index.builder")
+    ingest([reports], make_config(tmp_path / "idx"), progress=True)
+    bars = capsys.readouterr().err
+    assert "reading: 100%" in bars and "embedding: 100%" in bars
+    phases = [r.getMessage().split(":")[0] for r in caplog.records if r.name == "index.builder"]
+    assert phases == ["reading", "embedding", "writing"]
