@@ -760,7 +760,8 @@ def _shown(text: str, kind: str, language: Language) -> str:
     """A condition (or the evidence's counterpart) as named in the abstention sentence."""
     if kind == "time":
         if language != "en":
-            return _pad(text if "年" in text else f"{text} 年")
+            # 「114年」 and 「114 年」 read alike in the sentence: a year always gets its space.
+            return _pad(re.sub(r"(\d)\s*年", r"\1 年", text) if "年" in text else f"{text} 年")
         years = sorted({y for m in year_mentions(text) for y in m.years})
         if not years:
             return text
@@ -868,8 +869,13 @@ def _neighbour_fact(
     else:
         fact, template = _render(candidate, citation, info.language), text.not_stated
     ordered = sorted(failed, key=lambda r: info.text.find(r.text))  # in the question's word order
-    asked = _joined([_shown(r.text, r.kind, info.language) for r in ordered], info.language)
-    shown = _joined([_shown(stated[r.text], r.kind, info.language) for r in ordered], info.language)
+    # Two asked years may both meet the same stated one: name it once (「113 年」, not 「113 年 113 年」).
+    asked = _joined(
+        list(dict.fromkeys(_shown(r.text, r.kind, info.language) for r in ordered)), info.language
+    )
+    shown = _joined(
+        list(dict.fromkeys(_shown(stated[r.text], r.kind, info.language) for r in ordered)), info.language
+    )
     return template.format(asked=asked, stated=shown, fact=fact), citation
 
 

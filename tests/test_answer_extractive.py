@@ -210,6 +210,12 @@ def test_a_year_the_table_lacks_is_refused_naming_the_year_it_has(question: str,
     assert (time.text, time.status, time.blocking) == ("2022", "contradicted", True)
 
 
+def test_two_missing_years_name_the_stated_year_once() -> None:
+    answer = ask("交通部2021年和2022年的海洋科技經費是多少？")
+    assert answer.abstained
+    assert answer.text.startswith("報告中沒有 2021 年 2022 年的數字；報告列出的是 2024 年：785")
+
+
 def test_a_year_the_english_text_lacks_is_refused_in_english() -> None:
     answer = ask("How much was the coastal resilience funding in 2022?")
     assert answer.abstained
