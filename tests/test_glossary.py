@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from ci_guard import skip_or_fail
 
+from qa import glossary as glossary_module
 from qa.glossary import Glossary, glossary
 from qa.pipeline import Pipeline
 
@@ -35,3 +39,28 @@ def test_the_shipped_dictionary_translates_report_vocabulary() -> None:
 def test_english_question_reaches_chinese_passage_through_bm25(fixture_pipeline: Pipeline) -> None:
     hits = fixture_pipeline.search("How many marine engineering talents were trained?", k=3, mode="bm25")
     assert hits and "326" in hits[0].chunk.text
+
+
+def test_the_parsed_dictionary_is_cached_and_read_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dictionary = tmp_path / "cedict.txt"
+    dictionary.write_text(
+        "# a two-entry dictionary\n"
+        "海底電纜 海底电缆 [hai3 di3 dian4 lan3] /submarine cable/\n"
+        "感測器 感测器 [gan3 ce4 qi4] /sensor (Tw)/\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = glossary_module._cached(dictionary)
+    assert first.terms("Where is the submarine cable sensor?") == ["海底电缆", "感测器"]
+    assert [p.name for p in (tmp_path / "cache").rglob("*.json")]  # written once ...
+
+    def no_parse(_path: Path) -> Glossary:
+        raise AssertionError("the dictionary was parsed again although its table is cached")
+
+    monkeypatch.setattr(Glossary, "from_cedict", classmethod(lambda cls, path: no_parse(path)))
+    again = glossary_module._cached(dictionary)  # ... and read back without parsing
+    assert again.terms("Where is the submarine cable sensor?") == first.terms(
+        "Where is the submarine cable sensor?"
+    )
