@@ -26,7 +26,7 @@ class ChunkingConfig:
     # Layout of the chunks themselves; part of the index settings, so raising it makes the next
     # ingest read every document again. 2: tables from PDF cell grids, cut at page breaks;
     # 3: later slices repeat every header level of a table.
-    chunk_format: int = 3
+    chunk_format: int = 4
 
 
 def budget(text: str) -> int:

@@ -24,6 +24,7 @@ from corpus.normalize import detect_script
 from corpus.ocr import cache_variant
 from corpus.ocr import summary as ocr_summary
 from corpus.pdf import PdfContent, extract_pdf, page_list
+from corpus.tables import markdown_rows
 from corpus.types import CorpusError, Document, Page, Skipped
 
 log = logging.getLogger(__name__)
@@ -106,13 +107,15 @@ def _read_text(path: Path, data: bytes, doc_id: str) -> Document:
     # Removed lines become empty so that line numbers still match the file on disk.
     for i in repeated_title_lines(lines, title) | page_number_lines(lines):
         lines[i] = ""
+    kind = "markdown" if _kind(path) == "markdown" else "text"
+    if kind == "markdown":
+        lines = markdown_rows(lines)
     text = "\n".join(lines)
     line_starts: list[int] = []
     offset = 0
     for line in lines:
         line_starts.append(offset)
         offset += len(line) + 1
-    kind = "markdown" if _kind(path) == "markdown" else "text"
     if kind == "markdown" and title.startswith("#"):
         title = title.lstrip("#").strip()
     return Document(

@@ -430,3 +430,40 @@ def document_tables(doc: Document) -> list[Table]:
             if table is not None:
                 tables.append(replace(table, pages=pages))
     return tables
+
+
+# ---- Markdown pipe tables, read into the one table form ----
+
+
+def _pipe_cells(line: str) -> list[str] | None:
+    text = line.strip(" \u3000\r")
+    if "\t" in text or not (text.startswith("|") and text.endswith("|") and len(text) > 1):
+        return None
+    return [cell.strip() for cell in text[1:-1].split("|")]
+
+
+def _is_separator(cells: list[str]) -> bool:
+    return any(cells) and all(re.fullmatch(r":?-{1,}:?", cell) for cell in cells)
+
+
+def markdown_rows(lines: list[str]) -> list[str]:
+    """Markdown pipe tables as tab-separated rows, the form every other table arrives in.
+
+    Only a real table counts: a pipe row followed by a separator row (`| --- | :-: |`), then the
+    pipe rows under it. The separator carries nothing to read, but its line must stay, or every
+    later line would be cited one line early: the header row moves down into it and leaves its own
+    line blank, so the data rows keep their numbers and the header is one line off.
+    """
+    out = list(lines)
+    i = 0
+    while i < len(lines) - 1:
+        header, rule = _pipe_cells(lines[i]), _pipe_cells(lines[i + 1])
+        if header is None or rule is None or not _is_separator(rule):
+            i += 1
+            continue
+        out[i], out[i + 1] = "", "\t".join(header)
+        i += 2
+        while i < len(lines) and (cells := _pipe_cells(lines[i])) is not None:
+            out[i] = "\t".join(cells)
+            i += 1
+    return out

@@ -21,7 +21,7 @@ from corpus.ocr import OCR_MODES
 from index.types import Hit, SearchFilter
 from qa.config import Config
 from qa.errors import QAError
-from qa.query import clean_question
+from qa.query import clean_question, cut_note
 from qa.retrieval import MAX_K, MODES, highlight
 from qa.types import Answer
 
@@ -169,6 +169,7 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
     from qa.pipeline import Pipeline
 
     clean_question(args.query)  # a bad question fails before the model loads
+    _note_cut(args.query)
     pipe = Pipeline.open(config)
     hits = pipe.search(args.query, k=args.k, filter=_filter(args, pipe), mode=args.mode)
     if args.json:
@@ -192,6 +193,13 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
                 yield line.rstrip("\n")
 
 
+def _note_cut(question: str) -> None:
+    """A question cut to the limit is said so on stderr, so a pasted page is not silently shortened."""
+    note = cut_note(question)
+    if note is not None:
+        print(note, file=sys.stderr)
+
+
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     from qa.pipeline import Pipeline
 
@@ -203,6 +211,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     flt = _filter(args, pipe)
     tty = sys.stdout.isatty()
     for question in _questions(args):
+        _note_cut(question)
         try:
             answer = pipe.ask(question, filter=flt, mode=args.mode)
         except QAError as exc:

@@ -38,3 +38,13 @@ def clean_question(text: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
         # Long pastes are usually a paragraph plus a question; the head keeps the subject.
         text = text[:max_chars].rstrip()
     return text
+
+
+def cut_note(text: str, max_chars: int = MAX_QUESTION_CHARS) -> str | None:
+    """The note to show when clean_question cuts `text` to its limit; None when it is kept whole."""
+    if not isinstance(text, str) or len(text) <= max_chars:
+        return None
+    length = len(_SPACE.sub(" ", text).strip())
+    if length <= max_chars:
+        return None
+    return f"note: the question is {length:,} characters long; only the first {max_chars:,} were used."

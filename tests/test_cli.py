@@ -263,3 +263,16 @@ def _imported_modules(path: Path) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             modules.append(node.module)
     return modules
+
+
+def test_a_question_over_the_limit_is_answered_with_a_visible_note(fixture_index) -> None:
+    question = "潮流機組的平均可用率是多少？" + "請詳細說明。" * 600
+    out = run_qa("ask", question, index=fixture_index.index_dir)
+    assert out.returncode == 0, out.stderr
+    assert (
+        f"note: the question is {len(question):,} characters long; only the first 2,000 were used."
+        in out.stderr
+    )
+    assert "87.5%" in out.stdout
+    short = run_qa("search", "平均可用率", "-k", "1", index=fixture_index.index_dir)
+    assert "note:" not in short.stderr
