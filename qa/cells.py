@@ -25,6 +25,12 @@ from qa.types import Answer
 _MARKS = re.compile(r"[\s¹²³⁴⁵⁶⁷⁸⁹⁰*＊†‡]+|\^\[\d+\]|[（(]\s*[%％]?\s*[)）]")
 # A question asking which row (「哪一項」, "which ministry") wants a label, not a cell's value.
 _WHICH = re.compile(r"哪|which\b", re.IGNORECASE)
+# 「由哪個部會負責」: the words right after 哪 (canonical script) name the column asked for.
+_WHICH_WORD = re.compile(r"哪(?:一)?(?:个|家|位|项|些)?")
+# A row the question names with another word of the same length (网络 for 網路) still counts when a
+# stretch of the question agrees with its label in this share of characters. Learned from the
+# development set's tune part (bench/learn_cells.py: most right rows less wrong ones, set midway).
+ROW_COVERAGE = 0.79
 # Words that name a table's total row, whatever its label says.
 _TOTAL_ASKED = re.compile(r"total|總計|合計|總額|总计|合计|总额", re.IGNORECASE)
 _TOTAL_LABELS = {"总计", "合计", "总和", "total"}
@@ -50,10 +56,13 @@ class CellAnswer:
     value: str
     row_line: str  # the row as it stands in the chunk text (quoted by the citation)
     missing: str = ""  # what the question asked that the table lacks, e.g. "2024"
+    named: int = 0  # the column of the cell that names the row (a plan name, not its empty group)
 
     @property
     def label(self) -> str:
-        label = self.table.rows[self.row][0] or next((c for c in self.table.rows[self.row] if c), "")
+        cells = self.table.rows[self.row]
+        named = cells[self.named] if self.named < len(cells) else ""
+        label = named or cells[0] or next((c for c in cells if c), "")
         # A name wrapped in its cell (「國家科學及技術 委員會」) is one name; a footnote mark is not in it.
         return _CJK_GAP.sub("", label).rstrip(" ¹²³⁴⁵⁶⁷⁸⁹⁰")
 
@@ -81,21 +90,71 @@ def _column_years(name: str) -> set[int]:
     return years
 
 
-def _row_match(table: Table, question_key: str, forms: Sequence[str]) -> tuple[int, int] | None:
-    """(row index, matched length): the row whose longest non-numeric cell the question names."""
-    best: tuple[int, int] | None = None
-    for n, row in enumerate(table.rows):
-        for j, cell in enumerate(row):
-            if not cell or is_numeric(cell) or j >= 3:
-                continue
+def label_cells(row: Sequence[str]) -> list[tuple[int, str]]:
+    """(column, key) of the cells that can name a row: text in the first three columns, not figures."""
+    out = []
+    for j, cell in enumerate(row[:3]):
+        if cell and not is_numeric(cell):
             key = _key(cell)
-            if len(key) < 2:
+            if len(key) >= 2:
+                out.append((j, key))
+    return out
+
+
+def window_agreement(key: str, question: str) -> float:
+    """The largest share of `key`'s characters that a stretch of the question as long as it repeats
+    in place: 1.0 when the question names it verbatim, 10/11 for 「网络」 written for 「網路」."""
+    text = _key(question)
+    if len(text) < len(key):
+        return 0.0
+    best = 0
+    for i in range(len(text) - len(key) + 1):
+        same = sum(a == b for a, b in zip(key, text[i : i + len(key)], strict=True))
+        best = max(best, same)
+    return best / len(key)
+
+
+def _row_match(
+    table: Table, question_key: str, forms: Sequence[str], skip: int | None = None, question: str = ""
+) -> tuple[int, int, int] | None:
+    """(row, matched length, column of the naming cell): the row whose longest non-numeric cell the
+    question names; failing that, the one row whose label it writes with another word of the same
+    length (`ROW_COVERAGE`, 网络 for 網路)."""
+    best: tuple[int, int, int] | None = None
+    near: list[tuple[float, int, int]] = []  # (agreement, row, column)
+    for n, row in enumerate(table.rows):
+        for j, key in label_cells(row):
+            if j == skip:
                 continue
             hit = key in question_key or any(key == f or (len(f) >= 2 and f in key) for f in forms)
             hit = hit or (key in _TOTAL_LABELS and _TOTAL_ASKED.search(question_key) is not None)
             if hit and (best is None or len(key) > best[1]):
-                best = (n, len(key))
-    return best
+                best = (n, len(key), j)
+            if question and _CJK.search(key):
+                near.append((window_agreement(key, question), n, j))
+    if best is not None or not near:
+        return best
+    near.sort(reverse=True)
+    share, n, j = near[0]
+    # Only one row may come that close: of two similar labels the question names neither.
+    if share >= ROW_COVERAGE and not any(s >= share and m != n for s, m, _ in near[1:]):
+        return n, 0, j
+    return None
+
+
+def _asked_column(table: Table, question_key: str) -> int | None:
+    """The column a which-question asks for: its header (or the header's last words) right after 哪."""
+    found = None
+    for j, name in enumerate(table.columns):
+        key = _key(name)
+        for m in _WHICH_WORD.finditer(question_key):
+            after = question_key[m.end() :]
+            # 「哪個單元」 asks for 「課程單元」: a header's ending of two characters or more counts.
+            if any(after.startswith(key[i:]) for i in range(max(0, len(key) - 1))):
+                if found is not None and found != j:
+                    return None  # two columns asked at once: not a single cell
+                found = j
+    return found
 
 
 def _value_columns(table: Table) -> list[int]:
@@ -109,6 +168,24 @@ def _value_columns(table: Table) -> list[int]:
     return out
 
 
+def _chars(text: str) -> set[str]:
+    return {c for c in _key(text) if not c.isdigit() and not c.isspace()}
+
+
+def _pick(columns: Sequence[int], names: Sequence[str], question: str) -> int | None:
+    """The column sharing most of the question's wording: character pairs first, then characters
+    (「比例」 meets 「占比」), or None when the two best stay level."""
+    words, chars = _bigrams(question), _chars(question)
+
+    def score(j: int) -> tuple[int, int]:
+        return len(_bigrams(names[j]) & words), len(_chars(names[j]) & chars)
+
+    ranked = sorted(columns, key=score, reverse=True)
+    if len(ranked) > 1 and score(ranked[0]) == score(ranked[1]):
+        return None
+    return ranked[0] if ranked else None
+
+
 def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | None, str]:
     """(column, missing year): the asked year's column, else the column sharing most of the wording."""
     columns = _value_columns(table)
@@ -116,7 +193,6 @@ def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | N
         return None, ""
     names = table.columns
     by_year = {j: _column_years(names[j]) for j in columns}
-    words = _bigrams(question)
     question_key = _key(question)
     # A column whose whole (non-year) name the question repeats: 「年均複合成長率」 over 2019-2023.
     keys = {j: _key(names[j]) for j in columns}
@@ -126,23 +202,15 @@ def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | N
     if years:
         with_year = [j for j in columns if by_year[j] & years]
         if with_year:
-            ranked = sorted(with_year, key=lambda j: len(_bigrams(names[j]) & words), reverse=True)
-            if len(ranked) > 1 and len(_bigrams(names[ranked[0]]) & words) == len(
-                _bigrams(names[ranked[1]]) & words
-            ):
-                return None, ""  # two columns of the asked year, and the wording picks neither
-            return ranked[0], ""
+            # Two columns of the asked year and the wording picks neither: None.
+            return _pick(with_year, names, question), ""
         if any(by_year.values()):
             # The table is by year but not the asked one: the nearest year's column, named as such.
             asked = min(years)
             dated = [j for j in columns if by_year[j]]
             near = min(dated, key=lambda j: min(abs(y - asked) for y in by_year[j]))
             return near, str(asked)
-    scored = sorted(columns, key=lambda j: len(_bigrams(names[j]) & words), reverse=True)
-    if len(scored) == 1:
-        return scored[0], ""
-    first, second = (len(_bigrams(names[j]) & words) for j in scored[:2])
-    return (scored[0], "") if first > second else (None, "")
+    return _pick(columns, names, question), ""
 
 
 def _english_terms(question: str) -> list[str]:
@@ -170,9 +238,13 @@ def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
 
 
 def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit]) -> CellAnswer | None:
-    """The first table chunk among the hits whose row and column the question names."""
-    if _WHICH.search(question):
-        return None
+    """The first table chunk among the hits whose row and column the question names.
+
+    A which-question (「由哪個部會負責」) is answered by a cell only when the words after 哪 name a
+    column (部會) and the question names the row by another of its cells (the plan's name); a
+    question asking which row (「占比最低的是哪個主管機關」) is left to the sentence answerer.
+    """
+    which = _WHICH.search(question) is not None
     question_key = _key(question)
     forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
     if not _CJK.search(question):
@@ -193,13 +265,17 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         table = read_table_text(chunk.text, chunk.table_header)
         if table is None or not table.rows:
             continue
-        matched = _row_match(table, question_key, forms)
-        if matched is None:
+        if which:
+            column, missing = _asked_column(table, question_key), ""
+            if column is None:
+                continue
+            matched = _row_match(table, question_key, forms, skip=column, question=question)
+        else:
+            matched = _row_match(table, question_key, forms, question=question)
+            column, missing = _column_match(table, _wording(question), years) if matched else (None, "")
+        if matched is None or column is None:
             continue
         row = matched[0]
-        column, missing = _column_match(table, _wording(question), years)
-        if column is None:
-            continue
         cells = table.rows[row]
         scope = _key(" ".join(cells) + table.caption + " ".join(table.columns))
         if any(not any(f in scope for f in c.forms) for c in named):
@@ -211,7 +287,8 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         # Among tables naming the row and column, the one whose caption and header share most of
         # the question's wording (the country's figure in the table of the asked measure).
         overlap = len(words & _bigrams(table.caption + "".join(table.columns)))
-        found.append((overlap, -hit.rank, CellAnswer(chunk, table, row, column, value, line, missing)))
+        cell = CellAnswer(chunk, table, row, column, value, line, missing, matched[2])
+        found.append((overlap, -hit.rank, cell))
     if not found:
         return None
     return max(found, key=lambda f: (f[0], f[1]))[2]

@@ -339,3 +339,86 @@ def test_wrapped_agency_name_meets_its_alias(tmp_path: Path) -> None:
     assert answer.text.startswith("36,448,718（表 1-3「")
     assert "列「國家科學及技術委員會」，栏「基礎研究」" in answer.text  # a Simplified question: 栏
     assert answer.citations[0].quote == "國家科學及技術 委員會\t36,448,718\t15,840,859\t62,066,801"
+
+
+# ---- cells named in other words: the column by its characters, the row by a same-length word ----
+
+SHARE_REPORT = """示範彙編
+
+表 4 各部會 114 年度研發預算法定數
+
+部會\t114 年度預算法定數 (千元)\t114 年度預算法定數占比 (%)
+甲部\t3,000\t30.0%
+乙部\t7,000\t70.0%
+"""
+
+
+def test_column_chosen_by_characters_when_word_pairs_tie(tmp_path: Path) -> None:
+    # 「比例」 shares no character pair with either column, but its 比 (and 占) stand only in the share's.
+    question = "甲部 114 年度預算占全部預算的比例是多少？"
+    cell = find_cell(question, extract_conditions(question), _hits(SHARE_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == ("30.0%", "114 年度預算法定數占比 (%)")
+
+
+INDICATOR_REPORT = """示範方案
+
+表 5 方案指標達成情形
+
+項目\t2026 年 (目標)\t2025 年 (達成)
+寬頻網路偏鄉家戶涵蓋率\t95%\t91.5%
+數位經濟規模\t7.0 兆元\t8.8 兆元
+數位服務經濟規模\t3.0 兆元\t4.1 兆元
+"""
+
+
+def test_row_named_with_another_word_of_the_same_length(tmp_path: Path) -> None:
+    question = "宽频网络偏乡家户涵盖率 2025 年达成多少？"  # 网络 where the table writes 網路
+    cell = find_cell(question, extract_conditions(question), _hits(INDICATOR_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.label) == ("91.5%", "寬頻網路偏鄉家戶涵蓋率")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "數位產業經濟規模 2025 年達成多少？",  # words added: a measure the table does not give
+        "智慧城市服務涵蓋率 2025 年達成多少？",  # another indicator altogether
+    ],
+)
+def test_row_not_named_gives_no_cell(tmp_path: Path, question: str) -> None:
+    assert find_cell(question, extract_conditions(question), _hits(INDICATOR_REPORT, tmp_path)) is None
+
+
+PLAN_REPORT = """示範彙編
+
+議題\t次議題\t計畫名稱\t部會
+智慧科技\t半導體\t示範晶片研發計畫\t甲部
+\t量子\t示範量子計算計畫\t乙部
+均衡社會\t防災\t示範雷達預警計畫\t丙部
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "label"),
+    [
+        ("「示範量子計算計畫」由哪個部會執行？", "乙部", "示範量子計算計畫"),
+        ("「防災」次议题下的计划由哪个部会负责？", "丙部", "防災"),
+    ],
+)
+def test_which_question_naming_a_column_reads_that_cell(
+    tmp_path: Path, question: str, value: str, label: str
+) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(PLAN_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == (value, "部會")
+    assert cell.label == label  # the cell that names the row, not its group's empty label
+
+
+def test_which_row_question_is_still_left_to_sentences(tmp_path: Path) -> None:
+    question = "哪個部會負責最多計畫？"  # asks which row, naming none
+    assert find_cell(question, extract_conditions(question), _hits(PLAN_REPORT, tmp_path)) is None
+
+
+def test_title_row_over_the_header_row_is_a_header_level() -> None:
+    rows = ["課程安排\t\t", "日期\t時間\t單元", "6/1\t09:00-10:00\t導論", "\t10:00-12:00\t實作"]
+    table = parse_table("", rows, [])
+    assert table.columns == ["課程安排 日期", "時間", "單元"]
+    assert table.rows[1] == ("", "10:00-12:00", "實作")
