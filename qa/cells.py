@@ -186,8 +186,12 @@ def _pick(columns: Sequence[int], names: Sequence[str], question: str) -> int | 
     return ranked[0] if ranked else None
 
 
-def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | None, str]:
-    """(column, missing year): the asked year's column, else the column sharing most of the wording."""
+def _column_match(table: Table, question: str, years: set[int], glossed: str = "") -> tuple[int | None, str]:
+    """(column, missing year): the asked year's column, else the column sharing most of the wording.
+
+    `glossed`: Chinese words for an English question's words (the glossary's), used only when no
+    year is asked, and only when they share a character pair with the column they pick.
+    """
     columns = _value_columns(table)
     if not columns:
         return None, ""
@@ -210,7 +214,13 @@ def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | N
             dated = [j for j in columns if by_year[j]]
             near = min(dated, key=lambda j: min(abs(y - asked) for y in by_year[j]))
             return near, str(asked)
-    return _pick(columns, names, question), ""
+    picked = _pick(columns, names, question)
+    if picked is None and glossed and not years:
+        # 「compound annual growth rate」 meets 「年均複合成長率」 through 複合 / 合成.
+        picked = _pick(columns, names, f"{question} {glossed}")
+        if picked is not None and not _bigrams(names[picked]) & _bigrams(glossed):
+            picked = None
+    return picked, ""
 
 
 def _english_terms(question: str) -> list[str]:
@@ -247,10 +257,12 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
     which = _WHICH.search(question) is not None
     question_key = _key(question)
     forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
+    terms: list[str] = []
     if not _CJK.search(question):
         # An English question meets Chinese labels through the glossary (Ministry of Education -> 教育部);
         # only whole multi-character names count, as a gloss of one word (education -> 教育) names too much.
-        forms += [t for t in _english_terms(question) if len(t) >= 3]
+        terms = _english_terms(question)
+        forms += [t for t in terms if len(t) >= 3]
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
     # Named places and agencies (not the home country, which reports leave implicit) must stand in the
     # row or the table's caption or header; otherwise the table is about something else.
@@ -258,6 +270,8 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
     named = [c for c in named if c.required]
     found: list[tuple[int, int, CellAnswer]] = []
     words = _bigrams(question)
+    wording = _wording(question)
+    glossed = " ".join(terms)
     for hit in hits:
         chunk = hit.chunk
         if chunk.kind != "table" or "\t" not in chunk.text:
@@ -272,7 +286,7 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
             matched = _row_match(table, question_key, forms, skip=column, question=question)
         else:
             matched = _row_match(table, question_key, forms, question=question)
-            column, missing = _column_match(table, _wording(question), years) if matched else (None, "")
+            column, missing = _column_match(table, wording, years, glossed) if matched else (None, "")
         if matched is None or column is None:
             continue
         row = matched[0]

@@ -422,3 +422,19 @@ def test_title_row_over_the_header_row_is_a_header_level() -> None:
     table = parse_table("", rows, [])
     assert table.columns == ["課程安排 日期", "時間", "單元"]
     assert table.rows[1] == ("", "10:00-12:00", "實作")
+
+
+GROWTH_REPORT = """示範彙編
+
+附表 1 2021-2022 年主要國家研發經費 (百萬美元)
+
+年度\t2021\t2022\t年均複合成長率
+德國\t1,000\t1,100\t10.0%
+法國\t800\t820\t2.5%
+"""
+
+
+def test_english_question_meets_a_measure_column_through_the_glossary(tmp_path: Path) -> None:
+    question = "What was Germany's compound annual growth rate of R&D expenditure over 2021-2022?"
+    cell = find_cell(question, extract_conditions(question), _hits(GROWTH_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == ("10.0%", "年均複合成長率")
