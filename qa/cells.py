@@ -42,6 +42,13 @@ _ENGLISH_MEASURES = (
     (re.compile(r"\b(?:share|percent(?:age)?|proportion|ratio)\b|%", re.IGNORECASE), "占比 %"),
     (re.compile(r"\bthousands?\b", re.IGNORECASE), "千元"),
 )
+# Dates and clock times as cells write them (5/15 (三), 10:00-12:00) and as questions do (5 月 15 日,
+# 上午 10 點到 12 點), compared on canonical keys (no spaces, Simplified script).
+_WEEKDAY = re.compile(r"(\d{1,2}/\d{1,2})\([一二三四五六日天]\)")
+_MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})[日号]")
+_CLOCK = re.compile(r"(上午|早上|中午|下午|晚上)?(?<![\d:])(\d{1,2})(?::(\d{2})|点(?:(\d{2})分)?)")
+_AFTERNOON = ("下午", "晚上")
+_TIME_SPAN = re.compile(r"(\d{1,2}:\d{2})(?:到|至|~|-|－|–)(\d{1,2}:\d{2})")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2}|\d{2,3}(?=\s*年))(?!\d)")
 
 
@@ -114,24 +121,63 @@ def window_agreement(key: str, question: str) -> float:
     return best / len(key)
 
 
+def _dates_and_times(key: str) -> str:
+    """Dates and clock times in one spelling (canonical key): 5月15日 -> 5/15, 下午3点 -> 15:00,
+    10点到12点 -> 10:00-12:00; a weekday after a date cell's date (5/15(三)) is dropped."""
+    key = _WEEKDAY.sub(r"\1", key)
+    key = _MONTH_DAY.sub(r"\1/\2", key)
+
+    def clock(m: re.Match[str]) -> str:
+        hour = int(m.group(2))
+        if m.group(1) in _AFTERNOON and hour < 12:
+            hour += 12
+        return f"{hour}:{m.group(3) or '00'}"
+
+    def span(m: re.Match[str]) -> str:
+        start, end = m.group(1), m.group(2)
+        first, last = int(start.split(":")[0]), int(end.split(":")[0])
+        if last < first < 12 + last:  # 下午 3 點到 4 點: the afternoon goes on to the end time
+            end = f"{last + 12}:{end.split(':')[1]}"
+        return f"{start}-{end}"
+
+    key = _CLOCK.sub(clock, key)
+    return _TIME_SPAN.sub(span, key)
+
+
 def _row_match(
     table: Table, question_key: str, forms: Sequence[str], skip: int | None = None, question: str = ""
 ) -> tuple[int, int, int] | None:
-    """(row, matched length, column of the naming cell): the row whose longest non-numeric cell the
-    question names; failing that, the one row whose label it writes with another word of the same
-    length (`ROW_COVERAGE`, 网络 for 網路)."""
+    """(row, matched length, column of the naming cell): the row with most cells the question names
+    (its group's label, the empty first cell's merged value above, counts with them), then the
+    longest; failing that, the one row whose label it writes with another word of the same length
+    (`ROW_COVERAGE`, 网络 for 網路)."""
     best: tuple[int, int, int] | None = None
+    score = (0, 0)
     near: list[tuple[float, int, int]] = []  # (agreement, row, column)
+    timed = _dates_and_times(question_key)
+    group = ""
     for n, row in enumerate(table.rows):
+        group = row[0] if row and row[0] else group
+        own = 0
+        longest = (0, 0)  # (length, column)
         for j, key in label_cells(row):
             if j == skip:
                 continue
             hit = key in question_key or any(key == f or (len(f) >= 2 and f in key) for f in forms)
             hit = hit or (key in _TOTAL_LABELS and _TOTAL_ASKED.search(question_key) is not None)
-            if hit and (best is None or len(key) > best[1]):
-                best = (n, len(key), j)
+            hit = hit or _dates_and_times(key) in timed
+            if hit:
+                own += 1
+                longest = max(longest, (len(key), j))
             if question and _CJK.search(key):
                 near.append((window_agreement(key, question), n, j))
+        if not own:
+            continue
+        # A row under a merged first cell (5/15 over two sessions) is also named by that cell.
+        carried = bool(row and not row[0] and skip != 0 and group and _dates_and_times(_key(group)) in timed)
+        if (own + carried, longest[0]) > score:
+            score = (own + carried, longest[0])
+            best = (n, longest[0], longest[1])
     if best is not None or not near:
         return best
     near.sort(reverse=True)

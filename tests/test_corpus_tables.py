@@ -438,3 +438,25 @@ def test_english_question_meets_a_measure_column_through_the_glossary(tmp_path: 
     question = "What was Germany's compound annual growth rate of R&D expenditure over 2021-2022?"
     cell = find_cell(question, extract_conditions(question), _hits(GROWTH_REPORT, tmp_path))
     assert cell is not None and (cell.value, cell.column_name) == ("10.0%", "年均複合成長率")
+
+
+COURSE_REPORT = """示範課程
+
+課程安排\t\t
+日期\t時間\t單元
+6/3 (一)\t09:00-12:00\t資料治理導論
+\t14:00-16:00\t開放資料實作
+6/4 (二)\t09:00-12:00\t資料視覺化
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("6 月 3 日下午 2 點到 4 點上的是哪個單元？", "開放資料實作"),  # the date stands in the row above
+        ("6 月 4 日上午 9 點到 12 點是哪個單元？", "資料視覺化"),  # the same hours on another day
+    ],
+)
+def test_dates_and_times_written_otherwise_name_the_row(tmp_path: Path, question: str, value: str) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(COURSE_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == (value, "單元")
