@@ -460,3 +460,35 @@ COURSE_REPORT = """示範課程
 def test_dates_and_times_written_otherwise_name_the_row(tmp_path: Path, question: str, value: str) -> None:
     cell = find_cell(question, extract_conditions(question), _hits(COURSE_REPORT, tmp_path))
     assert cell is not None and (cell.value, cell.column_name) == (value, "單元")
+
+
+CAPTIONED_REPORT = """示範方案
+
+三、指標達成情形
+
+為掌握示範方案推動進度，本方案就數位經濟、網路社會與寬頻環境三大面向設定總體指標，為掌握示範方案推動進度，本方案就數位經濟、網路社會與寬頻環境三大面向設定總體指標，各指標達成情形整理如下：
+
+示範方案總體指標達成情形
+
+項目\t2026 年 (目標)\t2025 年 (達成)
+第1項示範數位服務指標使用普及率\t81%\t71.5%
+第2項示範數位服務指標使用普及率\t82%\t72.5%
+第3項示範數位服務指標使用普及率\t83%\t73.5%
+第4項示範數位服務指標使用普及率\t84%\t74.5%
+第5項示範數位服務指標使用普及率\t85%\t75.5%
+第6項示範數位服務指標使用普及率\t86%\t76.5%
+
+上述各項指標由主辦機關每年檢視一次，未達目標者須提出改善措施並說明原因，上述各項指標由主辦機關每年檢視一次，未達目標者須提出改善措施並說明原因，上述各項指標由主辦機關每年檢視一次，未達目標者須提出改善措施並說明原因，以利滾動修正。
+"""
+
+
+def test_unnumbered_caption_line_travels_with_its_table(tmp_path: Path) -> None:
+    hits = _hits(CAPTIONED_REPORT, tmp_path)
+    (table_chunk,) = [h.chunk for h in hits if h.chunk.kind == "table"]
+    assert table_chunk.text.startswith("示範方案總體指標達成情形\n")
+    table = read_table_text(table_chunk.text, table_chunk.table_header)
+    assert table is not None and table.caption == "示範方案總體指標達成情形"
+    assert table.row_labels == [f"第{i}項示範數位服務指標使用普及率" for i in range(1, 7)]
+    # The lead-in sentence above it stays text, and no text chunk keeps the caption.
+    text = "\n".join(h.chunk.text for h in hits if h.chunk.kind == "text")
+    assert "整理如下：" in text and "總體指標達成情形" not in text
