@@ -41,6 +41,7 @@ _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 _ENGLISH_MEASURES = (
     (re.compile(r"\b(?:share|percent(?:age)?|proportion|ratio)\b|%", re.IGNORECASE), "占比 %"),
     (re.compile(r"\bthousands?\b", re.IGNORECASE), "千元"),
+    (re.compile(r"\bper (?:one )?thousand\b", re.IGNORECASE), "每千"),
 )
 # Dates and clock times as cells write them (5/15 (三), 10:00-12:00) and as questions do (5 月 15 日,
 # 上午 10 點到 12 點), compared on canonical keys (no spaces, Simplified script).
@@ -315,9 +316,9 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
     named = [c for c in conditions if c.kind in ("place", "organisation") and c.strict and not c.home]
     named = [c for c in named if c.required]
     found: list[tuple[int, int, CellAnswer]] = []
-    words = _bigrams(question)
     wording = _wording(question)
     glossed = " ".join(terms)
+    words = {b for b in _bigrams(f"{wording} {glossed}") if not any(c.isdigit() for c in b)}
     for hit in hits:
         chunk = hit.chunk
         if chunk.kind != "table" or "\t" not in chunk.text:
@@ -345,7 +346,9 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         if not value or line is None:
             continue
         # Among tables naming the row and column, the one whose caption and header share most of
-        # the question's wording (the country's figure in the table of the asked measure).
+        # the question's wording (the country's figure in the table of the asked measure). Pairs
+        # with a digit do not count: a year or 113 stands in many captions and says nothing of
+        # the measure (「重點政策經費」 is 表 1-3's column, not 表 1-1's 「113 年度預算法定數」).
         overlap = len(words & _bigrams(table.caption + "".join(table.columns)))
         cell = CellAnswer(chunk, table, row, column, value, line, missing, matched[2])
         found.append((overlap, -hit.rank, cell))

@@ -492,3 +492,47 @@ def test_unnumbered_caption_line_travels_with_its_table(tmp_path: Path) -> None:
     # The lead-in sentence above it stays text, and no text chunk keeps the caption.
     text = "\n".join(h.chunk.text for h in hits if h.chunk.kind == "text")
     assert "整理如下：" in text and "總體指標達成情形" not in text
+
+
+TWO_BUDGET_TABLES = """示範彙編
+
+表 1 各部會 114 年度研發預算法定數
+
+部會\t114 年度預算法定數 (千元)\t114 年度預算法定數占比 (%)
+甲部\t3,000\t30.0%
+乙部\t7,000\t70.0%
+
+表 2 各部會研發預算法定數 - 依計畫類別 (單位：千元)
+
+部會\t基礎研究\t重點政策
+甲部\t1,200\t1,800
+乙部\t2,500\t4,500
+"""
+
+TWO_RESEARCHER_TABLES = """示範彙編
+
+附表 3 2020-2021 年主要國家研究人員 (全時約當數)
+
+年度\t2020\t2021
+加拿大\t196,010\t211,080
+
+附表 4 2020-2021 年主要國家平均研究人員 (人年 / 每千就業人口)
+
+年度\t2020\t2021
+加拿大\t11.06\t11.01
+"""
+
+
+@pytest.mark.parametrize(
+    ("report", "question", "value"),
+    [
+        # The year stands in table 1's header only; the measure (重點政策) in table 2's.
+        (TWO_BUDGET_TABLES, "甲部 114 年度的重點政策經費是多少千元？", "1,800"),
+        (TWO_RESEARCHER_TABLES, "Canada's researchers per thousand employed in 2020?", "11.06"),
+    ],
+)
+def test_table_of_the_asked_measure_wins_over_one_sharing_only_years(
+    tmp_path: Path, report: str, question: str, value: str
+) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(report, tmp_path))
+    assert cell is not None and cell.value == value
