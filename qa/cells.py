@@ -363,13 +363,13 @@ def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
     name = table.number or ""
     title = table.title or table.caption
     if language == "en":
-        where = f"{name} “{title}”".strip() if title else name or "table"
+        where = f"{name or 'table'} “{title}”" if title else name or "table"
         unit = f"; unit: {table.unit}" if table.unit else ""
         text = f"{cell.value} ({where}, row “{cell.label}”, column “{cell.column_name}”{unit}) [{number}]"
         if cell.missing:
             return f"The table has no column for {cell.missing}; nearest: {text}"
         return text
-    where = f"{name}「{title}」" if title else name or "表"
+    where = f"{name or '表'}「{title}」" if title else name or "表"  # an unnumbered table is 表「…」
     unit = f"；單位：{table.unit}" if table.unit else ""
     if language == "zh-Hans":
         unit = unit.replace("單位", "单位")
@@ -395,15 +395,18 @@ def cell_answer(
     citation = build_citation(1, cell.chunk, cell.row_line)
     if citation is None:
         return None
+    # An unnumbered caption is a lead-in title over the whole table (「…2024年階段達成情形」 above
+    # both the target and the achieved column): the conditions read numbered captions only.
+    caption = cell.table.caption if cell.table.number else ""
     evidence = Evidence(
         # The conditions are read in the row with its wrapped names whole; the quote stays verbatim.
-        unit="\n".join((cell.table.caption, " ".join(cell.table.columns), _CJK_GAP.sub("", cell.row_line))),
+        unit="\n".join((caption, " ".join(cell.table.columns), _CJK_GAP.sub("", cell.row_line))),
         section=" > ".join(cell.chunk.section_path),
         passage=cell.chunk.text,
         title=cell.chunk.title,
         label=cell.label,
         column=cell.column_name,
-        caption=cell.table.caption,
+        caption=caption,
     )
     checked = check_conditions(tuple(conditions), evidence)
     if any(r.blocking for r in checked):

@@ -536,3 +536,15 @@ def test_table_of_the_asked_measure_wins_over_one_sharing_only_years(
 ) -> None:
     cell = find_cell(question, extract_conditions(question), _hits(report, tmp_path))
     assert cell is not None and cell.value == value
+
+
+def test_unnumbered_caption_does_not_contradict_the_column_asked(tmp_path: Path) -> None:
+    """A lead-in title saying 達成情形 over a table with a target column does not refuse the target."""
+    from qa.answer import answer_question
+    from qa.config import AnswerConfig
+
+    report = CAPTIONED_REPORT.replace("2026 年 (目標)", "2026 年 (總體指標)")
+    question = "第2項示範數位服務指標使用普及率 2026 年的總體指標目標是多少？"
+    answer = answer_question(question, _hits(report, tmp_path), embedder=None, config=AnswerConfig())
+    assert not answer.abstained
+    assert answer.text.startswith("82%（表「示範方案總體指標達成情形」，列「第2項示範")
