@@ -301,9 +301,9 @@ def _header_depth(rows: Grid) -> int:
     row that names the columns (日期 | 時間 | 課程單元): both are header rows.
     """
     depth = 1
-    if len(rows) > 2 and len(rows[0]) > 1 and sum(bool(c) for c in rows[0]) == 1 and rows[0][0]:
-        if all(c and not is_numeric(c) and not _YEARISH.match(c) for c in rows[1]):
-            depth = 2
+    titled = len(rows) > 2 and len(rows[0]) > 1 and sum(bool(c) for c in rows[0]) == 1 and bool(rows[0][0])
+    if titled and all(c and not is_numeric(c) and not _YEARISH.match(c) for c in rows[1]):
+        depth = 2
     while depth < len(rows) - 1:
         above, row = rows[depth - 1], rows[depth]
         merged_above = any(not c for c in above[1:])
