@@ -12,6 +12,8 @@ from corpus.types import Chunk, ChunkKind, Document
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _CLAUSE_END = re.compile(r"[，、,;:：]\s*|\s+")
+# A sentence has these; a caption line (「智慧國家方案總體指標2024年階段達成情形」) has none.
+_SENTENCE_MARKS = re.compile(r"[。！？；：，!?;]|[.:](?:\s|$)")
 
 
 @dataclass
@@ -25,8 +27,9 @@ class ChunkingConfig:
     table_max_rows: int = 12
     # Layout of the chunks themselves; part of the index settings, so raising it makes the next
     # ingest read every document again. 2: tables from PDF cell grids, cut at page breaks;
-    # 3: later slices repeat every header level of a table.
-    chunk_format: int = 4
+    # 3: later slices repeat every header level of a table; 4: an unnumbered caption line right
+    # above a table travels with the table; 5: Markdown pipe tables arrive as tab-separated rows.
+    chunk_format: int = 5
 
 
 def budget(text: str) -> int:
@@ -71,12 +74,34 @@ def _section_pieces(
     text: str, section: Section, config: ChunkingConfig, page_starts: list[int] | None = None
 ) -> list[_Piece]:
     pieces: list[_Piece] = []
-    for block in section.blocks:
+    for block in _captions_to_tables(text, section.blocks):
         if block.kind == "table":
             pieces.extend(_table_pieces(text, block, config, page_starts or []))
         else:
             pieces.extend(_text_pieces(text, block, config))
     return _merge_small(text, pieces, config)
+
+
+def _captions_to_tables(text: str, blocks: list[Block]) -> list[Block]:
+    """A table without a numbered caption takes the line right above it as its caption, when that
+    line is one whole line and reads as a title (no sentence marks): so the table's chunk carries
+    the words that name it, and reading the chunk back finds its caption."""
+    out: list[Block] = []
+    for block in blocks:
+        prev = out[-1] if out else None
+        if block.kind == "table" and block.units and prev is not None and prev.kind == "text" and prev.units:
+            last = prev.units[-1]
+            line = text[last.start : last.end].strip()
+            first_row = text[block.units[0].start : block.units[0].end].split("\n")[0]
+            whole_line = last.start == 0 or text[last.start - 1] == "\n"
+            titled = bool(line) and "\n" not in line and not _SENTENCE_MARKS.search(line)
+            if titled and whole_line and "\t" in first_row:
+                out[-1] = Block(prev.kind, prev.units[:-1], prev.header)
+                units = [Span(last.start, block.units[0].end), *block.units[1:]]
+                header = "\n".join(p for p in (line, block.header) if p)
+                block = Block("table", units, header)
+        out.append(block)
+    return [b for b in out if b.units]
 
 
 def _split_long(text: str, span: Span, config: ChunkingConfig) -> list[Span]:

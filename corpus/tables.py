@@ -323,8 +323,15 @@ def is_numeric(cell: str) -> bool:
 
 
 def _header_depth(rows: Grid) -> int:
-    """Header rows: the first row, plus following rows under merged (empty) header cells."""
+    """Header rows: the first row, plus following rows under merged (empty) header cells.
+
+    A first row with one filled cell over a wider table is a title (「課程簡介」) standing above the
+    row that names the columns (日期 | 時間 | 課程單元): both are header rows.
+    """
     depth = 1
+    titled = len(rows) > 2 and len(rows[0]) > 1 and sum(bool(c) for c in rows[0]) == 1 and bool(rows[0][0])
+    if titled and all(c and not is_numeric(c) and not _YEARISH.match(c) for c in rows[1]):
+        depth = 2
     while depth < len(rows) - 1:
         above, row = rows[depth - 1], rows[depth]
         merged_above = any(not c for c in above[1:])

@@ -25,6 +25,12 @@ from qa.types import Answer
 _MARKS = re.compile(r"[\s¹²³⁴⁵⁶⁷⁸⁹⁰*＊†‡]+|\^\[\d+\]|[（(]\s*[%％]?\s*[)）]")
 # A question asking which row (「哪一項」, "which ministry") wants a label, not a cell's value.
 _WHICH = re.compile(r"哪|which\b", re.IGNORECASE)
+# 「由哪個部會負責」: the words right after 哪 (canonical script) name the column asked for.
+_WHICH_WORD = re.compile(r"哪(?:一)?(?:个|家|位|项|些)?")
+# A row the question names with another word of the same length (网络 for 網路) still counts when a
+# stretch of the question agrees with its label in this share of characters. Learned from the
+# development set's tune part (bench/learn_cells.py: most right rows less wrong ones, set midway).
+ROW_COVERAGE = 0.79
 # Words that name a table's total row, whatever its label says.
 _TOTAL_ASKED = re.compile(r"total|總計|合計|總額|总计|合计|总额", re.IGNORECASE)
 _TOTAL_LABELS = {"总计", "合计", "总和", "total"}
@@ -35,7 +41,15 @@ _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 _ENGLISH_MEASURES = (
     (re.compile(r"\b(?:share|percent(?:age)?|proportion|ratio)\b|%", re.IGNORECASE), "占比 %"),
     (re.compile(r"\bthousands?\b", re.IGNORECASE), "千元"),
+    (re.compile(r"\bper (?:one )?thousand\b", re.IGNORECASE), "每千"),
 )
+# Dates and clock times as cells write them (5/15 (三), 10:00-12:00) and as questions do (5 月 15 日,
+# 上午 10 點到 12 點), compared on canonical keys (no spaces, Simplified script).
+_WEEKDAY = re.compile(r"(\d{1,2}/\d{1,2})\([一二三四五六日天]\)")
+_MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})[日号]")
+_CLOCK = re.compile(r"(上午|早上|中午|下午|晚上)?(?<![\d:])(\d{1,2})(?::(\d{2})|点(?:(\d{2})分)?)")
+_AFTERNOON = ("下午", "晚上")
+_TIME_SPAN = re.compile(r"(\d{1,2}:\d{2})(?:到|至|~|-|－|–)(\d{1,2}:\d{2})")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2}|\d{2,3}(?=\s*年))(?!\d)")
 
 
@@ -50,10 +64,13 @@ class CellAnswer:
     value: str
     row_line: str  # the row as it stands in the chunk text (quoted by the citation)
     missing: str = ""  # what the question asked that the table lacks, e.g. "2024"
+    named: int = 0  # the column of the cell that names the row (a plan name, not its empty group)
 
     @property
     def label(self) -> str:
-        label = self.table.rows[self.row][0] or next((c for c in self.table.rows[self.row] if c), "")
+        cells = self.table.rows[self.row]
+        named = cells[self.named] if self.named < len(cells) else ""
+        label = named or cells[0] or next((c for c in cells if c), "")
         # A name wrapped in its cell (「國家科學及技術 委員會」) is one name; a footnote mark is not in it.
         return _CJK_GAP.sub("", label).rstrip(" ¹²³⁴⁵⁶⁷⁸⁹⁰")
 
@@ -81,21 +98,110 @@ def _column_years(name: str) -> set[int]:
     return years
 
 
-def _row_match(table: Table, question_key: str, forms: Sequence[str]) -> tuple[int, int] | None:
-    """(row index, matched length): the row whose longest non-numeric cell the question names."""
-    best: tuple[int, int] | None = None
-    for n, row in enumerate(table.rows):
-        for j, cell in enumerate(row):
-            if not cell or is_numeric(cell) or j >= 3:
-                continue
+def label_cells(row: Sequence[str]) -> list[tuple[int, str]]:
+    """(column, key) of the cells that can name a row: text in the first three columns, not figures."""
+    out = []
+    for j, cell in enumerate(row[:3]):
+        if cell and not is_numeric(cell):
             key = _key(cell)
-            if len(key) < 2:
+            if len(key) >= 2:
+                out.append((j, key))
+    return out
+
+
+def window_agreement(key: str, question: str) -> float:
+    """The largest share of `key`'s characters that a stretch of the question as long as it repeats
+    in place: 1.0 when the question names it verbatim, 10/11 for 「网络」 written for 「網路」."""
+    text = _key(question)
+    if len(text) < len(key):
+        return 0.0
+    best = 0
+    for i in range(len(text) - len(key) + 1):
+        same = sum(a == b for a, b in zip(key, text[i : i + len(key)], strict=True))
+        best = max(best, same)
+    return best / len(key)
+
+
+def _dates_and_times(key: str) -> str:
+    """Dates and clock times in one spelling (canonical key): 5月15日 -> 5/15, 下午3点 -> 15:00,
+    10点到12点 -> 10:00-12:00; a weekday after a date cell's date (5/15(三)) is dropped."""
+    key = _WEEKDAY.sub(r"\1", key)
+    key = _MONTH_DAY.sub(r"\1/\2", key)
+
+    def clock(m: re.Match[str]) -> str:
+        hour = int(m.group(2))
+        if m.group(1) in _AFTERNOON and hour < 12:
+            hour += 12
+        return f"{hour}:{m.group(3) or '00'}"
+
+    def span(m: re.Match[str]) -> str:
+        start, end = m.group(1), m.group(2)
+        first, last = int(start.split(":")[0]), int(end.split(":")[0])
+        if last < first < 12 + last:  # 下午 3 點到 4 點: the afternoon goes on to the end time
+            end = f"{last + 12}:{end.split(':')[1]}"
+        return f"{start}-{end}"
+
+    key = _CLOCK.sub(clock, key)
+    return _TIME_SPAN.sub(span, key)
+
+
+def _row_match(
+    table: Table, question_key: str, forms: Sequence[str], skip: int | None = None, question: str = ""
+) -> tuple[int, int, int] | None:
+    """(row, matched length, column of the naming cell): the row with most cells the question names
+    (its group's label, the empty first cell's merged value above, counts with them), then the
+    longest; failing that, the one row whose label it writes with another word of the same length
+    (`ROW_COVERAGE`, 网络 for 網路)."""
+    best: tuple[int, int, int] | None = None
+    score = (0, 0)
+    near: list[tuple[float, int, int]] = []  # (agreement, row, column)
+    timed = _dates_and_times(question_key)
+    group = ""
+    for n, row in enumerate(table.rows):
+        group = row[0] if row and row[0] else group
+        own = 0
+        longest = (0, 0)  # (length, column)
+        for j, key in label_cells(row):
+            if j == skip:
                 continue
             hit = key in question_key or any(key == f or (len(f) >= 2 and f in key) for f in forms)
             hit = hit or (key in _TOTAL_LABELS and _TOTAL_ASKED.search(question_key) is not None)
-            if hit and (best is None or len(key) > best[1]):
-                best = (n, len(key))
-    return best
+            hit = hit or _dates_and_times(key) in timed
+            if hit:
+                own += 1
+                longest = max(longest, (len(key), j))
+            if question and _CJK.search(key):
+                near.append((window_agreement(key, question), n, j))
+        if not own:
+            continue
+        # A row under a merged first cell (5/15 over two sessions) is also named by that cell.
+        carried = bool(row and not row[0] and skip != 0 and group and _dates_and_times(_key(group)) in timed)
+        if (own + carried, longest[0]) > score:
+            score = (own + carried, longest[0])
+            best = (n, longest[0], longest[1])
+    if best is not None or not near:
+        return best
+    near.sort(reverse=True)
+    share, n, j = near[0]
+    # Only one row may come that close: of two similar labels the question names neither.
+    if share >= ROW_COVERAGE and not any(s >= share and m != n for s, m, _ in near[1:]):
+        return n, 0, j
+    return None
+
+
+def _asked_column(table: Table, question_key: str) -> int | None:
+    """The column a which-question asks for: its header (or the header's last words) right after 哪."""
+    found = None
+    for j, name in enumerate(table.columns):
+        key = _key(name)
+        for m in _WHICH_WORD.finditer(question_key):
+            after = question_key[m.end() :]
+            # 「哪個單元」 asks for 「課程單元」: a header's ending of two characters or more counts.
+            if any(after.startswith(key[i:]) for i in range(max(0, len(key) - 1))):
+                if found is not None and found != j:
+                    return None  # two columns asked at once: not a single cell
+                found = j
+    return found
 
 
 def _value_columns(table: Table) -> list[int]:
@@ -109,14 +215,35 @@ def _value_columns(table: Table) -> list[int]:
     return out
 
 
-def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | None, str]:
-    """(column, missing year): the asked year's column, else the column sharing most of the wording."""
+def _chars(text: str) -> set[str]:
+    return {c for c in _key(text) if not c.isdigit() and not c.isspace()}
+
+
+def _pick(columns: Sequence[int], names: Sequence[str], question: str) -> int | None:
+    """The column sharing most of the question's wording: character pairs first, then characters
+    (「比例」 meets 「占比」), or None when the two best stay level."""
+    words, chars = _bigrams(question), _chars(question)
+
+    def score(j: int) -> tuple[int, int]:
+        return len(_bigrams(names[j]) & words), len(_chars(names[j]) & chars)
+
+    ranked = sorted(columns, key=score, reverse=True)
+    if len(ranked) > 1 and score(ranked[0]) == score(ranked[1]):
+        return None
+    return ranked[0] if ranked else None
+
+
+def _column_match(table: Table, question: str, years: set[int], glossed: str = "") -> tuple[int | None, str]:
+    """(column, missing year): the asked year's column, else the column sharing most of the wording.
+
+    `glossed`: Chinese words for an English question's words (the glossary's), used only when no
+    year is asked, and only when they share a character pair with the column they pick.
+    """
     columns = _value_columns(table)
     if not columns:
         return None, ""
     names = table.columns
     by_year = {j: _column_years(names[j]) for j in columns}
-    words = _bigrams(question)
     question_key = _key(question)
     # A column whose whole (non-year) name the question repeats: 「年均複合成長率」 over 2019-2023.
     keys = {j: _key(names[j]) for j in columns}
@@ -126,23 +253,21 @@ def _column_match(table: Table, question: str, years: set[int]) -> tuple[int | N
     if years:
         with_year = [j for j in columns if by_year[j] & years]
         if with_year:
-            ranked = sorted(with_year, key=lambda j: len(_bigrams(names[j]) & words), reverse=True)
-            if len(ranked) > 1 and len(_bigrams(names[ranked[0]]) & words) == len(
-                _bigrams(names[ranked[1]]) & words
-            ):
-                return None, ""  # two columns of the asked year, and the wording picks neither
-            return ranked[0], ""
+            # Two columns of the asked year and the wording picks neither: None.
+            return _pick(with_year, names, question), ""
         if any(by_year.values()):
             # The table is by year but not the asked one: the nearest year's column, named as such.
             asked = min(years)
             dated = [j for j in columns if by_year[j]]
             near = min(dated, key=lambda j: min(abs(y - asked) for y in by_year[j]))
             return near, str(asked)
-    scored = sorted(columns, key=lambda j: len(_bigrams(names[j]) & words), reverse=True)
-    if len(scored) == 1:
-        return scored[0], ""
-    first, second = (len(_bigrams(names[j]) & words) for j in scored[:2])
-    return (scored[0], "") if first > second else (None, "")
+    picked = _pick(columns, names, question)
+    if picked is None and glossed and not years:
+        # 「compound annual growth rate」 meets 「年均複合成長率」 through 複合 / 合成.
+        picked = _pick(columns, names, f"{question} {glossed}")
+        if picked is not None and not _bigrams(names[picked]) & _bigrams(glossed):
+            picked = None
+    return picked, ""
 
 
 def _english_terms(question: str) -> list[str]:
@@ -170,22 +295,30 @@ def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
 
 
 def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit]) -> CellAnswer | None:
-    """The first table chunk among the hits whose row and column the question names."""
-    if _WHICH.search(question):
-        return None
+    """The first table chunk among the hits whose row and column the question names.
+
+    A which-question (「由哪個部會負責」) is answered by a cell only when the words after 哪 name a
+    column (部會) and the question names the row by another of its cells (the plan's name); a
+    question asking which row (「占比最低的是哪個主管機關」) is left to the sentence answerer.
+    """
+    which = _WHICH.search(question) is not None
     question_key = _key(question)
     forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
+    terms: list[str] = []
     if not _CJK.search(question):
         # An English question meets Chinese labels through the glossary (Ministry of Education -> 教育部);
         # only whole multi-character names count, as a gloss of one word (education -> 教育) names too much.
-        forms += [t for t in _english_terms(question) if len(t) >= 3]
+        terms = _english_terms(question)
+        forms += [t for t in terms if len(t) >= 3]
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
     # Named places and agencies (not the home country, which reports leave implicit) must stand in the
     # row or the table's caption or header; otherwise the table is about something else.
     named = [c for c in conditions if c.kind in ("place", "organisation") and c.strict and not c.home]
     named = [c for c in named if c.required]
     found: list[tuple[int, int, CellAnswer]] = []
-    words = _bigrams(question)
+    wording = _wording(question)
+    glossed = " ".join(terms)
+    words = {b for b in _bigrams(f"{wording} {glossed}") if not any(c.isdigit() for c in b)}
     for hit in hits:
         chunk = hit.chunk
         if chunk.kind != "table" or "\t" not in chunk.text:
@@ -193,13 +326,17 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         table = read_table_text(chunk.text, chunk.table_header)
         if table is None or not table.rows:
             continue
-        matched = _row_match(table, question_key, forms)
-        if matched is None:
+        if which:
+            column, missing = _asked_column(table, question_key), ""
+            if column is None:
+                continue
+            matched = _row_match(table, question_key, forms, skip=column, question=question)
+        else:
+            matched = _row_match(table, question_key, forms, question=question)
+            column, missing = _column_match(table, wording, years, glossed) if matched else (None, "")
+        if matched is None or column is None:
             continue
         row = matched[0]
-        column, missing = _column_match(table, _wording(question), years)
-        if column is None:
-            continue
         cells = table.rows[row]
         scope = _key(" ".join(cells) + table.caption + " ".join(table.columns))
         if any(not any(f in scope for f in c.forms) for c in named):
@@ -209,9 +346,12 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         if not value or line is None:
             continue
         # Among tables naming the row and column, the one whose caption and header share most of
-        # the question's wording (the country's figure in the table of the asked measure).
+        # the question's wording (the country's figure in the table of the asked measure). Pairs
+        # with a digit do not count: a year or 113 stands in many captions and says nothing of
+        # the measure (「重點政策經費」 is 表 1-3's column, not 表 1-1's 「113 年度預算法定數」).
         overlap = len(words & _bigrams(table.caption + "".join(table.columns)))
-        found.append((overlap, -hit.rank, CellAnswer(chunk, table, row, column, value, line, missing)))
+        cell = CellAnswer(chunk, table, row, column, value, line, missing, matched[2])
+        found.append((overlap, -hit.rank, cell))
     if not found:
         return None
     return max(found, key=lambda f: (f[0], f[1]))[2]
@@ -223,13 +363,13 @@ def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
     name = table.number or ""
     title = table.title or table.caption
     if language == "en":
-        where = f"{name} “{title}”".strip() if title else name or "table"
+        where = f"{name or 'table'} “{title}”" if title else name or "table"
         unit = f"; unit: {table.unit}" if table.unit else ""
         text = f"{cell.value} ({where}, row “{cell.label}”, column “{cell.column_name}”{unit}) [{number}]"
         if cell.missing:
             return f"The table has no column for {cell.missing}; nearest: {text}"
         return text
-    where = f"{name}「{title}」" if title else name or "表"
+    where = f"{name or '表'}「{title}」" if title else name or "表"  # an unnumbered table is 表「…」
     unit = f"；單位：{table.unit}" if table.unit else ""
     if language == "zh-Hans":
         unit = unit.replace("單位", "单位")
@@ -255,15 +395,18 @@ def cell_answer(
     citation = build_citation(1, cell.chunk, cell.row_line)
     if citation is None:
         return None
+    # An unnumbered caption is a lead-in title over the whole table (「…2024年階段達成情形」 above
+    # both the target and the achieved column): the conditions read numbered captions only.
+    caption = cell.table.caption if cell.table.number else ""
     evidence = Evidence(
         # The conditions are read in the row with its wrapped names whole; the quote stays verbatim.
-        unit="\n".join((cell.table.caption, " ".join(cell.table.columns), _CJK_GAP.sub("", cell.row_line))),
+        unit="\n".join((caption, " ".join(cell.table.columns), _CJK_GAP.sub("", cell.row_line))),
         section=" > ".join(cell.chunk.section_path),
         passage=cell.chunk.text,
         title=cell.chunk.title,
         label=cell.label,
         column=cell.column_name,
-        caption=cell.table.caption,
+        caption=caption,
     )
     checked = check_conditions(tuple(conditions), evidence)
     if any(r.blocking for r in checked):

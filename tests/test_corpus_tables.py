@@ -339,3 +339,212 @@ def test_wrapped_agency_name_meets_its_alias(tmp_path: Path) -> None:
     assert answer.text.startswith("36,448,718（表 1-3「")
     assert "列「國家科學及技術委員會」，栏「基礎研究」" in answer.text  # a Simplified question: 栏
     assert answer.citations[0].quote == "國家科學及技術 委員會\t36,448,718\t15,840,859\t62,066,801"
+
+
+# ---- cells named in other words: the column by its characters, the row by a same-length word ----
+
+SHARE_REPORT = """示範彙編
+
+表 4 各部會 114 年度研發預算法定數
+
+部會\t114 年度預算法定數 (千元)\t114 年度預算法定數占比 (%)
+甲部\t3,000\t30.0%
+乙部\t7,000\t70.0%
+"""
+
+
+def test_column_chosen_by_characters_when_word_pairs_tie(tmp_path: Path) -> None:
+    # 「比例」 shares no character pair with either column, but its 比 (and 占) stand only in the share's.
+    question = "甲部 114 年度預算占全部預算的比例是多少？"
+    cell = find_cell(question, extract_conditions(question), _hits(SHARE_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == ("30.0%", "114 年度預算法定數占比 (%)")
+
+
+INDICATOR_REPORT = """示範方案
+
+表 5 方案指標達成情形
+
+項目\t2026 年 (目標)\t2025 年 (達成)
+寬頻網路偏鄉家戶涵蓋率\t95%\t91.5%
+數位經濟規模\t7.0 兆元\t8.8 兆元
+數位服務經濟規模\t3.0 兆元\t4.1 兆元
+"""
+
+
+def test_row_named_with_another_word_of_the_same_length(tmp_path: Path) -> None:
+    question = "宽频网络偏乡家户涵盖率 2025 年达成多少？"  # 网络 where the table writes 網路
+    cell = find_cell(question, extract_conditions(question), _hits(INDICATOR_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.label) == ("91.5%", "寬頻網路偏鄉家戶涵蓋率")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "數位產業經濟規模 2025 年達成多少？",  # words added: a measure the table does not give
+        "智慧城市服務涵蓋率 2025 年達成多少？",  # another indicator altogether
+    ],
+)
+def test_row_not_named_gives_no_cell(tmp_path: Path, question: str) -> None:
+    assert find_cell(question, extract_conditions(question), _hits(INDICATOR_REPORT, tmp_path)) is None
+
+
+PLAN_REPORT = """示範彙編
+
+議題\t次議題\t計畫名稱\t部會
+智慧科技\t半導體\t示範晶片研發計畫\t甲部
+\t量子\t示範量子計算計畫\t乙部
+均衡社會\t防災\t示範雷達預警計畫\t丙部
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "label"),
+    [
+        ("「示範量子計算計畫」由哪個部會執行？", "乙部", "示範量子計算計畫"),
+        ("「防災」次议题下的计划由哪个部会负责？", "丙部", "防災"),
+    ],
+)
+def test_which_question_naming_a_column_reads_that_cell(
+    tmp_path: Path, question: str, value: str, label: str
+) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(PLAN_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == (value, "部會")
+    assert cell.label == label  # the cell that names the row, not its group's empty label
+
+
+def test_which_row_question_is_still_left_to_sentences(tmp_path: Path) -> None:
+    question = "哪個部會負責最多計畫？"  # asks which row, naming none
+    assert find_cell(question, extract_conditions(question), _hits(PLAN_REPORT, tmp_path)) is None
+
+
+def test_title_row_over_the_header_row_is_a_header_level() -> None:
+    rows = ["課程安排\t\t", "日期\t時間\t單元", "6/1\t09:00-10:00\t導論", "\t10:00-12:00\t實作"]
+    table = parse_table("", rows, [])
+    assert table.columns == ["課程安排 日期", "時間", "單元"]
+    assert table.rows[1] == ("", "10:00-12:00", "實作")
+
+
+GROWTH_REPORT = """示範彙編
+
+附表 1 2021-2022 年主要國家研發經費 (百萬美元)
+
+年度\t2021\t2022\t年均複合成長率
+德國\t1,000\t1,100\t10.0%
+法國\t800\t820\t2.5%
+"""
+
+
+def test_english_question_meets_a_measure_column_through_the_glossary(tmp_path: Path) -> None:
+    question = "What was Germany's compound annual growth rate of R&D expenditure over 2021-2022?"
+    cell = find_cell(question, extract_conditions(question), _hits(GROWTH_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == ("10.0%", "年均複合成長率")
+
+
+COURSE_REPORT = """示範課程
+
+課程安排\t\t
+日期\t時間\t單元
+6/3 (一)\t09:00-12:00\t資料治理導論
+\t14:00-16:00\t開放資料實作
+6/4 (二)\t09:00-12:00\t資料視覺化
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("6 月 3 日下午 2 點到 4 點上的是哪個單元？", "開放資料實作"),  # the date stands in the row above
+        ("6 月 4 日上午 9 點到 12 點是哪個單元？", "資料視覺化"),  # the same hours on another day
+    ],
+)
+def test_dates_and_times_written_otherwise_name_the_row(tmp_path: Path, question: str, value: str) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(COURSE_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == (value, "單元")
+
+
+CAPTIONED_REPORT = """示範方案
+
+三、指標達成情形
+
+為掌握示範方案推動進度，本方案就數位經濟、網路社會與寬頻環境三大面向設定總體指標，為掌握示範方案推動進度，本方案就數位經濟、網路社會與寬頻環境三大面向設定總體指標，各指標達成情形整理如下：
+
+示範方案總體指標達成情形
+
+項目\t2026 年 (目標)\t2025 年 (達成)
+第1項示範數位服務指標使用普及率\t81%\t71.5%
+第2項示範數位服務指標使用普及率\t82%\t72.5%
+第3項示範數位服務指標使用普及率\t83%\t73.5%
+第4項示範數位服務指標使用普及率\t84%\t74.5%
+第5項示範數位服務指標使用普及率\t85%\t75.5%
+第6項示範數位服務指標使用普及率\t86%\t76.5%
+
+上述各項指標由主辦機關每年檢視一次，未達目標者須提出改善措施並說明原因，上述各項指標由主辦機關每年檢視一次，未達目標者須提出改善措施並說明原因，上述各項指標由主辦機關每年檢視一次，未達目標者須提出改善措施並說明原因，以利滾動修正。
+"""
+
+
+def test_unnumbered_caption_line_travels_with_its_table(tmp_path: Path) -> None:
+    hits = _hits(CAPTIONED_REPORT, tmp_path)
+    (table_chunk,) = [h.chunk for h in hits if h.chunk.kind == "table"]
+    assert table_chunk.text.startswith("示範方案總體指標達成情形\n")
+    table = read_table_text(table_chunk.text, table_chunk.table_header)
+    assert table is not None and table.caption == "示範方案總體指標達成情形"
+    assert table.row_labels == [f"第{i}項示範數位服務指標使用普及率" for i in range(1, 7)]
+    # The lead-in sentence above it stays text, and no text chunk keeps the caption.
+    text = "\n".join(h.chunk.text for h in hits if h.chunk.kind == "text")
+    assert "整理如下：" in text and "總體指標達成情形" not in text
+
+
+TWO_BUDGET_TABLES = """示範彙編
+
+表 1 各部會 114 年度研發預算法定數
+
+部會\t114 年度預算法定數 (千元)\t114 年度預算法定數占比 (%)
+甲部\t3,000\t30.0%
+乙部\t7,000\t70.0%
+
+表 2 各部會研發預算法定數 - 依計畫類別 (單位：千元)
+
+部會\t基礎研究\t重點政策
+甲部\t1,200\t1,800
+乙部\t2,500\t4,500
+"""
+
+TWO_RESEARCHER_TABLES = """示範彙編
+
+附表 3 2020-2021 年主要國家研究人員 (全時約當數)
+
+年度\t2020\t2021
+加拿大\t196,010\t211,080
+
+附表 4 2020-2021 年主要國家平均研究人員 (人年 / 每千就業人口)
+
+年度\t2020\t2021
+加拿大\t11.06\t11.01
+"""
+
+
+@pytest.mark.parametrize(
+    ("report", "question", "value"),
+    [
+        # The year stands in table 1's header only; the measure (重點政策) in table 2's.
+        (TWO_BUDGET_TABLES, "甲部 114 年度的重點政策經費是多少千元？", "1,800"),
+        (TWO_RESEARCHER_TABLES, "Canada's researchers per thousand employed in 2020?", "11.06"),
+    ],
+)
+def test_table_of_the_asked_measure_wins_over_one_sharing_only_years(
+    tmp_path: Path, report: str, question: str, value: str
+) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(report, tmp_path))
+    assert cell is not None and cell.value == value
+
+
+def test_unnumbered_caption_does_not_contradict_the_column_asked(tmp_path: Path) -> None:
+    """A lead-in title saying 達成情形 over a table with a target column does not refuse the target."""
+    from qa.answer import answer_question
+    from qa.config import AnswerConfig
+
+    report = CAPTIONED_REPORT.replace("2026 年 (目標)", "2026 年 (總體指標)")
+    question = "第2項示範數位服務指標使用普及率 2026 年的總體指標目標是多少？"
+    answer = answer_question(question, _hits(report, tmp_path), embedder=None, config=AnswerConfig())
+    assert not answer.abstained
+    assert answer.text.startswith("82%（表「示範方案總體指標達成情形」，列「第2項示範")
