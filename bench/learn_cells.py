@@ -67,5 +67,6 @@ def main() -> None:
     print(f"gains less losses {scores[k]} at >= {values[k]:.3f}; next lower agreement {lower:.3f}")
     print(f"ROW_COVERAGE = {(values[k] + lower) / 2:.2f}")
 
+
 if __name__ == "__main__":
     main()
