@@ -59,6 +59,7 @@ from qa.language import (
 )
 from qa.sentences import Sentence, header_cells, row_cells, split_units
 from qa.types import Answer, Citation, ConditionResult
+from qa.vector_cache import passage_vectors
 
 if TYPE_CHECKING:
     from qa.generative import GenerativeAnswer
@@ -373,7 +374,7 @@ def _embed(info: _QuestionInfo, candidates: list[_Candidate], embedder: Embedder
     del candidates[limit:]
     try:
         query = embedder.encode_queries([info.text])[0]
-        vectors = embedder.encode_passages([_unit_text(c.unit) for c in candidates])
+        vectors = passage_vectors(embedder, [_unit_text(c.unit) for c in candidates])
     except Exception as error:  # the answer must not fail because the dense feature did
         logger.warning("sentence embedding failed, answering without it: %s", error)
         return False
