@@ -288,13 +288,10 @@ def join_rows(upper: list[str], lower: list[str]) -> list[str]:
 
 def split_row(line: str) -> list[str] | None:
     """Cells of a tab-separated or Markdown pipe row; None for a Markdown separator row."""
-    text = line.strip(" \u3000\r")
-    if "\t" not in text and text.startswith("|") and text.endswith("|"):
-        cells = [c.strip() for c in text[1:-1].split("|")]
-        if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c) and any(cells):
-            return None
-        return cells
-    return [c.strip() for c in text.split("\t")]
+    cells = _pipe_cells(line)
+    if cells is not None:
+        return None if _is_separator(cells) else cells
+    return [c.strip() for c in line.strip(" \u3000\r").split("\t")]
 
 
 def caption_parts(caption: str) -> tuple[str, str, str]:
