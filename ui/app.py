@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -408,18 +409,11 @@ class ReportApp:
     def export_conversation(self, turns: Sequence[Turn], lang: Lang) -> tuple[Path, Path]:
         """The conversation so far as .md and .docx in a fresh export folder."""
         records = [turn.record for turn in turns if turn.record is not None]
-        with self._export_lock:
-            self._drop_old_exports()
-            folder = Path(tempfile.mkdtemp(dir=self.export_root))
-            self._exporting.add(folder)
-        try:
+        with self._export_folder() as folder:
             stem = time.strftime("reportqa-conversation-%Y%m%d-%H%M%S")
             md_path = folder / f"{stem}.md"
             md_path.write_text(conversation_markdown(records, lang), encoding="utf-8")
             return md_path, conversation_docx(records, folder / f"{stem}.docx", lang)
-        finally:
-            with self._export_lock:
-                self._exporting.discard(folder)
 
     def on_transcript_click(self, turns: list[Turn] | None, lang: str, evt: gr.EventData) -> tuple[Any, ...]:
         """Clicks inside the conversation: 👍/👎 feedback, or "show in document"."""
@@ -493,13 +487,19 @@ class ReportApp:
 
     def export(self, records: Sequence[Any], query: str) -> ExportFiles:
         """Write the exports into a fresh folder, removing folders left by old searches."""
+        with self._export_folder() as folder:
+            stem = time.strftime("reportqa-passages-%Y%m%d-%H%M%S")
+            return write_exports(records, folder, query, stem=stem)
+
+    @contextmanager
+    def _export_folder(self) -> Iterator[Path]:
+        """A fresh export folder, kept from clean-up while it is being written; old ones are dropped."""
         with self._export_lock:
             self._drop_old_exports()
             folder = Path(tempfile.mkdtemp(dir=self.export_root))
             self._exporting.add(folder)
         try:
-            stem = time.strftime("reportqa-passages-%Y%m%d-%H%M%S")
-            return write_exports(records, folder, query, stem=stem)
+            yield folder
         finally:
             with self._export_lock:
                 self._exporting.discard(folder)
