@@ -14,6 +14,7 @@ import numpy as np
 from corpus import segment
 from corpus.bilingual import names_in_question
 from corpus.normalize import to_canonical_script, to_traditional_script
+from corpus.segment import BM25_STOP_WORDS
 from index.analysis import AnalysisOptions, lexical_tokens, match_form
 from index.backend import SearchIndex
 from index.embedding import Embedder
@@ -106,21 +107,33 @@ def query_terms(query: str) -> list[str]:
             continue
         if text.isascii() and len(text) < 2:
             continue
+        if text.lower() in BM25_STOP_WORDS:  # "the", "of", 的: not what the reader looks for
+            continue
         if text.lower() not in {t.lower() for t in terms}:
             terms.append(text)
     return terms
 
 
+_LATIN = re.compile(r"[A-Za-z0-9]")
+
+
+def _term_pattern(term: str) -> str:
+    """`term` as a regular expression; a term that starts or ends in a Latin letter or digit must
+    start or end a word there ("NT" is not the "nt" of "Central")."""
+    head = r"(?<![A-Za-z0-9])" if _LATIN.match(term[:1]) else ""
+    tail = r"(?![A-Za-z0-9])" if _LATIN.match(term[-1:]) else ""
+    return f"{head}{re.escape(term)}{tail}"
+
+
 def matched_terms(terms: Sequence[str], text: str) -> tuple[str, ...]:
     """The query terms found in `text`, in the script the text uses (for highlighting)."""
-    lowered = text.lower()
     found: list[str] = []
     for term in terms:
         # Length-preserving conversions: the match in `text` is exactly as long as the form found.
         for form in dict.fromkeys((term, to_traditional_script(term), to_canonical_script(term))):
-            pos = lowered.find(form.lower())
-            if pos >= 0:
-                found.append(text[pos : pos + len(form)])
+            m = re.search(_term_pattern(form), text, re.IGNORECASE) if form else None
+            if m is not None:
+                found.append(m.group(0))
                 break
     return tuple(found)
 
@@ -217,7 +230,7 @@ def highlight(text: str, terms: Sequence[str]) -> list[tuple[str, bool]]:
     terms = sorted({t for t in terms if t}, key=len, reverse=True)
     if not terms:
         return [(text, False)] if text else []
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    pattern = re.compile("|".join(_term_pattern(t) for t in terms), re.IGNORECASE)
     out: list[tuple[str, bool]] = []
     pos = 0
     for m in pattern.finditer(text):

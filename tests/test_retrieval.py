@@ -10,7 +10,7 @@ from conftest import make_config
 from index.types import SearchFilter
 from qa.errors import QAError
 from qa.pipeline import Pipeline, ingest
-from qa.retrieval import RetrievalConfig, Retriever, highlight, query_terms
+from qa.retrieval import RetrievalConfig, Retriever, highlight, matched_terms, query_terms
 
 
 def _top_files(pipe: Pipeline, query: str, k: int = 3, **kw) -> list[str]:
@@ -98,6 +98,19 @@ def test_query_terms_and_highlight() -> None:
     assert "潮流" in terms and "2024" in terms and "？" not in terms
     runs = highlight("平均可用率為 87.5%", ["可用率"])
     assert runs == [("平均", False), ("可用率", True), ("為 87.5%", False)]
+
+
+def test_english_terms_mark_whole_words_and_skip_function_words() -> None:
+    terms = query_terms("How much S&T budget did the Ministry of Culture receive in NT$ thousand?")
+    assert "Ministry" in terms and "budget" in terms
+    assert not {"the", "of", "in", "How"} & set(terms)
+    text = "The Central Government's budget for the Ministry rose; NT$ 1.4 billion in total."
+    marked = [seg for seg, on in highlight(text, terms) if on]
+    assert "budget" in marked and "Ministry" in marked and "NT" in marked
+    assert not any(m.lower() in {"nt", "the", "in"} and m != "NT" for m in marked)
+    assert matched_terms(["NT"], "Central Government") == ()  # no "nt" inside a word
+    assert matched_terms(["NT"], "in NT$ thousand") == ("NT",)
+    assert matched_terms(["AI"], "生成式AI應用") == ("AI",)  # CJK next to a Latin term is a boundary
 
 
 class _DepthRecorder:
