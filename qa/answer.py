@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -940,7 +940,12 @@ class ScoredCandidates:
 
 
 def _prepare(
-    question: str, hits: Sequence[Hit], embedder: Embedder | None, config: AnswerConfig, started: float
+    question: str,
+    hits: Sequence[Hit],
+    embedder: Embedder | None,
+    config: AnswerConfig,
+    started: float,
+    fetch: Callable[[str], Chunk | None] | None = None,
 ) -> ScoredCandidates:
     info = _question_info(question)
     considered = list(hits[: config.passages])
@@ -950,7 +955,7 @@ def _prepare(
         if refused is not None:
             return ScoredCandidates(info, considered, conditions, [], refused)
     # --- table cells (qa/cells.py): a question naming a table row and column is answered by the cell ---
-    from_cell = cell_answer(question, info.language, conditions, considered, started)
+    from_cell = cell_answer(question, info.language, conditions, considered, started, fetch)
     if from_cell is not None:
         return ScoredCandidates(info, considered, conditions, [], from_cell)
     info = _local_idf(info, considered)
@@ -991,11 +996,15 @@ def answer_question(
     embedder: Embedder | None,
     config: AnswerConfig,
     model: ConfidenceModel | None = None,
+    fetch: Callable[[str], Chunk | None] | None = None,
 ) -> Answer:
-    """Answer from the best sentences of the top hits, or abstain when the evidence is weak."""
+    """Answer from the best sentences of the top hits, or abstain when the evidence is weak.
+
+    `fetch` reads any chunk of the index by id (a question over a whole table reads all its slices).
+    """
     started = time.perf_counter()
     model = model or shipped_model()
-    prepared = _prepare(question, hits, embedder, config, started)
+    prepared = _prepare(question, hits, embedder, config, started, fetch)
     if prepared.refused is not None:
         return prepared.refused
     info, considered, candidates = prepared.info, prepared.hits, prepared.candidates

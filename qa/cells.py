@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from corpus.tables import is_numeric, read_table_text
@@ -219,13 +219,19 @@ def _chars(text: str) -> set[str]:
     return {c for c in _key(text) if not c.isdigit() and not c.isspace()}
 
 
-def _pick(columns: Sequence[int], names: Sequence[str], question: str) -> int | None:
+def _pick(columns: Sequence[int], names: Sequence[str], question: str, complete: bool = False) -> int | None:
     """The column sharing most of the question's wording: character pairs first, then characters
-    (「比例」 meets 「占比」), or None when the two best stay level."""
+    (「比例」 meets 「占比」), or None when the two best stay level.
+
+    `complete`: level on both, the column the question names more completely (fewer of its pairs
+    unsaid) wins: 「預算法定數最多」 over 「預算法定數 (千元)」 and 「預算法定數占比 (%)」.
+    """
     words, chars = _bigrams(question), _chars(question)
 
-    def score(j: int) -> tuple[int, int]:
-        return len(_bigrams(names[j]) & words), len(_chars(names[j]) & chars)
+    def score(j: int) -> tuple[int, int, int]:
+        pairs = {b for b in _bigrams(names[j]) if all(c.isalpha() for c in b)}
+        unsaid = len(pairs - words) if complete else 0
+        return len(pairs & words), len(_chars(names[j]) & chars), -unsaid
 
     ranked = sorted(columns, key=score, reverse=True)
     if len(ranked) > 1 and score(ranked[0]) == score(ranked[1]):
@@ -233,7 +239,9 @@ def _pick(columns: Sequence[int], names: Sequence[str], question: str) -> int | 
     return ranked[0] if ranked else None
 
 
-def _column_match(table: Table, question: str, years: set[int], glossed: str = "") -> tuple[int | None, str]:
+def _column_match(
+    table: Table, question: str, years: set[int], glossed: str = "", complete: bool = False
+) -> tuple[int | None, str]:
     """(column, missing year): the asked year's column, else the column sharing most of the wording.
 
     `glossed`: Chinese words for an English question's words (the glossary's), used only when no
@@ -254,14 +262,14 @@ def _column_match(table: Table, question: str, years: set[int], glossed: str = "
         with_year = [j for j in columns if by_year[j] & years]
         if with_year:
             # Two columns of the asked year and the wording picks neither: None.
-            return _pick(with_year, names, question), ""
+            return _pick(with_year, names, question, complete), ""
         if any(by_year.values()):
             # The table is by year but not the asked one: the nearest year's column, named as such.
             asked = min(years)
             dated = [j for j in columns if by_year[j]]
             near = min(dated, key=lambda j: min(abs(y - asked) for y in by_year[j]))
             return near, str(asked)
-    picked = _pick(columns, names, question)
+    picked = _pick(columns, names, question, complete)
     if picked is None and glossed and not years:
         # 「compound annual growth rate」 meets 「年均複合成長率」 through 複合 / 合成.
         picked = _pick(columns, names, f"{question} {glossed}")
@@ -383,15 +391,17 @@ def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
     return text
 
 
-def cell_answer(
-    question: str, language: Language, conditions: Sequence[Condition], hits: Sequence[Hit], started: float
+def _answer(
+    question: str,
+    language: Language,
+    conditions: Sequence[Condition],
+    hits: Sequence[Hit],
+    started: float,
+    cell: CellAnswer,
+    text: str,
+    figure: str,
 ) -> Answer | None:
-    """The answer read from a table cell, or None to let sentence scoring answer."""
-    cell = find_cell(question, conditions, hits)
-    if cell is None or cell.missing:
-        # A year the table lacks is refused by the condition check, which names the year the
-        # reports do give with its cited fact: one wording for every refusal of that kind.
-        return None
+    """The cell's answer with its row cited, or None when a condition of the question blocks it."""
     citation = build_citation(1, cell.chunk, cell.row_line)
     if citation is None:
         return None
@@ -411,18 +421,226 @@ def cell_answer(
     checked = check_conditions(tuple(conditions), evidence)
     if any(r.blocking for r in checked):
         return None  # the condition check refuses it, naming what the reports do state
-    rank = next((h.rank for h in hits if h.chunk is cell.chunk), 1)
+    rank = next((h.rank for h in hits if h.chunk.chunk_id == cell.chunk.chunk_id), len(hits) + 1)
     return Answer(
         question=question,
-        text=render_cell(cell, 1, language),
+        text=text,
         abstained=False,
         # Row and column both named by the question: as sure as the passage's place in the ranking.
         confidence=1.0 / (1.0 + 0.1 * (rank - 1)),
         citations=[citation],
         related=list(hits),
-        figure=cell.value,
+        figure=figure,
         language=language,
         mode="extractive",
         latency_ms=(time.perf_counter() - started) * 1000.0,
         conditions=checked,
     )
+
+
+def cell_answer(
+    question: str,
+    language: Language,
+    conditions: Sequence[Condition],
+    hits: Sequence[Hit],
+    started: float,
+    fetch: Callable[[str], Chunk | None] | None = None,
+) -> Answer | None:
+    """The answer read from table cells, or None to let sentence scoring answer.
+
+    `fetch` reads a chunk by id: with it, a which-is-highest question reads every slice of its table.
+    """
+    extreme = find_extreme(question, conditions, hits, fetch)
+    if extreme is not None:
+        text = render_extreme(extreme, 1, language)
+        return _answer(question, language, conditions, hits, started, extreme.cell, text, extreme.cell.label)
+    cell = find_cell(question, conditions, hits)
+    if cell is None or cell.missing:
+        # A year the table lacks is refused by the condition check, which names the year the
+        # reports do give with its cited fact: one wording for every refusal of that kind.
+        return None
+    return _answer(
+        question, language, conditions, hits, started, cell, render_cell(cell, 1, language), cell.value
+    )
+
+
+# --- which row holds the highest / lowest figure of a column, over the whole table ---------------
+
+# 「占比最低的是哪個主管機關」, "which country had the highest ...": the asked extreme (canonical script).
+_EXTREME_ZH = re.compile(r"最(高|大|多|长|低|小|少|短)")
+_EXTREME_EN = re.compile(
+    r"\b(highest|largest|biggest|most|longest|lowest|smallest|least|fewest|shortest)\b", re.I
+)
+_LOW = frozenset({"低", "小", "少", "短", "lowest", "smallest", "least", "fewest", "shortest"})
+# A cell's figure: 「1,032,165」, 「0.7%」, 「<0.01%」 (below the figure written), 「19 ↗」.
+# In a ranking the first place is the highest: 「排名最高」 is the smallest number.
+_RANKING = re.compile(r"排名|名次|排行|\brank", re.IGNORECASE)
+_CELL_FIGURE = re.compile(r"^([<>＜＞≦≧≤≥]?)\s*([-+]?\d[\d,]*(?:\.\d+)?)")
+MAX_SLICES = 40  # table chunks walked each way from the one found (a table of a few hundred rows)
+
+
+def _extreme(question: str) -> str | None:
+    """'low' or 'high' for a question asking which row is highest or lowest, else None."""
+    if _WHICH.search(question) is None:
+        return None
+    m = _EXTREME_ZH.search(canonical(question)) or _EXTREME_EN.search(question)
+    if m is None:
+        return None
+    return "low" if m.group(1).lower() in _LOW else "high"
+
+
+# The rows a which-question asks about: the word right after 哪 (哪個主管機關, 哪一項, 哪个国家).
+_ASKED_ROWS = re.compile(r"哪(?:一|个)?([\u4e00-\u9fff])")
+_ASKED_ROWS_EN = re.compile(r"\bwhich\s+([a-z]+)", re.IGNORECASE)
+
+
+def _names_its_rows(table: Table, question: str) -> bool:
+    """Whether the thing a which-question asks for (哪個「國家」) is what the table's rows are: the
+    word's first character stands in the caption or the label column's header. 「哪一類專長」 is
+    not asked of a table of agencies (表 1-1's rows are 主管機關)."""
+    scope = canonical(table.caption + (table.columns[0] if table.columns else ""))
+    m = _ASKED_ROWS.search(canonical(question))
+    if m is not None:
+        return m.group(1) in scope
+    m = _ASKED_ROWS_EN.search(question)
+    if m is None:
+        return False
+    glossed = _english_terms(m.group(1))
+    return any(ch in scope for term in glossed for ch in term if _CJK.match(ch))
+
+
+def _cell_figure(cell: str) -> float | None:
+    m = _CELL_FIGURE.match(_MARKS.sub("", cell).replace("％", "%"))
+    if m is None:
+        return None
+    value = float(m.group(2).replace(",", ""))
+    # 「<0.01%」 is below any cell written 0.01: nudge it down (and 「>」 up) so the order holds.
+    if m.group(1) in ("<", "＜", "≦", "≤"):
+        value -= 1e-9
+    elif m.group(1) in (">", "＞", "≧", "≥"):
+        value += 1e-9
+    return value
+
+
+def _same_table(a: Table, b: Table) -> bool:
+    return a.caption == b.caption and a.columns == b.columns
+
+
+def table_slices(chunk: Chunk, fetch: Callable[[str], Chunk | None]) -> list[Chunk]:
+    """Every chunk of the table `chunk` is a slice of, in order (neighbouring ordinals of the same
+    document whose caption and header are the same); `fetch` reads a chunk by id."""
+    own = read_table_text(chunk.text, chunk.table_header)
+    if own is None:
+        return [chunk]
+    found = [chunk]
+    for step in (-1, 1):
+        ordinal = chunk.ordinal
+        for _ in range(MAX_SLICES):
+            ordinal += step
+            other = fetch(f"{chunk.doc_id}:{ordinal}") if ordinal >= 0 else None
+            if other is None or other.kind != "table":
+                break
+            table = read_table_text(other.text, other.table_header)
+            if table is None or not _same_table(own, table):
+                break
+            if table.rows:  # a slice of only its source line has no rows to rank
+                found.append(other)
+    return sorted(found, key=lambda c: c.ordinal)
+
+
+@dataclass(frozen=True)
+class ExtremeAnswer:
+    """The row holding the highest or lowest figure of the asked column, over every slice."""
+
+    cell: CellAnswer  # the winning row's cell in its own slice (for the citation)
+    direction: str  # "high" or "low"
+    rows: int  # data rows compared
+
+
+def find_extreme(
+    question: str,
+    conditions: Sequence[Condition],
+    hits: Sequence[Hit],
+    fetch: Callable[[str], Chunk | None] | None,
+) -> ExtremeAnswer | None:
+    """For 「…最低的是哪個主管機關」: the first table among the hits whose column the question names,
+    read whole, and the row at the asked end of that column (None on a tie or without figures)."""
+    direction = _extreme(question)
+    if direction is None:
+        return None
+    question_key = _key(question)
+    years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
+    wording = _wording(question)
+    glossed = " ".join(_english_terms(question)) if not _CJK.search(question) else ""
+    words = {b for b in _bigrams(f"{wording} {glossed}") if not any(c.isdigit() for c in b)}
+    found: list[tuple[int, int, ExtremeAnswer]] = []
+    seen: set[tuple[str, str]] = set()
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.kind != "table" or "\t" not in chunk.text:
+            continue
+        table = read_table_text(chunk.text, chunk.table_header)
+        if table is None or not table.rows or (chunk.doc_id, table.caption) in seen:
+            continue
+        seen.add((chunk.doc_id, table.caption))
+        if not _names_its_rows(table, question):
+            continue
+        asked = _asked_column(table, question_key)
+        values = _value_columns(table)
+        if asked is not None and asked in values:
+            continue  # 「哪一年」 over a by-year table asks for a column, not a row
+        # A row is asked, not a cell: the column is the one the question names most completely.
+        column, missing = _column_match(table, wording, years, glossed, complete=True)
+        if column is None or missing:
+            continue
+        slices = table_slices(chunk, fetch) if fetch is not None else [chunk]
+        ranked: list[tuple[float, CellAnswer]] = []
+        for piece in slices:
+            part = read_table_text(piece.text, piece.table_header)
+            if part is None:
+                continue
+            for n, cells in enumerate(part.rows):
+                labels = label_cells(cells)
+                if not labels or column >= len(cells) or labels[0][1] in _TOTAL_LABELS:
+                    continue
+                value = _cell_figure(cells[column])
+                line = _row_line(piece, cells)
+                if value is None or line is None:
+                    continue
+                named = labels[-1][0] if asked is not None and asked == labels[-1][0] else labels[0][0]
+                ranked.append((value, CellAnswer(piece, part, n, column, cells[column], line, "", named)))
+        if len(ranked) < 2:
+            continue
+        ranking = _RANKING.search(table.columns[column]) or _RANKING.search(question)
+        ranked.sort(key=lambda r: r[0], reverse=(direction == "high") != bool(ranking))
+        if ranked[0][0] == ranked[1][0]:
+            continue  # two rows share the end: no single answer
+        overlap = len(words & _bigrams(table.caption + "".join(table.columns)))
+        found.append((overlap, -hit.rank, ExtremeAnswer(ranked[0][1], direction, len(ranked))))
+    if not found:
+        return None
+    return max(found, key=lambda f: (f[0], f[1]))[2]
+
+
+def render_extreme(extreme: ExtremeAnswer, number: int, language: Language) -> str:
+    """「僑務委員會（表 1-1「…」，欄「…占比 (%)」最低：<0.01%，共 40 列）[1]」."""
+    cell = extreme.cell
+    table = cell.table
+    name = table.number or ""
+    title = table.title or table.caption
+    if language == "en":
+        where = f"{name or 'table'} “{title}”" if title else name or "table"
+        end = "lowest" if extreme.direction == "low" else "highest"
+        unit = f"; unit: {table.unit}" if table.unit else ""
+        return (
+            f"{cell.label} ({end} in column “{cell.column_name}” of {where}: {cell.value}, "
+            f"of {extreme.rows} rows{unit}) [{number}]"
+        )
+    where = f"{name or '表'}「{title}」" if title else name or "表"
+    end = "最低" if extreme.direction == "low" else "最高"
+    unit = f"；單位：{table.unit}" if table.unit else ""
+    compared = f"共比較 {extreme.rows} 列"
+    text = f"{cell.label}（{where}，欄「{cell.column_name}」{end}：{cell.value}，{compared}{unit}）[{number}]"
+    if language == "zh-Hans":
+        text = text.replace("單位", "单位").replace("欄", "栏").replace("較", "较")
+    return text

@@ -263,7 +263,9 @@ class Pipeline:
         k = max(self.config.answer.passages, self.config.retrieval.k)
         with self._use() as loaded:
             hits = loaded.retriever.search(query, k=k, flt=filter, mode=mode)
-        answer = answer_question(query, hits, embedder=self.embedder, config=self.config.answer)
+            answer = answer_question(
+                query, hits, embedder=self.embedder, config=self.config.answer, fetch=loaded.index.chunk
+            )
         answer.question = asked
         answer.latency_ms = (time.perf_counter() - started) * 1000.0
         return answer
