@@ -44,7 +44,18 @@ from qa.confidence import (
     shipped_model,
     sigmoid,
 )
-from qa.figures import Figure, FigureKind, digits, expected_kind, find_figures, is_figure_question, years_in
+from qa.figures import (
+    Figure,
+    FigureKind,
+    Measure,
+    asked_measure,
+    digits,
+    expected_kind,
+    find_figures,
+    fits,
+    is_figure_question,
+    years_in,
+)
 from qa.language import (
     Language,
     Term,
@@ -144,6 +155,7 @@ class _QuestionInfo:
     figure_question: bool
     kind: FigureKind | None
     numbers: frozenset[str] = field(default_factory=frozenset)  # digits of numbers in the question
+    measure: Measure | None = None  # what the asked figure counts (多少「位」使用者), when the question says
 
 
 def _coverage(info: _QuestionInfo, text: str, cross_script: bool) -> float:
@@ -171,10 +183,9 @@ def _unit_text(unit: Sentence) -> str:
     return f"{unit.header}\n{unit.text}" if unit.is_row and unit.header else unit.text
 
 
-def _pick_sentence_figure(info: _QuestionInfo, text: str) -> Figure | None:
-    best: tuple[float, Figure] | None = None
-    lowered = text.lower()
-    anchors = [lowered.find(t.text) for t in info.terms if t.kind != "number" and t.text in lowered]
+def _sentence_figures(info: _QuestionInfo, text: str) -> list[Figure]:
+    """The figures of a sentence that could answer the question (not labels, not its own numbers)."""
+    out = []
     for figure in find_figures(text):
         if _LABEL_NUMBER.search(text[: figure.start]) or text[figure.end : figure.end + 1] in ("-", "–"):
             continue  # 表 2-1, 圖 3: labels, not figures
@@ -182,6 +193,23 @@ def _pick_sentence_figure(info: _QuestionInfo, text: str) -> Figure | None:
             continue  # the question's own numbers (113 年) are not the answer
         if figure.kind == "year" and info.kind != "year":
             continue
+        if (
+            not figure.unit
+            and text[figure.end : figure.end + 1].isascii()
+            and text[figure.end : figure.end + 1].isalpha()
+        ):
+            continue  # 5G, 100Mbps, 4K: part of a name, not a figure
+        out.append(figure)
+    return out
+
+
+def _pick_sentence_figure(info: _QuestionInfo, text: str) -> Figure | None:
+    best: tuple[float, Figure] | None = None
+    lowered = text.lower()
+    anchors = [lowered.find(t.text) for t in info.terms if t.kind != "number" and t.text in lowered]
+    for figure in _sentence_figures(info, text):
+        if info.measure is not None and fits(info.measure, figure, text) is False:
+            continue  # 143,036 小時 is no number of users
         score = 2.0 if info.kind is not None and figure.kind == info.kind else 0.0
         score += 0.5 if figure.unit else 0.0
         if anchors:
@@ -573,6 +601,13 @@ def _answer_features(
     )
 
 
+# How a refusal names a measure the question asks by its kind alone (「涵蓋率是多少」 -> 比率).
+_MEASURE_NAMES: dict[str, dict[str, str]] = {
+    "zh-Hant": {"money": "金額", "percent": "比率"},
+    "zh-Hans": {"money": "金额", "percent": "比率"},
+    "en": {"money": "amount", "percent": "share"},
+}
+
 # A refusal names the neighbouring fact only when the sentence holds at least half of the question's
 # words: otherwise it is about another subject, not the same one in another year or place.
 _NEIGHBOUR_COVERAGE = 0.5
@@ -679,6 +714,7 @@ def _question_info(question: str) -> _QuestionInfo:
         figure_question=figure_question,
         kind=expected_kind(question) if figure_question else None,
         numbers=frozenset(numbers),
+        measure=asked_measure(question) if figure_question else None,
     )
 
 
@@ -736,6 +772,37 @@ def _check_candidates(
 ) -> None:
     for candidate in candidates:
         candidate.conditions = check_conditions(conditions, _evidence(info, candidate))
+
+
+_CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
+    """A sentence whose figures all count something other than the question's (多少位使用者 against
+    143,036 小時, 經費 against 48,195 臺) answers another question: the measure is contradicted."""
+    measure = info.measure
+    if measure is None:
+        return
+    named = measure.text or _MEASURE_NAMES[info.language].get(measure.kind or "", "")
+    for candidate in candidates:
+        text = candidate.unit.text
+        if candidate.unit.is_row:
+            continue  # a row's unit stands in its header
+        figures = _sentence_figures(info, text)
+        verdicts = [fits(measure, f, text) for f in figures]
+        if measure.counter_class is not None and _CJK_TEXT.search(text):
+            # A counter asked (多少位): a Chinese sentence answers only with a figure of that counter;
+            # one without any figure answers no how-many question.
+            refused = not any(verdicts)
+        else:
+            refused = figures and all(v is False for v in verdicts)
+        if refused:
+            if figures:  # the sentence counts something else: name what it counts
+                stated = figures[0].unit or figures[0].text
+                result = ConditionResult(named, "measure", "contradicted", stated, "sentence", blocking=True)
+            else:
+                result = ConditionResult(named, "measure", "missing", None, None, blocking=True)
+            candidate.conditions = [*candidate.conditions, result]
 
 
 def _only_conditions(info: _QuestionInfo, conditions: tuple[Condition, ...]) -> bool:
@@ -964,6 +1031,7 @@ def _prepare(
     _attach_figures(info, candidates)
     if conditions:
         _check_candidates(info, conditions, candidates)
+    _check_measure(info, candidates)
     return ScoredCandidates(info, considered, conditions, candidates)
 
 

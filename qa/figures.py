@@ -155,3 +155,114 @@ def expected_kind(question: str) -> FigureKind | None:
 def digits(number: str) -> str:
     """A number's canonical form for comparison: width-folded, without thousands separators."""
     return unicodedata.normalize("NFKC", number).replace(",", "").replace("，", "")
+
+
+# --- what a figure counts: a question's counter (多少「位」) against the answer figure's unit -------
+
+# Counters (canonical script) by what they count. Words of one class answer each other (多少「人次」 is
+# answered by 「20,071 人」, 幾「種」 by 「150 項」); 個 counts anything and is never checked; magnitudes
+# (萬, 億) and units outside the table (firms, petaFLOPS) say nothing and are never checked either.
+_COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
+    "person": ("人次", "人", "名", "位"),
+    "person-year": ("人年",),
+    "firm": ("家次", "家"),
+    "item": ("项", "种", "件", "款", "套"),
+    "text": ("篇", "份", "笔"),
+    "site": ("处", "所", "座", "校", "间"),
+    "machine": ("台", "辆", "艘", "架"),
+    "event": ("场次", "场", "梯次"),
+    "times": ("次",),
+    "card": ("张",),
+    "duration": ("小时", "天", "个月", "周"),
+    "distance": ("公里", "公尺", "海里", "浬"),
+    "area": ("公顷",),
+    "mass": ("公吨", "吨"),
+    "ratio": ("倍",),
+}
+_CLASS_OF = {word: name for name, words in _COUNTER_CLASSES.items() for word in words}
+_COUNTERS = sorted(_CLASS_OF, key=len, reverse=True)
+_MAGNITUDE = re.compile(r"^(?:兆|亿|万|千|百)+")
+_ASKS_HOW_MANY = re.compile(r"(?:多少|几)\s*(?:个(?=\s*(?:小时|月)))?\s*")
+_NOUN_AFTER = re.compile(r"[\u4e00-\u9fff]{1,8}?(?=[的是有，,？?。]|$)")
+_CURRENCY_MARK = re.compile(_CURRENCY)
+_CURRENCY_UNITS = ("元", "幣", "币", "圓")
+# Words between the measured noun and 多少 (經費「是」多少, 人數「約有」多少).
+_LINK = re.compile(r"(?:是|为|有|达|约|共|总共|累计|一共)+$")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What the question's figure counts: a counter's class, or a kind (money, percent) its words ask."""
+
+    text: str  # as the question names it: 「使用者」 for 多少位使用者, 「經費」 for 經費是多少
+    counter_class: str | None  # "person", "duration" ...; None when the question asks a kind
+    kind: FigureKind | None = None  # "money" or "percent" when no counter is written
+
+
+def _canonical(text: str) -> str:
+    from corpus.normalize import to_canonical_script
+
+    return to_canonical_script(text)
+
+
+def unit_class(unit: str) -> str | None:
+    """The counter class of a figure's unit (「萬人次」 -> person), or None when it names none."""
+    word = _MAGNITUDE.sub("", _canonical(unit).strip())
+    return _CLASS_OF.get(word)
+
+
+def asked_measure(question: str) -> Measure | None:
+    """The counter a Chinese question writes after 多少/幾 (「多少位使用者」), else the money or percent
+    its words ask for; None for English questions (their units are read against Chinese evidence)."""
+    if not re.search(r"[\u4e00-\u9fff]", question):
+        return None
+    canon = _canonical(question)
+    for m in _ASKS_HOW_MANY.finditer(canon):
+        rest = canon[m.end() :]
+        counter = next((c for c in _COUNTERS if rest.startswith(c)), None)
+        if counter is None:
+            continue
+        noun = _NOUN_AFTER.match(rest[len(counter) :])
+        start = m.end() + (len(counter) if noun and noun.group(0) else 0)
+        end = m.end() + len(counter) + (len(noun.group(0)) if noun else 0)
+        return Measure(question[start:end], _CLASS_OF[counter])
+    if any(canon[m.end() :].startswith("个") for m in _ASKS_HOW_MANY.finditer(canon)):
+        return None  # 多少個: anything countable
+    kind = expected_kind(question)
+    asks = _ASKS_HOW_MANY.search(canon)
+    if kind not in ("money", "percent") or asks is None:
+        return None
+    from corpus.segment import cjk_words
+
+    before = _LINK.sub("", canon[: asks.start()].rstrip())
+    words = [w for w in cjk_words(before) if w.strip()]
+    noun = words[-1] if words and re.fullmatch(r"[\u4e00-\u9fff]{2,}", words[-1]) else ""
+    at = before.rfind(noun) if noun else -1
+    return Measure(question[at : at + len(noun)] if noun else "", None, kind)
+
+
+def counted_class(figure: Figure, text: str) -> str | None:
+    """What `figure` (found in `text`) counts: its unit's class, or for a bare number or a magnitude
+    the counter written right after it (「65 萬張」, 「188 校」)."""
+    counted = unit_class(figure.unit) if figure.unit else None
+    if counted is None and figure.kind != "money":
+        after = _canonical(text[figure.end : figure.end + 4]).lstrip()
+        counted = next((_CLASS_OF[c] for c in _COUNTERS if after.startswith(c)), None)
+    return counted
+
+
+def fits(measure: Measure, figure: Figure, text: str = "") -> bool | None:
+    """Whether `figure` can be what `measure` counts: False when its unit says it counts something
+    else (143,036 小時 for 多少位使用者, 48,195 臺 for 經費), None when its unit says nothing."""
+    counted = counted_class(figure, text) if text else (unit_class(figure.unit) if figure.unit else None)
+    if measure.counter_class is not None:
+        if figure.kind == "money" and (
+            _CURRENCY_MARK.search(figure.text) or figure.unit.endswith(_CURRENCY_UNITS)
+        ):
+            return False  # 30 元 for 多少張 (but 1 億 alone is a magnitude of anything)
+        if counted is None:
+            return None
+        return counted == measure.counter_class
+    if counted is None or counted == "ratio":
+        return None  # a bare number, a magnitude or 倍 can stand for money or a share
+    return False  # 48,195 臺 is no amount of money and no share

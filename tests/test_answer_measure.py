@@ -1,0 +1,101 @@
+"""What the asked figure counts: 多少「位」使用者 is not answered with hours, 經費 not with machines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corpus.chunking import chunk_document
+from corpus.reading import ReadingConfig, read_document
+from index.types import Hit
+from qa.answer import AnswerConfig, answer_question
+from qa.figures import asked_measure, find_figures, fits
+
+REPORT = """示範研究中心年報
+
+一、服務成果
+
+示範光源中心 113 年度穩定運轉，共提供服務 143,036 小時。
+
+二、人才培育
+
+示範計畫 113 年度培育 158 名學生，並辦理 3 場國際研討會。
+
+三、基礎建設
+
+示範網路 113 年度累計建置 4,820 臺基地臺。
+"""
+
+
+def _hits(tmp_path: Path) -> list[Hit]:
+    path = tmp_path / "report.txt"
+    path.write_text(REPORT, encoding="utf-8")
+    chunks = chunk_document(read_document(path, ReadingConfig(cache_dir=None)))
+    return [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
+
+
+@pytest.mark.parametrize(
+    ("question", "figure", "expected"),
+    [
+        ("共服務了多少位使用者？", "143,036 小時", False),  # users are no hours
+        ("共提供多少小時的服務？", "3 天", True),  # durations answer each other
+        ("累計服務了多少人次？", "20,071 人", True),  # 人次 and 人 both count people
+        ("提供了多少種以上的服務？", "150 項", True),
+        ("新核發了多少張憑證？", "30 元", False),  # a price is no number of cards
+        ("被瀏覽了多少人次？", "1 億", None),  # a magnitude alone says nothing
+        ("總建設經費是多少？", "48,195 臺", False),  # money asked, machines given
+        ("涵蓋率是多少？", "1 件", False),
+        ("總建設經費是多少？", "8", None),  # a bare number may be anything
+    ],
+)
+def test_a_figure_fits_the_measure_the_question_asks(
+    question: str, figure: str, expected: bool | None
+) -> None:
+    measure = asked_measure(question)
+    assert measure is not None
+    assert fits(measure, find_figures(figure)[0]) is expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["完成多少個三維建物模型？", "How many GPUs does the supercomputer contain?", "計畫的主持人是誰？"],
+)
+def test_no_measure_where_the_question_does_not_say_what_it_counts(question: str) -> None:
+    assert asked_measure(question) is None  # 個 counts anything; English units meet Chinese evidence
+
+
+def test_a_figure_of_another_measure_is_not_given(tmp_path: Path) -> None:
+    question = "示範光源中心 113 年度共服務了多少位使用者？"
+    assert asked_measure(question).text == "使用者"  # type: ignore[union-attr]  # named so in a refusal
+    answer = answer_question(question, _hits(tmp_path), embedder=None, config=AnswerConfig())
+    assert answer.abstained and answer.figure is None
+    assert "143,036" not in answer.text
+
+
+def test_the_same_sentence_answers_the_measure_it_does_state(tmp_path: Path) -> None:
+    answer = answer_question(
+        "示範光源中心 113 年度共提供多少小時的服務？", _hits(tmp_path), embedder=None, config=AnswerConfig()
+    )
+    assert not answer.abstained and answer.figure == "143,036 小時"
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("示範計畫 113 年度培育了多少名學生？", "158 名"),
+        ("示範計畫 113 年度辦理了幾場國際研討會？", "3 場"),  # the figure of the asked counter, not the first
+    ],
+)
+def test_of_two_figures_in_a_sentence_the_one_of_the_asked_counter(
+    tmp_path: Path, question: str, figure: str
+) -> None:
+    answer = answer_question(question, _hits(tmp_path), embedder=None, config=AnswerConfig())
+    assert not answer.abstained and answer.figure == figure
+
+
+def test_money_asked_of_a_sentence_counting_machines_is_refused(tmp_path: Path) -> None:
+    answer = answer_question(
+        "示範網路 113 年度的總建設經費是多少？", _hits(tmp_path), embedder=None, config=AnswerConfig()
+    )
+    assert answer.abstained and answer.figure != "4,820 臺"
