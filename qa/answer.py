@@ -794,8 +794,12 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             # A counter asked (多少位): a Chinese sentence answers only with a figure of that counter;
             # one without any figure answers no how-many question.
             refused = not any(verdicts)
+        elif _CJK_TEXT.search(text):
+            # Money or a share asked (經費是多少): a sentence with no figure, or only figures that
+            # count something else, states neither.
+            refused = all(v is False for v in verdicts)
         else:
-            refused = figures and all(v is False for v in verdicts)
+            refused = bool(figures) and all(v is False for v in verdicts)
         if refused:
             if figures:  # the sentence counts something else: name what it counts
                 stated = figures[0].unit or figures[0].text
@@ -1013,6 +1017,8 @@ def _prepare(
     config: AnswerConfig,
     started: float,
     fetch: Callable[[str], Chunk | None] | None = None,
+    table_names: Sequence[str] = (),
+    table_rows: Sequence[Chunk] = (),
 ) -> ScoredCandidates:
     info = _question_info(question)
     considered = list(hits[: config.passages])
@@ -1022,7 +1028,9 @@ def _prepare(
         if refused is not None:
             return ScoredCandidates(info, considered, conditions, [], refused)
     # --- table cells (qa/cells.py): a question naming a table row and column is answered by the cell ---
-    from_cell = cell_answer(question, info.language, conditions, considered, started, fetch)
+    from_cell = cell_answer(
+        question, info.language, conditions, considered, started, fetch, table_names, table_rows
+    )
     if from_cell is not None:
         return ScoredCandidates(info, considered, conditions, [], from_cell)
     info = _local_idf(info, considered)
@@ -1065,14 +1073,18 @@ def answer_question(
     config: AnswerConfig,
     model: ConfidenceModel | None = None,
     fetch: Callable[[str], Chunk | None] | None = None,
+    table_names: Sequence[str] = (),
+    table_rows: Sequence[Chunk] = (),
 ) -> Answer:
     """Answer from the best sentences of the top hits, or abstain when the evidence is weak.
 
-    `fetch` reads any chunk of the index by id (a question over a whole table reads all its slices).
+    `fetch` reads any chunk of the index by id (a question over a whole table reads all its slices);
+    `table_names` are the Chinese row and column names an English question speaks of (qa/names.py),
+    `table_rows` the table chunks holding such rows.
     """
     started = time.perf_counter()
     model = model or shipped_model()
-    prepared = _prepare(question, hits, embedder, config, started, fetch)
+    prepared = _prepare(question, hits, embedder, config, started, fetch, table_names, table_rows)
     if prepared.refused is not None:
         return prepared.refused
     info, considered, candidates = prepared.info, prepared.hits, prepared.candidates

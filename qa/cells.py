@@ -88,6 +88,16 @@ def _bigrams(text: str) -> set[str]:
     return {key[i : i + 2] for i in range(len(key) - 1)}
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _topic_terms(text: str) -> set[str]:
+    """What a question and a table caption share about the measure: Chinese character pairs without
+    digits, and whole Latin words (GDP, IMD), never letters run together across words."""
+    pairs = {b for b in _bigrams(_LATIN_WORD.sub(" ", text)) if _CJK.match(b[0]) and _CJK.match(b[1])}
+    return pairs | {w.lower() for w in _LATIN_WORD.findall(text)}
+
+
 def _column_years(name: str) -> set[int]:
     years: set[int] = set()
     for mention in year_mentions(name):
@@ -302,7 +312,13 @@ def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
     return None
 
 
-def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit]) -> CellAnswer | None:
+def find_cell(
+    question: str,
+    conditions: Sequence[Condition],
+    hits: Sequence[Hit],
+    table_names: Sequence[str] = (),
+    looked_up: frozenset[str] = frozenset(),
+) -> CellAnswer | None:
     """The first table chunk among the hits whose row and column the question names.
 
     A which-question (「由哪個部會負責」) is answered by a cell only when the words after 哪 name a
@@ -313,11 +329,16 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
     question_key = _key(question)
     forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
     terms: list[str] = []
+    dictionary: list[str] = []
     if not _CJK.search(question):
         # An English question meets Chinese labels through the glossary (Ministry of Education -> 教育部);
         # only whole multi-character names count, as a gloss of one word (education -> 教育) names too much.
-        terms = _english_terms(question)
+        terms = dictionary = _english_terms(question)
         forms += [t for t in terms if len(t) >= 3]
+        # Names the encoder aligned with the tables' own (Ministry of Culture -> 文化部) are whole names.
+        aligned = [_key(n) for n in table_names]
+        forms += aligned
+        terms = aligned + terms
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
     # Named places and agencies (not the home country, which reports leave implicit) must stand in the
     # row or the table's caption or header; otherwise the table is about something else.
@@ -326,7 +347,9 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
     found: list[tuple[int, int, CellAnswer]] = []
     wording = _wording(question)
     glossed = " ".join(terms)
-    words = {b for b in _bigrams(f"{wording} {glossed}") if not any(c.isdigit() for c in b)}
+    # The measure's words: the question's and the dictionary's, not the row names it was aligned
+    # with (數位建設 names a row; its 建設 says nothing of which table's figure is asked).
+    words = _topic_terms(f"{wording} {' '.join(dictionary)}")
     for hit in hits:
         chunk = hit.chunk
         if chunk.kind != "table" or "\t" not in chunk.text:
@@ -357,7 +380,11 @@ def find_cell(question: str, conditions: Sequence[Condition], hits: Sequence[Hit
         # the question's wording (the country's figure in the table of the asked measure). Pairs
         # with a digit do not count: a year or 113 stands in many captions and says nothing of
         # the measure (「重點政策經費」 is 表 1-3's column, not 表 1-1's 「113 年度預算法定數」).
-        overlap = len(words & _bigrams(table.caption + "".join(table.columns)))
+        overlap = len(words & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
+        if overlap == 0 and (chunk.chunk_id in looked_up or not _CJK.search(question)):
+            # Found by its row alone (新加坡, or an English question's 英國), a table must also share
+            # words of the question's measure: a rank in a competitiveness table is no R&D expenditure.
+            continue
         cell = CellAnswer(chunk, table, row, column, value, line, missing, matched[2])
         found.append((overlap, -hit.rank, cell))
     if not found:
@@ -445,16 +472,24 @@ def cell_answer(
     hits: Sequence[Hit],
     started: float,
     fetch: Callable[[str], Chunk | None] | None = None,
+    table_names: Sequence[str] = (),
+    table_rows: Sequence[Chunk] = (),
 ) -> Answer | None:
     """The answer read from table cells, or None to let sentence scoring answer.
 
     `fetch` reads a chunk by id: with it, a which-is-highest question reads every slice of its table.
+    `table_names`: the row and column names an English question speaks of (qa/names.py);
+    `table_rows`: the table chunks holding those rows, read besides the hits.
     """
-    extreme = find_extreme(question, conditions, hits, fetch)
+    seen = {h.chunk.chunk_id for h in hits}
+    extra = [c for c in table_rows if c.chunk_id not in seen]
+    looked_up = frozenset(c.chunk_id for c in extra)
+    hits = [*hits, *(Hit(chunk=c, score=0.0, rank=len(hits) + i + 1) for i, c in enumerate(extra))]
+    extreme = find_extreme(question, conditions, hits, fetch, table_names)
     if extreme is not None:
         text = render_extreme(extreme, 1, language)
         return _answer(question, language, conditions, hits, started, extreme.cell, text, extreme.cell.label)
-    cell = find_cell(question, conditions, hits)
+    cell = find_cell(question, conditions, hits, table_names, looked_up)
     if cell is None or cell.missing:
         # A year the table lacks is refused by the condition check, which names the year the
         # reports do give with its cited fact: one wording for every refusal of that kind.
@@ -562,6 +597,7 @@ def find_extreme(
     conditions: Sequence[Condition],
     hits: Sequence[Hit],
     fetch: Callable[[str], Chunk | None] | None,
+    table_names: Sequence[str] = (),
 ) -> ExtremeAnswer | None:
     """For 「…最低的是哪個主管機關」: the first table among the hits whose column the question names,
     read whole, and the row at the asked end of that column (None on a tie or without figures)."""
@@ -571,8 +607,9 @@ def find_extreme(
     question_key = _key(question)
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
     wording = _wording(question)
-    glossed = " ".join(_english_terms(question)) if not _CJK.search(question) else ""
-    words = {b for b in _bigrams(f"{wording} {glossed}") if not any(c.isdigit() for c in b)}
+    dictionary = " ".join(_english_terms(question)) if not _CJK.search(question) else ""
+    glossed = " ".join([*table_names, dictionary]) if dictionary or table_names else ""
+    words = _topic_terms(f"{wording} {dictionary}")  # the measure's words, not the rows' names
     found: list[tuple[int, int, ExtremeAnswer]] = []
     seen: set[tuple[str, str]] = set()
     for hit in hits:
@@ -615,7 +652,7 @@ def find_extreme(
         ranked.sort(key=lambda r: r[0], reverse=(direction == "high") != bool(ranking))
         if ranked[0][0] == ranked[1][0]:
             continue  # two rows share the end: no single answer
-        overlap = len(words & _bigrams(table.caption + "".join(table.columns)))
+        overlap = len(words & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
         found.append((overlap, -hit.rank, ExtremeAnswer(ranked[0][1], direction, len(ranked))))
     if not found:
         return None

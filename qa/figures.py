@@ -52,6 +52,18 @@ def _kind(currency: str | None, unit: str, after: str) -> FigureKind:
     return "count" if unit else "other"
 
 
+_MAGNITUDES = frozenset({"萬", "万", "億", "亿"})
+# Counters that may follow a magnitude, as written in either script, longest first.
+_COUNTER_WORDS = tuple(
+    sorted(
+        {
+            *"人次 人 名 位 人年 家次 家 項 项 種 种 件 款 套 篇 份 筆 笔".split(),
+            *"處 处 所 座 校 間 间 臺 台 輛 辆 艘 架 場次 场次 場 场 梯次 次 張 张".split(),
+        },
+        key=len,
+        reverse=True,
+    )
+)
 _RANGE_JOIN = re.compile(r"\s?(?:至|到|~|～|–|-)\s?$")
 
 
@@ -107,6 +119,10 @@ def _single_figures(text: str) -> list[Figure]:
         number = match.group("num")
         unit = match.group("unit") or ""
         currency = match.group("cur")
+        if unit in _MAGNITUDES and not currency:
+            # 「65 萬張」, 「10 億次」: the counter after a magnitude is part of the figure.
+            counter = next((c for c in _COUNTER_WORDS if text.startswith(c, end)), "")
+            unit, end = unit + counter, end + len(counter)
         kind = _kind(currency, unit, text[end : end + 2])
         if kind == "other" and len(number) == 4 and number.startswith(("19", "20")):
             kind = "year"
@@ -182,7 +198,7 @@ _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
 _CLASS_OF = {word: name for name, words in _COUNTER_CLASSES.items() for word in words}
 _COUNTERS = sorted(_CLASS_OF, key=len, reverse=True)
 _MAGNITUDE = re.compile(r"^(?:兆|亿|万|千|百)+")
-_ASKS_HOW_MANY = re.compile(r"(?:多少|几)\s*(?:个(?=\s*(?:小时|月)))?\s*")
+_ASKS_HOW_MANY = re.compile(r"(?<!第)(?:多少|几)\s*(?:个(?=\s*(?:小时|月)))?\s*")
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff]{1,8}?(?=[的是有，,？?。]|$)")
 _CURRENCY_MARK = re.compile(_CURRENCY)
 _CURRENCY_UNITS = ("元", "幣", "币", "圓")

@@ -70,6 +70,13 @@ class Glossary:
                 table[key][word] = score
         self._table = {k: sorted(v, key=lambda w: (-v[w], len(w))) for k, v in table.items()}
 
+    def sample_words(self, n: int, lengths: tuple[int, int] = (2, 4)) -> list[str]:
+        """`n` Chinese words spread evenly over the dictionary (the same ones on every call): a
+        background of ordinary words for telling a close translation from a generic likeness."""
+        words = sorted({w for ws in self._table.values() for w in ws if lengths[0] <= len(w) <= lengths[1]})
+        step = max(1, len(words) // max(1, n))
+        return words[::step][:n]
+
     @classmethod
     def from_cedict(cls, path: Path) -> Glossary:
         def entries() -> Iterable[tuple[str, str, bool]]:

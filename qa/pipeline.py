@@ -264,7 +264,13 @@ class Pipeline:
         with self._use() as loaded:
             hits = loaded.retriever.search(query, k=k, flt=filter, mode=mode)
             answer = answer_question(
-                query, hits, embedder=self.embedder, config=self.config.answer, fetch=loaded.index.chunk
+                query,
+                hits,
+                embedder=self.embedder,
+                config=self.config.answer,
+                fetch=loaded.index.chunk,
+                table_names=loaded.retriever.table_names_for(query),
+                table_rows=loaded.retriever.named_table_rows(query),
             )
         answer.question = asked
         answer.latency_ms = (time.perf_counter() - started) * 1000.0

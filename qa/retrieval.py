@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import operator
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -15,11 +18,15 @@ from corpus import segment
 from corpus.bilingual import names_in_question
 from corpus.normalize import to_canonical_script, to_traditional_script
 from corpus.segment import BM25_STOP_WORDS
+from corpus.types import Chunk
 from index.analysis import AnalysisOptions, lexical_tokens, match_form
 from index.backend import SearchIndex
 from index.embedding import Embedder
 from index.types import Candidate, Hit, SearchFilter
 from qa.errors import QAError
+from qa.names import NameAligner, NameMatch
+
+logger = logging.getLogger(__name__)
 
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
@@ -152,6 +159,52 @@ class Retriever:
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self.analysis = analysis or AnalysisOptions()
+        self._aligner: NameAligner | None = None
+        self._aligned: dict[str, list[NameMatch]] = {}  # the last questions' (rows, then names)
+        self._aligned_lock = threading.Lock()
+
+    def table_names_for(self, query: str) -> list[str]:
+        """The index's table row and column names an English question speaks of (qa/names.py)."""
+        return list(dict.fromkeys(m.name for m in self._table_matches(query)))
+
+    def named_table_rows(self, query: str, limit: int = 6) -> list[Chunk]:
+        """The table chunks holding a row an English question names by its English name (文化部 for
+        "Ministry of Culture"): the cell reader looks there even when the ranking does not."""
+        matches = self._table_matches(query)
+        if self._aligner is None:
+            return []
+        rows_of = self._aligner.rows_of
+        groups = []
+        for m in matches:
+            # A label that starts with the name found counts too: 教育 (an index's row), 教育部 (an agency).
+            labels = [label for label in rows_of if label.startswith(m.name)]
+            groups.append([c for label in labels for c in rows_of[label]])
+        # The rarest name first: 臺灣 stands in every table of the reports, 教育 in few.
+        found = [c for group in sorted(groups, key=len) for c in group]
+        return list({c.chunk_id: c for c in found}.values())[:limit]
+
+    def _table_matches(self, query: str) -> list[NameMatch]:
+        if not (self.config.english_glossary and _is_english(query)) or self.embedder is None:
+            return []
+        with self._aligned_lock:
+            if query in self._aligned:
+                return self._aligned[query]
+            if self._aligner is None:
+                from platformdirs import user_cache_dir
+
+                cache = Path(user_cache_dir("reportqa")) / "names"
+                self._aligner = NameAligner.for_chunks(self.index.all_chunks(), self.embedder, cache)
+            aligner = self._aligner
+        try:
+            names = aligner.align(query)
+        except Exception as error:  # the names only help: an answer must not fail for them
+            logger.warning("table names not aligned, answering without them: %s", error)
+            names = []
+        with self._aligned_lock:
+            if len(self._aligned) >= 64:
+                self._aligned.pop(next(iter(self._aligned)))
+            self._aligned[query] = names
+        return names
 
     def _chinese_terms(self, query: str) -> list[str]:
         from qa.glossary import glossary

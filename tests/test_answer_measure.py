@@ -59,7 +59,12 @@ def test_a_figure_fits_the_measure_the_question_asks(
 
 @pytest.mark.parametrize(
     "question",
-    ["完成多少個三維建物模型？", "How many GPUs does the supercomputer contain?", "計畫的主持人是誰？"],
+    [
+        "完成多少個三維建物模型？",
+        "How many GPUs does the supercomputer contain?",
+        "計畫的主持人是誰？",
+        "決議是在第幾次會議上通過的？",  # an ordinal asks which one, not how many
+    ],
 )
 def test_no_measure_where_the_question_does_not_say_what_it_counts(question: str) -> None:
     assert asked_measure(question) is None  # 個 counts anything; English units meet Chinese evidence
@@ -99,3 +104,16 @@ def test_money_asked_of_a_sentence_counting_machines_is_refused(tmp_path: Path) 
         "示範網路 113 年度的總建設經費是多少？", _hits(tmp_path), embedder=None, config=AnswerConfig()
     )
     assert answer.abstained and answer.figure != "4,820 臺"
+
+
+@pytest.mark.parametrize(
+    ("text", "figure", "kind"),
+    [
+        ("累計核發逾 65 萬張", "65 萬張", "count"),
+        ("查詢量逾 10 億次", "10 億次", "count"),
+        ("投入 1,517.4 億臺幣", "1,517.4 億臺幣", "money"),
+    ],
+)
+def test_a_counter_after_a_magnitude_belongs_to_the_figure(text: str, figure: str, kind: str) -> None:
+    found = find_figures(text)[0]
+    assert (found.text, found.kind) == (figure, kind)

@@ -1,0 +1,71 @@
+"""Learn qa/names.py's NAME_SALIENCE from the development set's tune part.
+
+An English table question names its row or column in English ("Ministry of Culture"); each run of
+its content words is compared with every row label and column header of the sample reports' tables
+(read from the .txt twins, the ground truth), and the nearest name is kept when it stands out from
+the rest by NAME_SALIENCE standard deviations. This script scores every phrase of the tune part's
+English table questions: taking its nearest name is a gain when that name stands in the question's
+evidence row or names a column of its table, and a loss otherwise. The threshold is the one with
+most gains less losses, set midway to the next lower salience seen.
+
+    .venv/bin/python bench/learn_names.py ../shared/reports
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from corpus.chunking import chunk_document
+from corpus.reading import ReadingConfig, read_document
+from corpus.tables import read_table_text
+from evaluation.matching import fold
+from index.embedding import EmbeddingConfig, load_embedder
+from qa.names import NameAligner, table_names
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("reports", type=Path)
+    parser.add_argument("--set", type=Path, default=REPO / "evaluation" / "data" / "devset.jsonl")
+    args = parser.parse_args()
+    config = ReadingConfig(cache_dir=None)
+    chunks = [c for p in sorted(args.reports.glob("*.txt")) for c in chunk_document(read_document(p, config))]
+    aligner = NameAligner(table_names(chunks), load_embedder(EmbeddingConfig()))
+    lines = args.set.read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()]
+    seen: list[tuple[float, bool]] = []
+    for q in questions:
+        if q["type"] != "table" or q["split"] != "tune" or q["lang"] != "en":
+            continue
+        evidence = fold(q["evidence"][0])
+        # The table holding the evidence row: its column names count as right as well.
+        headers = ""
+        for chunk in chunks:
+            table = read_table_text(chunk.text, chunk.table_header) if chunk.kind == "table" else None
+            if table is not None and evidence in fold(chunk.text):
+                headers = fold(table.caption + "".join(table.columns))
+                break
+        right_text = re.sub(r"\s+", "", evidence + headers)
+        for match in aligner.matches(q["question"]):
+            right = fold(re.sub(r"\s+", "", match.name)) in right_text
+            seen.append((match.salience, right))
+            mark = "right" if right else "wrong"
+            print(f"{q['id']}: {match.phrase!r} -> {match.name} {match.salience:.2f} ({mark})")
+    values = sorted({v for v, _ in seen}, reverse=True)
+    scores = [sum((1 if right else -1) for v, right in seen if v >= t) for t in values]
+    if not values or max(scores) <= 0:
+        print("no threshold gains: NAME_SALIENCE = inf")
+        return
+    k = scores.index(max(scores))
+    lower = values[k + 1] if k + 1 < len(values) else 0.0
+    print(f"gains less losses {scores[k]} at >= {values[k]:.2f}; next lower salience {lower:.2f}")
+    print(f"NAME_SALIENCE = {(values[k] + lower) / 2:.2f}")
+
+
+if __name__ == "__main__":
+    main()
