@@ -22,6 +22,7 @@ import numpy as np
 
 from corpus.address import format_address
 from corpus.types import Chunk
+from index.backend import unit_vectors_of
 from index.types import Hit
 from qa.cells import cell_answer  # table-cell answers; the hook is in answer_question
 from qa.citations import build_citation, verify_quote
@@ -366,21 +367,55 @@ def _attach_figures(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             candidate.figure = _pick_sentence_figure(info, candidate.unit.text)
 
 
-def _embed(info: _QuestionInfo, candidates: list[_Candidate], embedder: Embedder | None, limit: int) -> bool:
-    """Dense similarity of the question and each of the `limit` lexically best sentences."""
+def _embed(
+    info: _QuestionInfo,
+    candidates: list[_Candidate],
+    embedder: Embedder | None,
+    limit: int,
+    index: object | None = None,
+) -> bool:
+    """Dense similarity of the question and each of the `limit` lexically best sentences.
+
+    Sentence vectors come from the index where it stores them (one encoder call per question: the
+    question); the others are encoded now, kept between questions by qa/vector_cache.py.
+    """
     if embedder is None or not candidates:
         return False
     candidates.sort(key=lambda c: 0.7 * c.coverage + 0.3 * _rank_prior(c.hit), reverse=True)
     del candidates[limit:]
     try:
         query = embedder.encode_queries([info.text])[0]
-        vectors = passage_vectors(embedder, [_unit_text(c.unit) for c in candidates])
+        vectors = _stored_vectors(index, candidates)
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        if missing:
+            fresh = passage_vectors(embedder, [_unit_text(candidates[i].unit) for i in missing])
+            for i, vector in zip(missing, fresh, strict=True):
+                vectors[i] = vector
     except Exception as error:  # the answer must not fail because the dense feature did
         logger.warning("sentence embedding failed, answering without it: %s", error)
         return False
-    for candidate, similarity in zip(candidates, vectors @ query, strict=True):
+    for candidate, similarity in zip(candidates, np.stack(vectors) @ query, strict=True):  # type: ignore[arg-type]
         candidate.dense = float(similarity)
     return True
+
+
+def _stored_vectors(index: object | None, candidates: Sequence[_Candidate]) -> list[np.ndarray | None]:
+    """Each candidate's unit vector as the index stored it, or None (not stored, or not the same units)."""
+    found: list[np.ndarray | None] = [None] * len(candidates)
+    if index is None:
+        return found
+    chunks = {c.hit.chunk.chunk_id: c.hit.chunk for c in candidates}
+    stored = unit_vectors_of(index, list(chunks))
+    if stored is None:
+        return found
+    by_unit: dict[tuple[str, int, int], np.ndarray] = {}
+    for (chunk_id, chunk), vectors in zip(chunks.items(), stored, strict=True):
+        units = split_units(chunk)
+        if vectors is not None and len(vectors) == len(units):  # otherwise the chunk changed: encode
+            by_unit.update({(chunk_id, u.start, u.end): vectors[k] for k, u in enumerate(units)})
+    for i, c in enumerate(candidates):
+        found[i] = by_unit.get((c.hit.chunk.chunk_id, c.unit.start, c.unit.end))
+    return found
 
 
 @dataclass(frozen=True)
@@ -940,7 +975,12 @@ class ScoredCandidates:
 
 
 def _prepare(
-    question: str, hits: Sequence[Hit], embedder: Embedder | None, config: AnswerConfig, started: float
+    question: str,
+    hits: Sequence[Hit],
+    embedder: Embedder | None,
+    config: AnswerConfig,
+    started: float,
+    index: object | None = None,  # where stored sentence vectors come from (index.backend)
 ) -> ScoredCandidates:
     info = _question_info(question)
     considered = list(hits[: config.passages])
@@ -955,7 +995,7 @@ def _prepare(
         return ScoredCandidates(info, considered, conditions, [], from_cell)
     info = _local_idf(info, considered)
     candidates = _candidates(info, considered)
-    _embed(info, candidates, embedder, config.max_candidates)
+    _embed(info, candidates, embedder, config.max_candidates, index)
     _attach_figures(info, candidates)
     if conditions:
         _check_candidates(info, conditions, candidates)
@@ -969,9 +1009,10 @@ def candidate_records(
     embedder: Embedder | None,
     config: AnswerConfig,
     model: ConfidenceModel | None = None,
+    index: object | None = None,
 ) -> ScoredCandidates:
     """The candidates and their feature records, as `answer_question` sees them (for training)."""
-    prepared = _prepare(question, hits, embedder, config, time.perf_counter())
+    prepared = _prepare(question, hits, embedder, config, time.perf_counter(), index)
     q = _question_evidence(prepared.info, prepared.hits)
     for candidate in prepared.candidates:
         candidate.features = _features(prepared.info, q, candidate)
@@ -991,11 +1032,12 @@ def answer_question(
     embedder: Embedder | None,
     config: AnswerConfig,
     model: ConfidenceModel | None = None,
+    index: object | None = None,
 ) -> Answer:
     """Answer from the best sentences of the top hits, or abstain when the evidence is weak."""
     started = time.perf_counter()
     model = model or shipped_model()
-    prepared = _prepare(question, hits, embedder, config, started)
+    prepared = _prepare(question, hits, embedder, config, started, index)
     if prepared.refused is not None:
         return prepared.refused
     info, considered, candidates = prepared.info, prepared.hits, prepared.candidates

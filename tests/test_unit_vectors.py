@@ -1,0 +1,142 @@
+"""Answer-unit vectors stored with the index: one per unit, close to the per-question encoding,
+used by the answer step without encoding sentences, and older indexes still answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus.units import split_units, unit_text
+from index.backend import LocalIndex, unit_vectors_of
+from index.manifest import MANIFEST
+from index.storage import current_generation
+from tests.conftest import make_config
+
+# Cosine of a pooled unit vector with the same unit encoded on its own (sample reports, 150 chunks,
+# 869 units: minimum 0.788, 5th percentile 0.861, median 0.901).
+POOLED_MIN_COSINE = 0.78
+POOLED_MEDIAN_COSINE = 0.88
+QUESTION = "潮流機組全年累計發電多少度？"
+
+
+class Counting:
+    """The real embedder, counting the passages it is asked to encode."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.identity = inner.identity  # type: ignore[attr-defined]
+        self.passages = 0
+
+    def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        self.passages += len(texts)
+        return self.inner.encode_passages(texts)  # type: ignore[attr-defined]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.encode_queries(texts)  # type: ignore[attr-defined]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)  # type: ignore[attr-defined]
+
+
+def _build(tmp_path: Path, reports: Path, mode: str):
+    from qa.pipeline import ingest
+
+    config = make_config(tmp_path / mode, **{"index.unit_vectors": mode})
+    ingest([reports], config, progress=False)
+    return config
+
+
+def _stored_and_alone(config, embedder) -> tuple[list[int], np.ndarray, np.ndarray]:
+    index = LocalIndex.open(config.index_dir)
+    try:
+        counts, stored, texts = [], [], []
+        vectors = index.unit_vectors([c.chunk_id for c in index.chunks])
+        assert vectors is not None
+        for chunk, got in zip(index.chunks, vectors, strict=True):
+            units = split_units(chunk)
+            assert got is not None and len(got) == len(units), chunk.chunk_id
+            counts.append(len(units))
+            stored.append(got)
+            texts += [unit_text(u) for u in units]
+    finally:
+        index.close()
+    return counts, np.concatenate(stored), embedder.encode_passages(texts)
+
+
+def test_pooled_vectors_cover_every_unit_and_stay_close_to_encoding_alone(
+    fixture_index, default_embedder
+) -> None:
+    assert fixture_index.index.unit_vectors == "pooled"  # the default
+    counts, stored, alone = _stored_and_alone(fixture_index, default_embedder)
+    assert sum(counts) > 20
+    assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=2e-3)
+    cosine = (stored * alone).sum(axis=1)
+    assert cosine.min() >= POOLED_MIN_COSINE and np.median(cosine) >= POOLED_MEDIAN_COSINE, cosine
+
+
+def test_standalone_vectors_equal_the_query_time_encoding(
+    tmp_path: Path, fixture_reports: Path, default_embedder
+) -> None:
+    config = _build(tmp_path, fixture_reports, "standalone")
+    _, stored, alone = _stored_and_alone(config, default_embedder)
+    assert np.abs(stored - alone).max() < 2e-3  # float16 storage
+
+
+def test_a_span_cut_off_by_the_token_limit_gets_no_pooled_vector(default_embedder) -> None:
+    if not hasattr(default_embedder, "encode_passages_with_spans"):
+        pytest.fail("the default embedder is expected to be the ONNX encoder")
+    text = "海洋能源示範計畫。" * 150 + "最後一句在上限之外。"
+    first, last = (0, 9), (len(text) - 10, len(text))
+    vectors, parts = default_embedder.encode_passages_with_spans([text], [[first, last]])
+    assert np.allclose(vectors[0], default_embedder.encode_passages([text])[0], atol=1e-5)
+    assert np.isfinite(parts[0][0]).all() and np.isnan(parts[0][1]).all()
+
+
+def test_answers_read_stored_vectors_and_encode_no_sentence(
+    fixture_index, tmp_path: Path, fixture_reports
+) -> None:
+    from qa.pipeline import Pipeline
+
+    def passages_encoded(config) -> tuple[int, str]:
+        pipe = Pipeline.open(config)
+        try:
+            counting = Counting(pipe.embedder)
+            pipe.embedder = counting  # type: ignore[assignment]
+            answer = pipe.ask(QUESTION)
+            return counting.passages, answer.text
+        finally:
+            pipe.close()
+
+    stored, answer = passages_encoded(fixture_index)
+    assert stored == 0 and "1,284" in answer
+    per_question, _ = passages_encoded(_build(tmp_path, fixture_reports, "none"))
+    assert per_question > 0  # without stored vectors the candidates are encoded per question
+
+
+def test_an_older_index_without_unit_vectors_still_answers(tmp_path: Path, fixture_reports: Path) -> None:
+    from qa.pipeline import Pipeline, ingest
+
+    config = _build(tmp_path, fixture_reports, "none")
+    generation = current_generation(config.index_dir)
+    manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    manifest["format_version"] = 1  # as written before unit vectors existed
+    manifest["settings"].pop("unit_vectors")
+    (generation / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    pipe = Pipeline.open(config)
+    try:
+        assert unit_vectors_of(pipe, ["any"]) is None
+        assert "1,284" in pipe.ask(QUESTION).text
+    finally:
+        pipe.close()
+    # The next ingest with today's settings reads every document again and stores unit vectors.
+    report = ingest([fixture_reports], make_config(config.index_dir), progress=False)
+    assert report.wrote and len(report.added) + len(report.updated) == 2
+    index = LocalIndex.open(config.index_dir)
+    try:
+        assert index.units is not None and index.units.chunks == len(index.chunks)
+    finally:
+        index.close()
