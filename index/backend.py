@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -58,18 +59,24 @@ class SearchIndex(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class StoredUnits:
+    """Stored answer-unit vectors of some chunks (index/unit_vectors.py)."""
+
+    kind: str  # how they were made: "pooled" or "standalone"
+    vectors: list[np.ndarray | None]  # float32 per chunk, split_units order; None where not stored
+
+
 class HasUnitVectors(Protocol):
-    """A backend that stores a vector per answer unit (index/unit_vectors.py)."""
+    """A backend that stores a vector per answer unit."""
 
-    def unit_vectors(self, chunk_ids: Sequence[str]) -> list[np.ndarray | None] | None:
-        """Float32 vectors of each chunk's units (split_units order); None where not stored."""
-        ...
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> StoredUnits | None: ...
 
 
-def unit_vectors_of(index: object, chunk_ids: Sequence[str]) -> list[np.ndarray | None] | None:
+def unit_vectors_of(index: object, chunk_ids: Sequence[str]) -> StoredUnits | None:
     """The stored unit vectors of the chunks, or None when the backend keeps none."""
     method = getattr(index, "unit_vectors", None)
-    return method(chunk_ids) if method is not None else None
+    return method(chunk_ids) if method is not None else None  # type: ignore[no-any-return]
 
 
 class LocalIndex:
@@ -207,11 +214,14 @@ class LocalIndex:
     def all_chunks(self) -> list[Chunk]:
         return list(self.chunks)
 
-    def unit_vectors(self, chunk_ids: Sequence[str]) -> list[np.ndarray | None] | None:
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> StoredUnits | None:
         if self.units is None:
             return None
         rows = [self._by_id.get(i) for i in chunk_ids]
-        return [None if r is None else np.asarray(self.units.of_row(r), dtype=np.float32) for r in rows]
+        kind = str(self._manifest.settings.get("unit_vectors", "pooled"))
+        return StoredUnits(
+            kind, [None if r is None else np.asarray(self.units.of_row(r), dtype=np.float32) for r in rows]
+        )
 
 
 def open_index(index_dir: Path, options: IndexOptions) -> SearchIndex:

@@ -33,6 +33,7 @@ QUANTS = ("fp32", "int8", "int8-mixed")
 # int8-mixed keeps each layer's FFN output projection in float32: its input (after GELU) has the
 # widest activation range, and quantising it per batch cost most of the MRR that int8 loses on DRCD.
 _FLOAT_IN_MIXED = "_fo"
+Pieces = Sequence[tuple[int, int]]  # the character spans of one unit inside its text
 _MS = "com.microsoft"
 
 
@@ -341,13 +342,14 @@ class OnnxEmbedder:
         return self._encode(texts, PASSAGE_PROMPT, show_progress)
 
     def encode_passages_with_spans(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *, show_progress: bool = False
+        self, texts: Sequence[str], spans: Sequence[Sequence[Pieces]], *, show_progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Passage vectors and, from the same forward pass, a vector per character span of each text.
+        """Passage vectors and, from the same forward pass, a vector per unit of each text.
 
-        A span's vector is the mean of the token states its characters cover, normalised. A span
-        the token limit cuts (or that covers no token) gets a row of NaN: the caller encodes it
-        some other way.
+        A unit is one or more character spans of its text (a table row with its caption and header
+        row); its vector is the mean of the token states those characters cover, normalised. A unit
+        the token limit cuts (or whose span covers no token) gets a row of NaN: the caller encodes
+        it some other way.
         """
         texts = list(texts)
         dim = self.identity.dim
@@ -358,7 +360,7 @@ class OnnxEmbedder:
         limit = self.max_seq_length
         encs = self._tokenizer().encode_batch([PASSAGE_PROMPT + t for t in texts])
         rows: list[list[int]] = []
-        token_spans: list[list[tuple[int, int] | None]] = []
+        token_spans: list[list[np.ndarray | None]] = []
         shift = len(PASSAGE_PROMPT)
         for enc, text_spans in zip(encs, spans, strict=True):
             ids, offsets = list(enc.ids), list(enc.offsets)
@@ -383,7 +385,7 @@ class OnnxEmbedder:
                     for b, i in enumerate(idx):
                         for u, tokens in enumerate(token_spans[i]):
                             if tokens is not None:
-                                parts[i][u] = _normalized(hidden[b, tokens[0] : tokens[1]].mean(axis=0))
+                                parts[i][u] = _normalized(hidden[b, tokens].mean(axis=0))
                     bar.update(len(idx))
         return out, parts
 
@@ -396,27 +398,31 @@ def _normalized(vectors: np.ndarray) -> np.ndarray:
 
 
 def _token_spans(
-    offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]], shift: int
-) -> list[tuple[int, int] | None]:
-    """[first, last) token of each character span (shifted by `shift`); None when cut off or empty."""
+    offsets: Sequence[tuple[int, int]], units: Sequence[Pieces], shift: int
+) -> list[np.ndarray | None]:
+    """Token positions of each unit's character spans (shifted by `shift`); None when a span is
+    cut off by the token limit, unplaced (negative start) or covers no token."""
     starts = np.asarray([a for a, _ in offsets], dtype=np.int64)
     ends = np.asarray([b for _, b in offsets], dtype=np.int64)
     content = np.flatnonzero(ends > starts)  # special tokens cover no characters
     if not len(content):
-        return [None] * len(spans)
+        return [None] * len(units)
     starts, ends = starts[content], ends[content]
     kept_end = int(ends[-1])
-    found: list[tuple[int, int] | None] = []
-    for start, end in spans:
-        if start < 0:
-            found.append(None)  # the caller could not place the span
-            continue
-        start, end = start + shift, end + shift
-        # first token ending after the span starts, first token starting at or after its end
-        first = int(np.searchsorted(ends, start, side="right"))
-        last = int(np.searchsorted(starts, end, side="left"))
-        if end > kept_end or last <= first:
-            found.append(None)  # cut off by the token limit, or no token inside
+    found: list[np.ndarray | None] = []
+    for pieces in units:
+        positions: list[np.ndarray] = []
+        for start, end in pieces:
+            if start < 0 or end + shift > kept_end:
+                break  # unplaced, or cut off by the token limit
+            # first token ending after the span starts, first token starting at or after its end
+            first = int(np.searchsorted(ends, start + shift, side="right"))
+            last = int(np.searchsorted(starts, end + shift, side="left"))
+            if last <= first:
+                break
+            positions.append(content[first:last])
         else:
-            found.append((int(content[first]), int(content[last - 1]) + 1))
+            found.append(np.unique(np.concatenate(positions)) if positions else None)
+            continue
+        found.append(None)
     return found

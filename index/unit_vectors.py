@@ -80,23 +80,30 @@ def concat(first: UnitVectors, second: UnitVectors) -> UnitVectors:
 
 def _spans(
     chunk: Chunk, units: Sequence[Sentence], embedded: str, analysis: AnalysisOptions
-) -> list[tuple[int, int]]:
+) -> list[list[tuple[int, int]]]:
     """Where each unit sits in the embedded text (matching form of the breadcrumb, header, body).
 
-    The matching form folds widths and whitespace, so offsets are found by searching each unit's own
-    matching form after the previous one; (-1, -1) where it cannot be found.
+    A table row is pooled with its caption and header row, as `unit_text` reads it. The matching
+    form folds widths and whitespace, so offsets are found by searching each piece's own matching
+    form: a sentence or row after the previous one, a caption or header from the start;
+    [(-1, -1)] where a piece cannot be found.
     """
     body = len(embedded) - len(match_form(chunk.text, analysis))  # the body ends the embedded text
     cursor = max(0, body - 1)
-    found: list[tuple[int, int]] = []
+    found: list[list[tuple[int, int]]] = []
     for unit in units:
         form = match_form(unit.text, analysis)
         at = embedded.find(form, cursor) if form else -1
         if at < 0:
-            found.append((-1, -1))
+            found.append([(-1, -1)])
             continue
-        found.append((at, at + len(form)))
         cursor = at + len(form)
+        pieces = [(at, cursor)]
+        for line in (unit.header or "").split("\n") if unit.is_row else []:
+            line_form = match_form(line, analysis)
+            where = embedded.find(line_form) if line_form else -1
+            pieces.append((where, where + len(line_form)) if where >= 0 else (-1, -1))
+        found.append(pieces)
     return found
 
 

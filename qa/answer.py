@@ -367,6 +367,11 @@ def _attach_figures(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             candidate.figure = _pick_sentence_figure(info, candidate.unit.text)
 
 
+# Whether pooled unit vectors serve questions in the other script (English question, Chinese
+# sentence); chosen by the development set's answer hit (README "Sentence vectors").
+POOLED_ACROSS_SCRIPTS = False
+
+
 def _embed(
     info: _QuestionInfo,
     candidates: list[_Candidate],
@@ -409,11 +414,15 @@ def _stored_vectors(index: object | None, candidates: Sequence[_Candidate]) -> l
     if stored is None:
         return found
     by_unit: dict[tuple[str, int, int], np.ndarray] = {}
-    for (chunk_id, chunk), vectors in zip(chunks.items(), stored, strict=True):
+    for (chunk_id, chunk), vectors in zip(chunks.items(), stored.vectors, strict=True):
         units = split_units(chunk)
         if vectors is not None and len(vectors) == len(units):  # otherwise the chunk changed: encode
             by_unit.update({(chunk_id, u.start, u.end): vectors[k] for k, u in enumerate(units)})
     for i, c in enumerate(candidates):
+        # A vector pooled inside a Chinese chunk matched an English question worse than the
+        # sentence encoded alone (development set, README "Sentence vectors"): those are encoded.
+        if stored.kind == "pooled" and c.cross_script and not POOLED_ACROSS_SCRIPTS:
+            continue
         found[i] = by_unit.get((c.hit.chunk.chunk_id, c.unit.start, c.unit.end))
     return found
 

@@ -14,10 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from corpus.types import Chunk, Document
-from index.backend import LocalIndex, SearchIndex, open_index, unit_vectors_of
+from index.backend import LocalIndex, SearchIndex, StoredUnits, open_index, unit_vectors_of
 from index.builder import IngestReport, build_from_chunks
 from index.builder import ingest as ingest_files
 from index.embedding import (
@@ -297,7 +295,7 @@ class Pipeline:
         with self._use() as loaded:
             return loaded.index.chunk(chunk_id)
 
-    def unit_vectors(self, chunk_ids: Sequence[str]) -> list[np.ndarray | None] | None:
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> StoredUnits | None:
         """Stored answer-unit vectors of the loaded index (None where it keeps none)."""
         with self._use() as loaded:
             return unit_vectors_of(loaded.index, chunk_ids)

@@ -54,9 +54,9 @@ def _stored_and_alone(config, embedder) -> tuple[list[int], np.ndarray, np.ndarr
     index = LocalIndex.open(config.index_dir)
     try:
         counts, stored, texts = [], [], []
-        vectors = index.unit_vectors([c.chunk_id for c in index.chunks])
-        assert vectors is not None
-        for chunk, got in zip(index.chunks, vectors, strict=True):
+        found = index.unit_vectors([c.chunk_id for c in index.chunks])
+        assert found is not None
+        for chunk, got in zip(index.chunks, found.vectors, strict=True):
             units = split_units(chunk)
             assert got is not None and len(got) == len(units), chunk.chunk_id
             counts.append(len(units))
@@ -91,7 +91,7 @@ def test_a_span_cut_off_by_the_token_limit_gets_no_pooled_vector(default_embedde
         pytest.fail("the default embedder is expected to be the ONNX encoder")
     text = "海洋能源示範計畫。" * 150 + "最後一句在上限之外。"
     first, last = (0, 9), (len(text) - 10, len(text))
-    vectors, parts = default_embedder.encode_passages_with_spans([text], [[first, last]])
+    vectors, parts = default_embedder.encode_passages_with_spans([text], [[[first], [last]]])
     assert np.allclose(vectors[0], default_embedder.encode_passages([text])[0], atol=1e-5)
     assert np.isfinite(parts[0][0]).all() and np.isnan(parts[0][1]).all()
 
@@ -101,18 +101,21 @@ def test_answers_read_stored_vectors_and_encode_no_sentence(
 ) -> None:
     from qa.pipeline import Pipeline
 
-    def passages_encoded(config) -> tuple[int, str]:
+    def passages_encoded(config, question: str = QUESTION) -> tuple[int, str]:
         pipe = Pipeline.open(config)
         try:
             counting = Counting(pipe.embedder)
             pipe.embedder = counting  # type: ignore[assignment]
-            answer = pipe.ask(QUESTION)
+            answer = pipe.ask(question)
             return counting.passages, answer.text
         finally:
             pipe.close()
 
     stored, answer = passages_encoded(fixture_index)
     assert stored == 0 and "1,284" in answer
+    # Pooled vectors are not used across scripts (an English question, Chinese sentences).
+    across, _ = passages_encoded(fixture_index, "How much electricity did the tidal units generate?")
+    assert across > 0
     per_question, _ = passages_encoded(_build(tmp_path, fixture_reports, "none"))
     assert per_question > 0  # without stored vectors the candidates are encoded per question
 
@@ -138,5 +141,40 @@ def test_an_older_index_without_unit_vectors_still_answers(tmp_path: Path, fixtu
     index = LocalIndex.open(config.index_dir)
     try:
         assert index.units is not None and index.units.chunks == len(index.chunks)
+    finally:
+        index.close()
+
+
+def test_an_incremental_ingest_carries_the_unit_vectors_of_unchanged_reports(
+    tmp_path: Path, fixture_reports: Path
+) -> None:
+    import shutil
+
+    from qa.pipeline import ingest
+
+    reports = tmp_path / "reports"
+    shutil.copytree(fixture_reports, reports)
+    config = _build(tmp_path, reports, "pooled")
+    index = LocalIndex.open(config.index_dir)
+    ids = [c.chunk_id for c in index.chunks]
+    stored = index.unit_vectors(ids)
+    assert stored is not None and stored.kind == "pooled"
+    before = dict(zip(ids, stored.vectors, strict=True))
+    index.close()
+    (reports / "new-note.txt").write_text(
+        "離岸風電年度報告\n\n本年度新增離岸風電裝置容量 1,200 百萬瓩。\n", encoding="utf-8"
+    )
+    report = ingest([reports], config, progress=False)
+    assert report.added == ["new-note.txt"] and len(report.unchanged) == 2
+    index = LocalIndex.open(config.index_dir)
+    try:
+        ids = [c.chunk_id for c in index.chunks]
+        after = index.unit_vectors(ids)
+        assert after is not None
+        for chunk, vectors in zip(index.chunks, after.vectors, strict=True):
+            assert vectors is not None and len(vectors) == len(split_units(chunk))
+            if chunk.chunk_id in before:
+                assert np.array_equal(vectors, before[chunk.chunk_id])
+        assert len(set(ids) - set(before)) >= 1
     finally:
         index.close()
