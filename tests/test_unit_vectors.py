@@ -16,8 +16,8 @@ from index.manifest import MANIFEST
 from index.storage import current_generation
 from tests.conftest import make_config
 
-# Cosine of a pooled unit vector with the same unit encoded on its own (sample reports, 150 chunks,
-# 869 units: minimum 0.788, 5th percentile 0.861, median 0.901).
+# Cosine of a pooled unit vector with the same unit encoded on its own (150 chunks spread over
+# both sample reports, 790 units: minimum 0.800, 5th percentile 0.861, median 0.898).
 POOLED_MIN_COSINE = 0.78
 POOLED_MEDIAN_COSINE = 0.88
 QUESTION = "潮流機組全年累計發電多少度？"
@@ -178,3 +178,18 @@ def test_an_incremental_ingest_carries_the_unit_vectors_of_unchanged_reports(
         assert len(set(ids) - set(before)) >= 1
     finally:
         index.close()
+
+
+def test_unit_vectors_that_disagree_with_the_chunks_make_a_one_line_error(
+    tmp_path: Path, fixture_reports: Path
+) -> None:
+    from index.errors import IndexCorruptError
+    from index.unit_vectors import OFFSETS
+
+    config = _build(tmp_path, fixture_reports, "pooled")
+    generation = current_generation(config.index_dir)
+    offsets = np.load(generation / OFFSETS)
+    np.save(generation / OFFSETS, offsets[:-1])  # one chunk short
+    with pytest.raises(IndexCorruptError) as error:
+        LocalIndex.open(config.index_dir)
+    assert "unit vectors" in str(error.value) and "\n" not in str(error.value)
