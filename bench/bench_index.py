@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_index.py [--reports ../shared/reports] [--questions N]
 
 Targets (2-core machine, default model, model already converted): build < 90 s, no-change
-re-ingest < 5 s, warm `search` p50 < 100 ms over 100 questions in one process.
+re-ingest < 5 s, warm `search` p50 < 50 ms and `ask` p50 < 150 ms over 100 questions in one process.
 """
 
 from __future__ import annotations
@@ -56,12 +56,30 @@ class _TimedEmbedder:
         self.seconds = 0.0
         self.texts = 0
         self.tokens = 0
+        if hasattr(inner, "encode_passages_with_spans"):  # only where the backend pools unit vectors
+            self.encode_passages_with_spans = self._pooled
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         self.tokens += sum(min(n, 512) for n in self._inner.count_tokens(texts))  # outside the timer
         t0 = time.perf_counter()
         try:
             return self._inner.encode_passages(texts, show_progress=show_progress)
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.texts += len(texts)
+
+    def _pooled(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[Sequence[tuple[int, int]]]],
+        *,
+        show_progress: bool = False,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The pooled unit vectors of index/unit_vectors.py, timed as passage encoding."""
+        self.tokens += sum(min(n, 512) for n in self._inner.count_tokens(texts))
+        t0 = time.perf_counter()
+        try:
+            return self._inner.encode_passages_with_spans(texts, spans, show_progress=show_progress)  # type: ignore[attr-defined]
         finally:
             self.seconds += time.perf_counter() - t0
             self.texts += len(texts)
@@ -112,10 +130,15 @@ def main() -> None:
         pipe.search(q, k=10)
         search_ms.append((time.perf_counter() - t0) * 1000)
     ask_ms = []
-    for q in questions[:30]:
+    encoded_before = embedder.texts
+    for q in questions:
         t0 = time.perf_counter()
         pipe.ask(q)
         ask_ms.append((time.perf_counter() - t0) * 1000)
+    ask_passages = embedder.texts - encoded_before  # sentences encoded while questions waited
+    generation = index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    index_mb = sum(p.stat().st_size for p in generation.iterdir() if p.is_file()) / 2**20
+    units_mb = sum(p.stat().st_size for p in generation.glob("unit_*.npy")) / 2**20
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f"reports: {args.reports} ({len(report.added)} documents, {report.chunks_total} chunks)")
@@ -132,12 +155,14 @@ def main() -> None:
     print(f"| open index (warm process start) | {open_s:.2f} s | |")
     print(
         f"| search p50 / p95 ({len(search_ms)} questions) | {statistics.median(search_ms):.1f} / "
-        f"{_pct(search_ms, 95):.1f} ms | p50 < 100 ms |"
+        f"{_pct(search_ms, 95):.1f} ms | p50 < 50 ms |"
     )
     print(
         f"| ask p50 / p95 ({len(ask_ms)} questions) | "
-        f"{statistics.median(ask_ms):.1f} / {_pct(ask_ms, 95):.1f} ms | |"
+        f"{statistics.median(ask_ms):.1f} / {_pct(ask_ms, 95):.1f} ms | p50 < 150 ms |"
     )
+    print(f"|   passages encoded while asking | {ask_passages} | |")
+    print(f"| index size (sentence vectors) | {index_mb:.1f} MB ({units_mb:.1f} MB) | |")
     print(f"| peak RSS | {peak_mb:.0f} MB | |")
     pipe.close()
     shutil.rmtree(workdir, ignore_errors=True)

@@ -223,7 +223,9 @@ def extract(
     started = time.perf_counter()
     for n, question in enumerate(questions, 1):
         hits = pipe.search(question.question, k=depth, mode="hybrid")
-        prepared = candidate_records(question.question, hits, embedder=pipe.embedder, config=config)
+        prepared = candidate_records(
+            question.question, hits, embedder=pipe.embedder, config=config, index=pipe
+        )
         units = [
             (f"{c.unit.header}\n{c.unit.text}" if c.unit.is_row else c.unit.text, c.hit.chunk)
             for c in prepared.candidates

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,6 +22,7 @@ from index.lexical import LexicalStore
 from index.manifest import Manifest
 from index.storage import ReaderLock, current_generation, lock_for_reading
 from index.types import Candidate, DocumentInfo, SearchFilter
+from index.unit_vectors import UnitVectors
 
 if TYPE_CHECKING:
     from index.builder import IndexOptions
@@ -57,6 +59,26 @@ class SearchIndex(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class StoredUnits:
+    """Stored answer-unit vectors of some chunks (index/unit_vectors.py)."""
+
+    kind: str  # how they were made: "pooled" or "standalone"
+    vectors: list[np.ndarray | None]  # float32 per chunk, split_units order; None where not stored
+
+
+class HasUnitVectors(Protocol):
+    """A backend that stores a vector per answer unit."""
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> StoredUnits | None: ...
+
+
+def unit_vectors_of(index: object, chunk_ids: Sequence[str]) -> StoredUnits | None:
+    """The stored unit vectors of the chunks, or None when the backend keeps none."""
+    method = getattr(index, "unit_vectors", None)
+    return method(chunk_ids) if method is not None else None  # type: ignore[no-any-return]
+
+
 class LocalIndex:
     """A generation on local disk, loaded once and shared read-only between threads.
 
@@ -87,6 +109,10 @@ class LocalIndex:
             raise IndexCorruptError(folder.parent, f"{type(exc).__name__}: {exc}") from None
         if len(self.chunks) != self.dense.vectors.shape[0]:
             raise IndexCorruptError(folder.parent, "chunk store and vectors disagree in length")
+        try:
+            self.units = UnitVectors.load(folder, len(self.chunks))
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(folder.parent, f"unit vectors: {exc}") from None
         self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._doc_rows: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):
@@ -187,6 +213,15 @@ class LocalIndex:
 
     def all_chunks(self) -> list[Chunk]:
         return list(self.chunks)
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> StoredUnits | None:
+        if self.units is None:
+            return None
+        rows = [self._by_id.get(i) for i in chunk_ids]
+        kind = str(self._manifest.settings.get("unit_vectors", "pooled"))
+        return StoredUnits(
+            kind, [None if r is None else np.asarray(self.units.of_row(r), dtype=np.float32) for r in rows]
+        )
 
 
 def open_index(index_dir: Path, options: IndexOptions) -> SearchIndex:

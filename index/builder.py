@@ -32,6 +32,7 @@ from index.errors import IndexWriteError
 from index.lexical import LexicalStore
 from index.manifest import DocumentEntry, Manifest
 from index.storage import LOCK, current_generation, has_index, new_generation, write_lock
+from index.unit_vectors import UnitVectors, concat, embed_chunks, from_parts
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class IndexOptions:
     backend: str = "local"  # "local" (a folder) or "milvus" (a Milvus server or cluster)
     uri: str = ""  # milvus: e.g. "http://127.0.0.1:19530"; the token comes from $QA_MILVUS_TOKEN
     collection: str = ""  # milvus: collection name; empty = derived from the index folder
+    # A vector per answer unit, stored with the index (index/unit_vectors.py): "pooled" from the
+    # chunk's forward pass, "standalone" encoded one by one, or "none" (encoded per question).
+    unit_vectors: str = "pooled"
 
     @property
     def analysis(self) -> AnalysisOptions:
@@ -102,6 +106,7 @@ def _settings(chunking: ChunkingConfig, options: IndexOptions) -> dict[str, obje
     return {
         "chunking": asdict(chunking),
         "bm25": [options.bm25_k1, options.bm25_b],
+        "unit_vectors": options.unit_vectors,
         **options.analysis.as_settings(),
     }
 
@@ -465,10 +470,8 @@ def _write(
         new_tokens = [lexical_tokens(c.index_text, analysis) for c in new_chunks]
         dim = embedder.identity.dim
         embedding_started = time.perf_counter()
-        new_vectors = (
-            embedder.encode_passages(texts, show_progress=progress)
-            if texts
-            else np.zeros((0, dim), dtype=np.float32)
+        new_vectors, new_units = embed_chunks(
+            embedder, new_chunks, texts, options.unit_vectors, analysis, progress
         )
         log.info("embedding: %d chunks in %.1f s", len(texts), time.perf_counter() - embedding_started)
         writing_started = time.perf_counter()
@@ -477,14 +480,19 @@ def _write(
         old_chunks: list[StoredChunk] = []
         old_docs: list[Document] = []
         old_vectors = np.zeros((0, dim), dtype=np.float32)
+        old_units: UnitVectors | None = from_parts([], dim)
         if previous is not None and carried_ids:
             old_chunks = previous.store.stored_chunks(carried_ids)
             rows = np.array(previous.store.rows_of(carried_ids), dtype=np.int64)
             old_vectors = np.asarray(previous.dense.vectors[rows], dtype=np.float32)
+            old_units = previous.units.rows(rows.tolist()) if previous.units is not None else None
             old_docs = [d for d in (previous.store.document(i) for i in carried_ids) if d is not None]
 
         all_chunks = old_chunks + [StoredChunk(c, t) for c, t in zip(new_chunks, new_tokens, strict=True)]
         vectors = np.vstack([old_vectors, new_vectors]).astype(np.float32)
+        # A carried chunk without unit vectors (cannot happen while unit settings are part of the
+        # manifest settings) leaves the whole index without them: the answer step then encodes.
+        units = concat(old_units, new_units) if old_units is not None and new_units is not None else None
         manifest = Manifest(
             model=embedder.identity,
             settings=settings,
@@ -500,5 +508,7 @@ def _write(
             write_store(staging, old_docs + [d for d, _ in documents], all_chunks)
             dense.save(staging)
             lexical.save(staging)
+            if units is not None:
+                units.save(staging)
             manifest.save(staging)
         log.info("writing: chunk store, FAISS and BM25 in %.1f s", time.perf_counter() - writing_started)

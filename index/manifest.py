@@ -9,7 +9,10 @@ from pathlib import Path
 from index.errors import IndexCorruptError
 from index.types import DocumentInfo, ModelIdentity
 
-FORMAT_VERSION = 1
+# 2: generations may hold unit vectors (index/unit_vectors.py). Format 1 indexes still open: their
+# answers encode candidate sentences per question, and the next ingest reads every document again.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 
 
@@ -57,7 +60,7 @@ class Manifest:
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(folder.parent, f"manifest.json is unreadable: {exc}") from None
         version = data.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise IndexCorruptError(
                 folder.parent, f"index format {version} is not the supported format {FORMAT_VERSION}"
             )

@@ -33,6 +33,7 @@ QUANTS = ("fp32", "int8", "int8-mixed")
 # int8-mixed keeps each layer's FFN output projection in float32: its input (after GELU) has the
 # widest activation range, and quantising it per batch cost most of the MRR that int8 loses on DRCD.
 _FLOAT_IN_MIXED = "_fo"
+Pieces = Sequence[tuple[int, int]]  # the character spans of one unit inside its text
 _MS = "com.microsoft"
 
 
@@ -293,7 +294,8 @@ class OnnxEmbedder:
         # The library's cut: the first limit - 2 content tokens, then </s> (as sentence-transformers).
         return [e.ids if len(e.ids) <= limit else [*e.ids[: limit - 1], e.ids[-1]] for e in encs]
 
-    def _forward(self, rows: list[list[int]], threads: int) -> np.ndarray:
+    def _hidden(self, rows: list[list[int]], threads: int) -> tuple[np.ndarray, np.ndarray]:
+        """Token states [B,T,H] and the mask [B,T] of a padded batch."""
         width = max(len(r) for r in rows)
         ids = np.zeros((len(rows), width), dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int32)
@@ -302,9 +304,13 @@ class OnnxEmbedder:
             mask[row, : len(r)] = 1
         words = np.asarray(self._words[ids.ravel()], dtype=np.float32).reshape(*ids.shape, -1)
         (hidden,) = self._session(threads).run(["hidden"], {"word_embeds": words, "mask": mask})
+        return hidden, mask
+
+    def _forward(self, rows: list[list[int]], threads: int) -> np.ndarray:
+        hidden, mask = self._hidden(rows, threads)
         m = mask[:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return _normalized(pooled)
 
     def _encode(self, texts: Sequence[str], prompt: str, show_progress: bool) -> np.ndarray:
         from index.embedding import length_batches
@@ -335,5 +341,88 @@ class OnnxEmbedder:
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, PASSAGE_PROMPT, show_progress)
 
+    def encode_passages_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Pieces]], *, show_progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and, from the same forward pass, a vector per unit of each text.
+
+        A unit is one or more character spans of its text (a table row with its caption and header
+        row); its vector is the mean of the token states those characters cover, normalised. A unit
+        the token limit cuts (or whose span covers no token) gets a row of NaN: the caller encodes
+        it some other way.
+        """
+        texts = list(texts)
+        dim = self.identity.dim
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        parts = [np.full((len(s), dim), np.nan, dtype=np.float32) for s in spans]
+        if not texts:
+            return out, parts
+        limit = self.max_seq_length
+        encs = self._tokenizer().encode_batch([PASSAGE_PROMPT + t for t in texts])
+        rows: list[list[int]] = []
+        token_spans: list[list[np.ndarray | None]] = []
+        shift = len(PASSAGE_PROMPT)
+        for enc, text_spans in zip(encs, spans, strict=True):
+            ids, offsets = list(enc.ids), list(enc.offsets)
+            if len(ids) > limit:  # the same cut as _ids: the first limit - 2 tokens, then </s>
+                ids, offsets = [*ids[: limit - 1], ids[-1]], offsets[: limit - 1]
+            rows.append(ids)
+            token_spans.append(_token_spans(offsets, text_spans, shift))
+        lengths = np.asarray([len(r) for r in rows])
+        budget = self.settings.batch_size * 128
+        from tqdm.auto import tqdm
+
+        from index.embedding import length_batches
+
+        with tqdm(total=len(texts), desc="embedding", unit="text", disable=not show_progress) as bar:
+            for group in length_batches(lengths, self.settings.batch_size * 4):
+                step = max(1, budget // max(1, int(lengths[group[0]])))
+                for begin in range(0, len(group), step):
+                    idx = group[begin : begin + step]
+                    hidden, mask = self._hidden([rows[i] for i in idx], self.settings.threads)
+                    m = mask[:, :, None].astype(np.float32)
+                    out[idx] = _normalized((hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0))
+                    for b, i in enumerate(idx):
+                        for u, tokens in enumerate(token_spans[i]):
+                            if tokens is not None:
+                                parts[i][u] = _normalized(hidden[b, tokens].mean(axis=0))
+                    bar.update(len(idx))
+        return out, parts
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, QUERY_PROMPT, False)
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def _token_spans(
+    offsets: Sequence[tuple[int, int]], units: Sequence[Pieces], shift: int
+) -> list[np.ndarray | None]:
+    """Token positions of each unit's character spans (shifted by `shift`); None when a span is
+    cut off by the token limit, unplaced (negative start) or covers no token."""
+    starts = np.asarray([a for a, _ in offsets], dtype=np.int64)
+    ends = np.asarray([b for _, b in offsets], dtype=np.int64)
+    content = np.flatnonzero(ends > starts)  # special tokens cover no characters
+    if not len(content):
+        return [None] * len(units)
+    starts, ends = starts[content], ends[content]
+    kept_end = int(ends[-1])
+    found: list[np.ndarray | None] = []
+    for pieces in units:
+        positions: list[np.ndarray] = []
+        for start, end in pieces:
+            if start < 0 or end + shift > kept_end:
+                break  # unplaced, or cut off by the token limit
+            # first token ending after the span starts, first token starting at or after its end
+            first = int(np.searchsorted(ends, start + shift, side="right"))
+            last = int(np.searchsorted(starts, end + shift, side="left"))
+            if last <= first:
+                break
+            positions.append(content[first:last])
+        else:
+            found.append(np.unique(np.concatenate(positions)) if positions else None)
+            continue
+        found.append(None)
+    return found

@@ -22,6 +22,7 @@ import numpy as np
 
 from corpus.address import format_address
 from corpus.types import Chunk
+from index.backend import unit_vectors_of
 from index.types import Hit
 from qa.cells import cell_answer  # table-cell answers; the hook is in answer_question
 from qa.citations import build_citation, verify_quote
@@ -394,21 +395,64 @@ def _attach_figures(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             candidate.figure = _pick_sentence_figure(info, candidate.unit.text)
 
 
-def _embed(info: _QuestionInfo, candidates: list[_Candidate], embedder: Embedder | None, limit: int) -> bool:
-    """Dense similarity of the question and each of the `limit` lexically best sentences."""
+# Whether pooled unit vectors serve questions in the other script (English question, Chinese
+# sentence); chosen by the development set's answer hit (README "Sentence vectors").
+POOLED_ACROSS_SCRIPTS = False
+
+
+def _embed(
+    info: _QuestionInfo,
+    candidates: list[_Candidate],
+    embedder: Embedder | None,
+    limit: int,
+    index: object | None = None,
+) -> bool:
+    """Dense similarity of the question and each of the `limit` lexically best sentences.
+
+    Sentence vectors come from the index where it stores them (one encoder call per question: the
+    question); the others are encoded now, kept between questions by qa/vector_cache.py.
+    """
     if embedder is None or not candidates:
         return False
     candidates.sort(key=lambda c: 0.7 * c.coverage + 0.3 * _rank_prior(c.hit), reverse=True)
     del candidates[limit:]
     try:
         query = embedder.encode_queries([info.text])[0]
-        vectors = passage_vectors(embedder, [_unit_text(c.unit) for c in candidates])
+        vectors = _stored_vectors(index, candidates)
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        if missing:
+            fresh = passage_vectors(embedder, [_unit_text(candidates[i].unit) for i in missing])
+            for i, vector in zip(missing, fresh, strict=True):
+                vectors[i] = vector
     except Exception as error:  # the answer must not fail because the dense feature did
         logger.warning("sentence embedding failed, answering without it: %s", error)
         return False
-    for candidate, similarity in zip(candidates, vectors @ query, strict=True):
+    for candidate, similarity in zip(candidates, np.stack(vectors) @ query, strict=True):  # type: ignore[arg-type]
         candidate.dense = float(similarity)
     return True
+
+
+def _stored_vectors(index: object | None, candidates: Sequence[_Candidate]) -> list[np.ndarray | None]:
+    """Each candidate's unit vector as the index stored it, or None (not stored, or not the same units)."""
+    found: list[np.ndarray | None] = [None] * len(candidates)
+    if index is None:
+        return found
+    chunks = {c.hit.chunk.chunk_id: c.hit.chunk for c in candidates}
+    stored = unit_vectors_of(index, list(chunks))
+    if stored is None:
+        return found
+    by_unit: dict[tuple[str, int, int], np.ndarray] = {}
+    for (chunk_id, chunk), vectors in zip(chunks.items(), stored.vectors, strict=True):
+        units = split_units(chunk)
+        if vectors is not None and len(vectors) == len(units):  # otherwise the chunk changed: encode
+            by_unit.update({(chunk_id, u.start, u.end): vectors[k] for k, u in enumerate(units)})
+    for i, c in enumerate(candidates):
+        # A vector pooled inside a Chinese chunk matched an English question worse than the
+        # sentence encoded alone (development set, README "Sentence vectors"): those are encoded.
+        if stored.kind == "pooled" and c.cross_script and not POOLED_ACROSS_SCRIPTS:
+            continue
+        found[i] = by_unit.get((c.hit.chunk.chunk_id, c.unit.start, c.unit.end))
+    return found
 
 
 @dataclass(frozen=True)
@@ -1016,6 +1060,7 @@ def _prepare(
     embedder: Embedder | None,
     config: AnswerConfig,
     started: float,
+    index: object | None = None,  # where stored sentence vectors come from (index.backend)
     fetch: Callable[[str], Chunk | None] | None = None,
     table_names: Sequence[str] = (),
     table_rows: Sequence[Chunk] = (),
@@ -1035,7 +1080,7 @@ def _prepare(
         return ScoredCandidates(info, considered, conditions, [], from_cell)
     info = _local_idf(info, considered)
     candidates = _candidates(info, considered)
-    _embed(info, candidates, embedder, config.max_candidates)
+    _embed(info, candidates, embedder, config.max_candidates, index)
     _attach_figures(info, candidates)
     if conditions:
         _check_candidates(info, conditions, candidates)
@@ -1050,9 +1095,10 @@ def candidate_records(
     embedder: Embedder | None,
     config: AnswerConfig,
     model: ConfidenceModel | None = None,
+    index: object | None = None,
 ) -> ScoredCandidates:
     """The candidates and their feature records, as `answer_question` sees them (for training)."""
-    prepared = _prepare(question, hits, embedder, config, time.perf_counter())
+    prepared = _prepare(question, hits, embedder, config, time.perf_counter(), index)
     q = _question_evidence(prepared.info, prepared.hits)
     for candidate in prepared.candidates:
         candidate.features = _features(prepared.info, q, candidate)
@@ -1072,19 +1118,21 @@ def answer_question(
     embedder: Embedder | None,
     config: AnswerConfig,
     model: ConfidenceModel | None = None,
+    index: object | None = None,
     fetch: Callable[[str], Chunk | None] | None = None,
     table_names: Sequence[str] = (),
     table_rows: Sequence[Chunk] = (),
 ) -> Answer:
     """Answer from the best sentences of the top hits, or abstain when the evidence is weak.
 
-    `fetch` reads any chunk of the index by id (a question over a whole table reads all its slices);
+    `index` gives the stored sentence vectors (index.backend); `fetch` reads any chunk of the index
+    by id (a question over a whole table reads all its slices);
     `table_names` are the Chinese row and column names an English question speaks of (qa/names.py),
     `table_rows` the table chunks holding such rows.
     """
     started = time.perf_counter()
     model = model or shipped_model()
-    prepared = _prepare(question, hits, embedder, config, started, fetch, table_names, table_rows)
+    prepared = _prepare(question, hits, embedder, config, started, index, fetch, table_names, table_rows)
     if prepared.refused is not None:
         return prepared.refused
     info, considered, candidates = prepared.info, prepared.hits, prepared.candidates

@@ -40,6 +40,7 @@ from corpus.ocr import OCR_MODES
 from index.builder import IndexOptions
 from index.dense import KINDS as DENSE_KINDS
 from index.embedding import BACKENDS, DEVICES, ONNX_QUANTS, PRECISIONS, EmbeddingConfig
+from index.unit_vectors import MODES as UNIT_VECTOR_MODES
 from qa.answer import CONFIDENCE_MODES, AnswerConfig
 from qa.errors import QAError
 from qa.retrieval import FUSIONS, RetrievalConfig
@@ -62,6 +63,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "answer.confidence": CONFIDENCE_MODES,
     "index.dense_kind": DENSE_KINDS,
     "index.backend": ("local", "milvus"),
+    "index.unit_vectors": UNIT_VECTOR_MODES,
     "embedding.backend": BACKENDS,
     "embedding.precision": PRECISIONS,
     "embedding.onnx_quant": ONNX_QUANTS,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.types import Chunk, Document
-from index.backend import LocalIndex, SearchIndex, open_index
+from index.backend import LocalIndex, SearchIndex, StoredUnits, open_index, unit_vectors_of
 from index.builder import IngestReport, build_from_chunks
 from index.builder import ingest as ingest_files
 from index.embedding import (
@@ -263,11 +263,13 @@ class Pipeline:
         k = max(self.config.answer.passages, self.config.retrieval.k)
         with self._use() as loaded:
             hits = loaded.retriever.search(query, k=k, flt=filter, mode=mode)
+            # Inside the generation's use: the answer reads its stored sentence vectors and table slices.
             answer = answer_question(
                 query,
                 hits,
                 embedder=self.embedder,
                 config=self.config.answer,
+                index=loaded.index,
                 fetch=loaded.index.chunk,
                 table_names=loaded.retriever.table_names_for(query),
                 table_rows=loaded.retriever.named_table_rows(query),
@@ -299,6 +301,11 @@ class Pipeline:
     def chunk(self, chunk_id: str) -> Chunk | None:
         with self._use() as loaded:
             return loaded.index.chunk(chunk_id)
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> StoredUnits | None:
+        """Stored answer-unit vectors of the loaded index (None where it keeps none)."""
+        with self._use() as loaded:
+            return unit_vectors_of(loaded.index, chunk_ids)
 
     def chunks(self) -> list[Chunk]:
         """Every passage in the index, in index order."""
