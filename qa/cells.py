@@ -502,11 +502,12 @@ def cell_answer(
 # --- which row holds the highest / lowest figure of a column, over the whole table ---------------
 
 # 「占比最低的是哪個主管機關」, "which country had the highest ...": the asked extreme (canonical script).
-_EXTREME_ZH = re.compile(r"最(高|大|多|长|低|小|少|短)")
+# 「排名最前面」 is the first place of a ranking, 「最后」 the last (canonical script).
+_EXTREME_ZH = re.compile(r"最(高|大|多|长|前|低|小|少|短|后|末)")
 _EXTREME_EN = re.compile(
     r"\b(highest|largest|biggest|most|longest|lowest|smallest|least|fewest|shortest)\b", re.I
 )
-_LOW = frozenset({"低", "小", "少", "短", "lowest", "smallest", "least", "fewest", "shortest"})
+_LOW = frozenset({"低", "小", "少", "短", "后", "末", "lowest", "smallest", "least", "fewest", "shortest"})
 # A cell's figure: 「1,032,165」, 「0.7%」, 「<0.01%」 (below the figure written), 「19 ↗」.
 # In a ranking the first place is the highest: 「排名最高」 is the smallest number.
 _RANKING = re.compile(r"排名|名次|排行|\brank", re.IGNORECASE)
