@@ -196,6 +196,12 @@ _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
     "ratio": ("倍",),
 }
 _CLASS_OF = {word: name for name, words in _COUNTER_CLASSES.items() for word in words}
+# Nouns that name a measure of one class (canonical script): 「航行里程」 is a distance.
+_MEASURE_NOUNS: dict[str, tuple[str, ...]] = {
+    "distance": ("里程", "距离", "长度"),
+    "area": ("面积",),
+    "duration": ("时数", "工时"),
+}
 _COUNTERS = sorted(_CLASS_OF, key=len, reverse=True)
 _MAGNITUDE = re.compile(r"^(?:兆|亿|万|千|百)+")
 _ASKS_HOW_MANY = re.compile(r"(?<!第)(?:多少|几)\s*(?:个(?=\s*(?:小时|月)))?\s*")
@@ -244,17 +250,26 @@ def asked_measure(question: str) -> Measure | None:
         return Measure(question[start:end], _CLASS_OF[counter])
     if any(canon[m.end() :].startswith("个") for m in _ASKS_HOW_MANY.finditer(canon)):
         return None  # 多少個: anything countable
-    kind = expected_kind(question)
     asks = _ASKS_HOW_MANY.search(canon)
-    if kind not in ("money", "percent") or asks is None:
+    if asks is None:
         return None
     from corpus.segment import cjk_words
 
+    # The noun before 多少 (「經費是多少」, 「新創家數是多少」, 「總航行里程是多少」).
     before = _LINK.sub("", canon[: asks.start()].rstrip())
     words = [w for w in cjk_words(before) if w.strip()]
     noun = words[-1] if words and re.fullmatch(r"[\u4e00-\u9fff]{2,}", words[-1]) else ""
     at = before.rfind(noun) if noun else -1
-    return Measure(question[at : at + len(noun)] if noun else "", None, kind)
+    named = question[at : at + len(noun)] if noun else ""
+    # A count named by its counter and 數 (家數, 人數, 件數) counts what that counter counts.
+    counted = next((_CLASS_OF[c] for c in _COUNTERS if noun.endswith(c + "数")), None)
+    counted = counted or next((name for name, words in _MEASURE_NOUNS.items() if noun.endswith(words)), None)
+    if counted is not None:
+        return Measure(named, counted)
+    kind = expected_kind(question)
+    if kind not in ("money", "percent"):
+        return None
+    return Measure(named, None, kind)
 
 
 def counted_class(figure: Figure, text: str) -> str | None:

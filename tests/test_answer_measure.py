@@ -47,6 +47,10 @@ def _hits(tmp_path: Path) -> list[Hit]:
         ("總建設經費是多少？", "48,195 臺", False),  # money asked, machines given
         ("涵蓋率是多少？", "1 件", False),
         ("總建設經費是多少？", "8", None),  # a bare number may be anything
+        ("全臺新創家數是多少？", "21 萬人次", False),  # a count named by its counter and 數
+        ("全臺新創家數是多少？", "1,158 家", True),
+        ("總航行里程是多少？", "4 艘", False),  # a distance asked, ships counted
+        ("總航行里程是多少？", "1,200 公里", True),
     ],
 )
 def test_a_figure_fits_the_measure_the_question_asks(
