@@ -46,6 +46,7 @@ _BREAK = frozenset(
 _INNER = frozenset({"of", "and", "for", "&"})
 _CAPITALISED = re.compile(r"[A-Z][\w&'-]*(?:\s+(?:(?:of|and|for|&)\s+)?[A-Z][\w&'-]*)*")
 MAX_PHRASE_WORDS = 6
+MAX_PHRASES = 16
 MAX_NAME_CHARS = 24
 
 
@@ -74,7 +75,8 @@ def phrases(question: str) -> list[str]:
             name = _CAPITALISED.search(" ".join(run))
             if name and name.group(0) != out[-1] and len(name.group(0)) >= 3:
                 out.append(name.group(0))
-    return list(dict.fromkeys(out))
+    # A pasted wall of text must not cost an encoder batch per sentence: the first phrases suffice.
+    return list(dict.fromkeys(out))[:MAX_PHRASES]
 
 
 def table_names(chunks: Sequence[Chunk]) -> list[str]:

@@ -83,3 +83,8 @@ def test_an_english_question_is_answered_from_the_chinese_cell(tmp_path: Path, d
 @pytest.mark.parametrize("question", ["以色列 2021 年的研究人員有多少？", ""])
 def test_chinese_or_empty_questions_align_nothing(tmp_path: Path, question: str) -> None:
     assert phrases(question) == []
+
+
+def test_a_wall_of_text_gives_a_bounded_number_of_phrases() -> None:
+    wall = " ".join(f"Ministry number {i} report budget." for i in range(400))
+    assert 0 < len(phrases(wall)) <= 16
