@@ -838,11 +838,9 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             # A counter asked (多少位): a Chinese sentence answers only with a figure of that counter;
             # one without any figure answers no how-many question.
             refused = not any(verdicts)
-        elif _CJK_TEXT.search(text):
-            # Money or a share asked (經費是多少): a sentence with no figure, or only figures that
-            # count something else, states neither.
-            refused = all(v is False for v in verdicts)
         else:
+            # Money or a share asked (經費是多少): a sentence whose figures all count something else
+            # states neither. One without digits may still say it in words (百分之四十, 一半).
             refused = bool(figures) and all(v is False for v in verdicts)
         if refused:
             if figures:  # the sentence counts something else: name what it counts

@@ -145,7 +145,7 @@ _KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
     (
         "money",
         re.compile(
-            r"經費|经费|預算|预算|金額|金额|錢|钱|投資|投资|產值|产值|營收|营收|營業額|营业额|收入|補助|补助|元"
+            r"經費|经费|預算|预算|金額|金额|錢|钱|投資|投资|產值|产值|營收|营收|營業額|营业额|收入|補助|补助|(?<![西單单公紀纪])元(?![年朝素旦月首])"
             r"|budget|spend|invest|cost|fund|revenue|output|money|NT\$|dollar|worth",
             re.I,
         ),
@@ -209,6 +209,7 @@ _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff]{1,8}?(?=[的是有，,？?。]|$)")
 _CURRENCY_MARK = re.compile(_CURRENCY)
 _CURRENCY_UNITS = ("元", "幣", "币", "圓")
 # Words between the measured noun and 多少 (經費「是」多少, 人數「約有」多少).
+_CHANGE = re.compile(r"成长|增长|增加|减少|下降|提升|提高|增幅|减幅|变化|差距|相差|多出|少了")
 _LINK = re.compile(r"(?:是|为|有|达|约|共|总共|累计|一共)+$")
 
 
@@ -219,6 +220,7 @@ class Measure:
     text: str  # as the question names it: 「使用者」 for 多少位使用者, 「經費」 for 經費是多少
     counter_class: str | None  # "person", "duration" ...; None when the question asks a kind
     kind: FigureKind | None = None  # "money" or "percent" when no counter is written
+    change: bool = False  # a growth or fall (成長多少), which a share or an amount may state
 
 
 def _canonical(text: str) -> str:
@@ -264,12 +266,12 @@ def asked_measure(question: str) -> Measure | None:
     # A count named by its counter and 數 (家數, 人數, 件數) counts what that counter counts.
     counted = next((_CLASS_OF[c] for c in _COUNTERS if noun.endswith(c + "数")), None)
     counted = counted or next((name for name, words in _MEASURE_NOUNS.items() if noun.endswith(words)), None)
-    if counted is not None:
-        return Measure(named, counted)
     kind = expected_kind(question)
+    if counted is not None and kind != "percent":  # 「播種面積約占多少比例」 asks a share of an area
+        return Measure(named, counted)
     if kind not in ("money", "percent"):
         return None
-    return Measure(named, None, kind)
+    return Measure(named, None, kind, change=_CHANGE.search(canon) is not None)
 
 
 def counted_class(figure: Figure, text: str) -> str | None:
@@ -294,6 +296,11 @@ def fits(measure: Measure, figure: Figure, text: str = "") -> bool | None:
         if counted is None:
             return None
         return counted == measure.counter_class
+    currency = bool(_CURRENCY_MARK.search(figure.text)) or figure.unit.endswith(_CURRENCY_UNITS)
+    if not measure.change and (
+        (measure.kind == "money" and figure.kind == "percent") or (measure.kind == "percent" and currency)
+    ):
+        return False  # 98.15% is no amount of money, NT$ 3 億 no share (but 成長多少 may be either)
     if counted is None or counted == "ratio":
         return None  # a bare number, a magnitude or 倍 can stand for money or a share
     return False  # 48,195 臺 is no amount of money and no share

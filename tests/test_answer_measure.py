@@ -47,6 +47,10 @@ def _hits(tmp_path: Path) -> list[Hit]:
         ("總建設經費是多少？", "48,195 臺", False),  # money asked, machines given
         ("涵蓋率是多少？", "1 件", False),
         ("總建設經費是多少？", "8", None),  # a bare number may be anything
+        ("總建設經費是多少？", "98.15%", False),  # a share is no amount of money
+        ("科技預算較去年成長多少？", "12.5%", None),  # but a growth may be given as a share
+        ("涵蓋率是多少？", "NT$ 3 億", False),
+        ("糧食播種面積約占總播種面積約多少比例？", "95%", None),  # a share of an area, not an area
         ("全臺新創家數是多少？", "21 萬人次", False),  # a count named by its counter and 數
         ("全臺新創家數是多少？", "1,158 家", True),
         ("總航行里程是多少？", "4 艘", False),  # a distance asked, ships counted
@@ -68,6 +72,8 @@ def test_a_figure_fits_the_measure_the_question_asks(
         "How many GPUs does the supercomputer contain?",
         "計畫的主持人是誰？",
         "決議是在第幾次會議上通過的？",  # an ordinal asks which one, not how many
+        "抗日戰爭是在西元幾年結束？",  # 西元 is no money (元)
+        "民國元年為黃帝紀元幾年？",
     ],
 )
 def test_no_measure_where_the_question_does_not_say_what_it_counts(question: str) -> None:
