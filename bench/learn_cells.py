@@ -22,6 +22,7 @@ from corpus.chunking import chunk_document
 from corpus.reading import ReadingConfig, read_document
 from corpus.tables import read_table_text
 from evaluation.matching import fold
+from evaluation.thresholds import gainful_threshold
 from qa.cells import label_cells, window_agreement
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,15 +58,12 @@ def main() -> None:
             right = evidence in fold("\t".join(row))
             seen.append((best, right))
             print(f"{q['id']}: closest row {'right' if right else 'wrong'} at {best:.3f}")
-    values = sorted({v for v, _ in seen}, reverse=True)
-    scores = [sum((1 if right else -1) for v, right in seen if v >= t) for t in values]
-    if not values or max(scores) <= 0:
+    found = gainful_threshold(seen)
+    if found is None:
         print("no threshold gains: ROW_COVERAGE = 1.0")
         return
-    k = scores.index(max(scores))
-    lower = values[k + 1] if k + 1 < len(values) else 0.0
-    print(f"gains less losses {scores[k]} at >= {values[k]:.3f}; next lower agreement {lower:.3f}")
-    print(f"ROW_COVERAGE = {(values[k] + lower) / 2:.2f}")
+    print(f"gains less losses {found.gain} at >= {found.cut:.3f}; next lower agreement {found.lower:.3f}")
+    print(f"ROW_COVERAGE = {found.value:.2f}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from corpus.chunking import chunk_document
 from corpus.reading import ReadingConfig, read_document
 from corpus.tables import read_table_text
 from evaluation.matching import fold
+from evaluation.thresholds import gainful_threshold
 from index.embedding import EmbeddingConfig, load_embedder
 from qa.names import NameAligner, table_names
 
@@ -56,15 +57,12 @@ def main() -> None:
             seen.append((match.salience, right))
             mark = "right" if right else "wrong"
             print(f"{q['id']}: {match.phrase!r} -> {match.name} {match.salience:.2f} ({mark})")
-    values = sorted({v for v, _ in seen}, reverse=True)
-    scores = [sum((1 if right else -1) for v, right in seen if v >= t) for t in values]
-    if not values or max(scores) <= 0:
+    found = gainful_threshold(seen)
+    if found is None:
         print("no threshold gains: NAME_SALIENCE = inf")
         return
-    k = scores.index(max(scores))
-    lower = values[k + 1] if k + 1 < len(values) else 0.0
-    print(f"gains less losses {scores[k]} at >= {values[k]:.2f}; next lower salience {lower:.2f}")
-    print(f"NAME_SALIENCE = {(values[k] + lower) / 2:.2f}")
+    print(f"gains less losses {found.gain} at >= {found.cut:.2f}; next lower salience {found.lower:.2f}")
+    print(f"NAME_SALIENCE = {found.value:.2f}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -313,7 +313,6 @@ class OnnxEmbedder:
         return _normalized(pooled)
 
     def _encode(self, texts: Sequence[str], prompt: str, show_progress: bool) -> np.ndarray:
-        from index.embedding import length_batches
 
         texts = list(texts)
         out = np.zeros((len(texts), self.identity.dim), dtype=np.float32)
@@ -325,18 +324,23 @@ class OnnxEmbedder:
             out[0] = self._forward(encs, threads)[0]
             return out
         lengths = np.asarray([len(e) for e in encs])
-        # Batches hold about the same number of tokens: short texts go many to a batch.
-        budget = self.settings.batch_size * 128
         from tqdm.auto import tqdm
 
         with tqdm(total=len(texts), desc="embedding", unit="text", disable=not show_progress) as bar:
-            for group in length_batches(lengths, self.settings.batch_size * 4):
-                step = max(1, budget // max(1, int(lengths[group[0]])))
-                for start in range(0, len(group), step):
-                    idx = group[start : start + step]
-                    out[idx] = self._forward([encs[i] for i in idx], threads)
-                    bar.update(len(idx))
+            for idx in self._token_batches(lengths):
+                out[idx] = self._forward([encs[i] for i in idx], threads)
+                bar.update(len(idx))
         return out
+
+    def _token_batches(self, lengths: np.ndarray) -> Iterator[np.ndarray]:
+        """Index groups holding about the same number of tokens: short texts go many to a batch."""
+        from index.embedding import length_batches
+
+        budget = self.settings.batch_size * 128
+        for group in length_batches(lengths, self.settings.batch_size * 4):
+            step = max(1, budget // max(1, int(lengths[group[0]])))
+            for start in range(0, len(group), step):
+                yield group[start : start + step]
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         return self._encode(texts, PASSAGE_PROMPT, show_progress)
@@ -369,24 +373,18 @@ class OnnxEmbedder:
             rows.append(ids)
             token_spans.append(_token_spans(offsets, text_spans, shift))
         lengths = np.asarray([len(r) for r in rows])
-        budget = self.settings.batch_size * 128
         from tqdm.auto import tqdm
 
-        from index.embedding import length_batches
-
         with tqdm(total=len(texts), desc="embedding", unit="text", disable=not show_progress) as bar:
-            for group in length_batches(lengths, self.settings.batch_size * 4):
-                step = max(1, budget // max(1, int(lengths[group[0]])))
-                for begin in range(0, len(group), step):
-                    idx = group[begin : begin + step]
-                    hidden, mask = self._hidden([rows[i] for i in idx], self.settings.threads)
-                    m = mask[:, :, None].astype(np.float32)
-                    out[idx] = _normalized((hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0))
-                    for b, i in enumerate(idx):
-                        for u, tokens in enumerate(token_spans[i]):
-                            if tokens is not None:
-                                parts[i][u] = _normalized(hidden[b, tokens].mean(axis=0))
-                    bar.update(len(idx))
+            for idx in self._token_batches(lengths):
+                hidden, mask = self._hidden([rows[i] for i in idx], self.settings.threads)
+                m = mask[:, :, None].astype(np.float32)
+                out[idx] = _normalized((hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0))
+                for b, i in enumerate(idx):
+                    for u, tokens in enumerate(token_spans[i]):
+                        if tokens is not None:
+                            parts[i][u] = _normalized(hidden[b, tokens].mean(axis=0))
+                bar.update(len(idx))
         return out, parts
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
