@@ -24,7 +24,7 @@ from corpus.tables import read_table_text
 from evaluation.matching import fold
 from evaluation.thresholds import gainful_threshold
 from index.embedding import EmbeddingConfig, load_embedder
-from qa.names import NameAligner, table_names
+from qa.names import NameAligner
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     config = ReadingConfig(cache_dir=None)
     chunks = [c for p in sorted(args.reports.glob("*.txt")) for c in chunk_document(read_document(p, config))]
-    aligner = NameAligner(table_names(chunks), load_embedder(EmbeddingConfig()))
+    aligner = NameAligner.for_chunks(chunks, load_embedder(EmbeddingConfig()))
     lines = args.set.read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line) for line in lines if line.strip()]
     seen: list[tuple[float, bool]] = []

@@ -47,6 +47,14 @@ class PageTable:
     at_bottom: bool  # nothing but (at most) the page number below it
 
 
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
+
+
+def close_cjk_gaps(text: str) -> str:
+    """A name wrapped inside its cell (「國家科學及技術 委員會」) read whole: no space between Chinese."""
+    return _CJK_GAP.sub("", text)
+
+
 def join_wrapped(text: str) -> str:
     """A cell's wrapped lines as one line: no space inside CJK, one space next to Latin or digits."""
     parts = [p.strip() for p in text.split("\n") if p.strip()]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from corpus.tables import is_numeric, read_table_text
+from corpus.tables import close_cjk_gaps, is_numeric, read_table_text
 from corpus.types import Chunk, Table
 from index.types import Hit
 from qa.citations import build_citation
@@ -35,8 +35,6 @@ ROW_COVERAGE = 0.79
 _TOTAL_ASKED = re.compile(r"total|總計|合計|總額|总计|合计|总额", re.IGNORECASE)
 _TOTAL_LABELS = {"总计", "合计", "总和", "total"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-# A space between two Chinese characters in a cell is where the name wrapped, not a word break.
-_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 # English words for what a column of a Chinese table measures (its header says 占比 (%), 千元).
 _ENGLISH_MEASURES = (
     (re.compile(r"\b(?:share|percent(?:age)?|proportion|ratio)\b|%", re.IGNORECASE), "占比 %"),
@@ -72,7 +70,7 @@ class CellAnswer:
         named = cells[self.named] if self.named < len(cells) else ""
         label = named or cells[0] or next((c for c in cells if c), "")
         # A name wrapped in its cell (「國家科學及技術 委員會」) is one name; a footnote mark is not in it.
-        return _CJK_GAP.sub("", label).rstrip(" ¹²³⁴⁵⁶⁷⁸⁹⁰")
+        return close_cjk_gaps(label).rstrip(" ¹²³⁴⁵⁶⁷⁸⁹⁰")
 
     @property
     def column_name(self) -> str:
@@ -437,7 +435,7 @@ def _answer(
     caption = cell.table.caption if cell.table.number else ""
     evidence = Evidence(
         # The conditions are read in the row with its wrapped names whole; the quote stays verbatim.
-        unit="\n".join((caption, " ".join(cell.table.columns), _CJK_GAP.sub("", cell.row_line))),
+        unit="\n".join((caption, " ".join(cell.table.columns), close_cjk_gaps(cell.row_line))),
         section=" > ".join(cell.chunk.section_path),
         passage=cell.chunk.text,
         title=cell.chunk.title,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.tables import is_numeric, read_table_text
+from corpus.tables import close_cjk_gaps, is_numeric, read_table_text
 from corpus.types import Chunk
 from index.embedding import Embedder
 
@@ -79,11 +79,6 @@ def phrases(question: str) -> list[str]:
     return list(dict.fromkeys(out))[:MAX_PHRASES]
 
 
-def table_names(chunks: Sequence[Chunk]) -> list[str]:
-    """Row labels and column headers of every table chunk: Chinese, at least two characters, no figures."""
-    return sorted(table_rows(chunks)[0])
-
-
 def table_rows(chunks: Sequence[Chunk]) -> tuple[set[str], dict[str, list[Chunk]]]:
     """(every table name, the table chunks holding each row label)."""
     found: set[str] = set()
@@ -106,7 +101,7 @@ def table_rows(chunks: Sequence[Chunk]) -> tuple[set[str], dict[str, list[Chunk]
 
 
 def _name(cell: str) -> str | None:
-    name = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", cell.strip())
+    name = close_cjk_gaps(cell.strip())
     if 2 <= len(name) <= MAX_NAME_CHARS and len(_CJK.findall(name)) >= 2 and not is_numeric(name):
         return name
     return None
