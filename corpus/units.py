@@ -78,3 +78,31 @@ def split_units(chunk: Chunk) -> list[Sentence]:
 def unit_text(unit: Sentence) -> str:
     """The text a unit is embedded and matched as: a row is read under its caption and header."""
     return f"{unit.header}\n{unit.text}" if unit.is_row and unit.header else unit.text
+
+
+# A sentence that opens with one of these points back at the one before it (「他也以 39 歲…」,
+# 「該計畫…」, "These devices…"): read alone, it does not say who or what. 此外 and 其他 open
+# sentences without pointing back, so the longer forms are tested first and let through.
+_NOT_ANAPHORIC = ("此外", "其他", "其它", "其實", "其次", "這次", "这次", "他國", "他国")
+_ANAPHORIC = re.compile(
+    r"^(?:[他她它牠][們们]?|這|这|該|该|此|其|上述|前述|"
+    r"(?:He|She|It|They|This|These|That|Those|Such|Its|Their|His|Her)\b)"
+)
+
+
+def leans_on_previous(text: str) -> bool:
+    """Whether a sentence opens by pointing back at the one before it (a pronoun or demonstrative)."""
+    stripped = text.lstrip(" \u3000「『\"'（(")
+    return not stripped.startswith(_NOT_ANAPHORIC) and bool(_ANAPHORIC.match(stripped))
+
+
+def with_antecedent(chunk: Chunk, unit: Sentence) -> Sentence:
+    """The unit widened to start at the prose sentence before it when it points back at that one;
+    otherwise the unit itself. The result is still a verbatim span of the chunk."""
+    if unit.is_row or not leans_on_previous(unit.text):
+        return unit
+    before = [u for u in split_units(chunk) if u.end <= unit.start and not u.is_row]
+    if not before or "\n\n" in chunk.text[before[-1].end : unit.start]:
+        return unit
+    start = before[-1].start
+    return Sentence(chunk.text[start : unit.end], start, unit.end)

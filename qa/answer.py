@@ -69,7 +69,7 @@ from qa.language import (
     question_terms,
     term_found,
 )
-from qa.sentences import Sentence, header_cells, row_cells, split_units
+from qa.sentences import Sentence, header_cells, row_cells, split_units, with_antecedent
 from qa.types import Answer, Citation, ConditionResult
 from qa.vector_cache import passage_vectors
 
@@ -1209,14 +1209,18 @@ def _shown_answer(
     citations: list[Citation] = []
     figure_line: str | None = None
     figure: str | None = None
+    shown = {(c.hit.chunk.chunk_id, c.unit.start) for c in chosen}
     for candidate in chosen:
-        citation = build_citation(
-            len(citations) + 1, candidate.hit.chunk, candidate.unit.text, near=candidate.unit.start
-        )
+        # A sentence that opens with 他 / 該計畫 / "These" is quoted from the sentence it points
+        # back at, unless that one is shown anyway.
+        unit = with_antecedent(candidate.hit.chunk, candidate.unit)
+        if unit is not candidate.unit and (candidate.hit.chunk.chunk_id, unit.start) in shown:
+            unit = candidate.unit
+        citation = build_citation(len(citations) + 1, candidate.hit.chunk, unit.text, near=unit.start)
         if citation is None:
             continue  # a quote that does not verify is never shown
         citations.append(citation)
-        lines.append(_render(candidate, citation, info.language))
+        lines.append(_render(dataclasses.replace(candidate, unit=unit), citation, info.language))
         if info.figure_question and figure is None and candidate.figure is not None:
             figure = candidate.figure.text
             figure_line = _render_figure(candidate, citation.number, info.language)

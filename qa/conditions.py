@@ -238,7 +238,8 @@ def _place_pattern(form: str) -> re.Pattern[str]:
     if not _is_latin(form):
         return re.compile(re.escape(canonical(form)))
     flags = 0 if form.isupper() else re.IGNORECASE
-    return re.compile(rf"(?<![A-Za-z.]){re.escape(form)}(?![A-Za-z])", flags)
+    # A currency is not a place: "US$ millions", "US dollars", "S$" name no country to check.
+    return re.compile(rf"(?<![A-Za-z.]){re.escape(form)}(?![A-Za-z$])(?!\s*dollars?\b)", flags)
 
 
 @lru_cache(maxsize=1)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from corpus.units import Sentence, split_units, unit_text
+from corpus.units import Sentence, split_units, unit_text, with_antecedent
 
-__all__ = ["Sentence", "header_cells", "row_cells", "split_units", "unit_text"]
+__all__ = ["Sentence", "header_cells", "row_cells", "split_units", "unit_text", "with_antecedent"]
 
 
 def row_cells(row: str) -> list[str]:

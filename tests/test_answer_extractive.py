@@ -334,3 +334,37 @@ def test_an_unknown_confidence_mode_is_one_line() -> None:
     with pytest.raises(QAError, match=r"answer\.confidence") as caught:
         Config.load(None, **{"answer.confidence": "dice"})
     assert "\n" not in str(caught.value)
+
+
+def _one_chunk_hits(text: str) -> list:
+    from corpus.types import Chunk
+    from index.types import Hit
+
+    chunk = Chunk(
+        chunk_id="d:0", doc_id="d", ordinal=0, file_name="r.txt", title="海洋年報", text=text,
+        char_start=0, char_end=len(text), section_path=("研究船",), line_start=1, line_end=1,
+    )  # fmt: skip
+    return [Hit(chunk=chunk, score=1.0, rank=1, lexical_score=1.0)]
+
+
+def test_a_sentence_that_points_back_is_quoted_with_the_sentence_it_points_at() -> None:
+    text = "海洋委員會於 2024 年啟用新研究船「海研五號」，船長 72 公尺。該船每年執行 120 航次海洋調查任務。"
+    answer = answer_question(
+        "海研五號每年執行多少航次海洋調查任務？", _one_chunk_hits(text), embedder=None, config=CONFIG
+    )
+    assert not answer.abstained
+    assert answer.figure == "120"
+    # 「該船…」 alone does not say which ship: the quote starts at the sentence naming it.
+    assert answer.citations[0].quote == text
+    assert text[answer.citations[0].quote_start : answer.citations[0].quote_end] == text
+
+
+def test_a_sentence_that_stands_alone_is_quoted_alone() -> None:
+    text = (
+        "海洋委員會於 2024 年啟用新研究船「海研五號」，船長 72 公尺。"
+        "此外，海研五號每年執行 120 航次海洋調查任務。"
+    )
+    answer = answer_question(
+        "海研五號每年執行多少航次海洋調查任務？", _one_chunk_hits(text), embedder=None, config=CONFIG
+    )
+    assert answer.citations[0].quote == "此外，海研五號每年執行 120 航次海洋調查任務。"

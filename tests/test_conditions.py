@@ -102,6 +102,19 @@ def test_places_in_three_scripts(question: str, text: str, home: bool) -> None:
     assert condition.home is home
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What was Taiwan's 2024 rank for R&D expenditure (US$ millions)?",
+        "How much, in US dollars, did Taiwan spend on R&D?",
+        "What was the budget in NT$ thousand?",
+    ],
+)
+def test_a_currency_names_no_country(question: str) -> None:
+    places = [c.text for c in extract_conditions(question) if c.kind == "place"]
+    assert places in ([], ["Taiwan"])
+
+
 def test_a_country_is_one_condition_in_any_spelling() -> None:
     assert only("日本的研發經費", "place").forms == only("Japan's R&D spending", "place").forms
 

@@ -193,3 +193,39 @@ def test_segment_keeps_offsets_with_domain_words() -> None:
     tokens = segment(text)
     assert [t.text for t in tokens] == ["國科會", "與", "國家科學及技術委員會"]
     assert all(text[t.start : t.end] == t.text for t in tokens)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "points_back"),
+    [
+        ("他也以 39 歲高齡參加超級碗。", True),
+        ("該計畫於 2024 年完成。", True),
+        ("这些设备被用来治疗中毒。", True),
+        ("其中 30% 為女性。", True),
+        ("These devices treat poisoning.", True),
+        ("此外，政府補助 42 所大學。", False),
+        ("其他國家也跟進。", False),
+        ("Thesis defences were held.", False),
+        ("國科會補助 42 所大學。", False),
+    ],
+)
+def test_sentences_that_point_back_at_the_one_before(sentence: str, points_back: bool) -> None:
+    from corpus.units import leans_on_previous
+
+    assert leans_on_previous(sentence) is points_back
+
+
+def test_a_sentence_is_widened_only_to_a_prose_sentence_of_its_own_paragraph() -> None:
+    from corpus.types import Chunk
+    from corpus.units import with_antecedent
+
+    text = "計畫名稱\t經費\n甲計畫\t100\n\n海研五號已啟用。它每年出海 120 次。\n\n其中 30 次在南海。"
+    chunk = Chunk(
+        chunk_id="d:0", doc_id="d", ordinal=0, file_name="r.txt", title="r", text=text, char_start=0,
+        char_end=len(text), section_path=(), line_start=1, line_end=5,
+    )  # fmt: skip
+    units = {u.text: u for u in split_units(chunk)}
+    widened = with_antecedent(chunk, units["它每年出海 120 次。"])
+    assert widened.text == "海研五號已啟用。它每年出海 120 次。" == text[widened.start : widened.end]
+    # The sentence before 「其中…」 is in another paragraph: it is not pulled in.
+    assert with_antecedent(chunk, units["其中 30 次在南海。"]).text == "其中 30 次在南海。"
