@@ -46,6 +46,7 @@ from qa.confidence import (
     sigmoid,
 )
 from qa.figures import (
+    RANKING,
     Figure,
     FigureKind,
     Measure,
@@ -831,7 +832,12 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
     for candidate in candidates:
         text = candidate.unit.text
         if candidate.unit.is_row:
-            continue  # a row's unit stands in its header
+            # A row's unit stands in its header; a share or an amount is not read from a ranking.
+            if measure.kind is not None and not measure.change and RANKING.search(candidate.column or ""):
+                stated = candidate.column or ""
+                result = ConditionResult(named, "measure", "contradicted", stated, "sentence", blocking=True)
+                candidate.conditions = [*candidate.conditions, result]
+            continue
         figures = _sentence_figures(info, text)
         verdicts = [fits(measure, f, text) for f in figures]
         if measure.counter_class is not None and _CJK_TEXT.search(text):
@@ -1072,7 +1078,15 @@ def _prepare(
             return ScoredCandidates(info, considered, conditions, [], refused)
     # --- table cells (qa/cells.py): a question naming a table row and column is answered by the cell ---
     from_cell = cell_answer(
-        question, info.language, conditions, considered, started, fetch, table_names, table_rows
+        question,
+        info.language,
+        conditions,
+        considered,
+        started,
+        fetch,
+        table_names,
+        table_rows,
+        deeper=hits[len(considered) :],
     )
     if from_cell is not None:
         return ScoredCandidates(info, considered, conditions, [], from_cell)

@@ -19,6 +19,7 @@ from corpus.types import Chunk, Table
 from index.types import Hit
 from qa.citations import build_citation
 from qa.conditions import Condition, Evidence, canonical, check_conditions, year_mentions
+from qa.figures import RANKING, Measure, asked_measure
 from qa.language import Language
 from qa.types import Answer
 
@@ -348,6 +349,7 @@ def find_cell(
     # The measure's words: the question's and the dictionary's, not the row names it was aligned
     # with (數位建設 names a row; its 建設 says nothing of which table's figure is asked).
     words = _topic_terms(f"{wording} {' '.join(dictionary)}")
+    measure = asked_measure(question)
     for hit in hits:
         chunk = hit.chunk
         if chunk.kind != "table" or "\t" not in chunk.text:
@@ -367,6 +369,8 @@ def find_cell(
             continue
         row = matched[0]
         cells = table.rows[row]
+        if _kind_contradicted(measure, table, column, cells):
+            continue
         scope = _key(" ".join(cells) + table.caption + " ".join(table.columns))
         if any(not any(f in scope for f in c.forms) for c in named):
             continue
@@ -388,6 +392,26 @@ def find_cell(
     if not found:
         return None
     return max(found, key=lambda f: (f[0], f[1]))[2]
+
+
+# A share is written as a percentage or named as a rate in the caption, unit or column (canonical script).
+_SHARE_WORDS = re.compile(r"%|％|比率|占比|比例|百分比|率")
+
+
+def _kind_contradicted(measure: Measure | None, table: Table, column: int, cells: Sequence[str]) -> bool:
+    """A share asked of a row that states none (研發經費占 GDP 比率 against 附表 1's 百萬美元), an amount
+    of money asked of a share column (經費 against 占比 (%)), or either asked of a ranking column: the
+    table answers another question.
+    A share may be named by the caption, the unit, the column or the row's labels (涵蓋率)."""
+    if measure is None or measure.kind is None or measure.change:
+        return False
+    name = table.columns[column] if column < len(table.columns) else ""
+    if RANKING.search(name):
+        return True  # a place in a ranking (「2024 排名」) is neither a share nor an amount
+    if measure.kind == "percent":
+        labels = " ".join(cells[j] for j, _ in label_cells(cells))
+        return not _SHARE_WORDS.search(canonical(f"{table.caption} {table.unit} {name} {labels}"))
+    return measure.kind == "money" and bool(_SHARE_WORDS.search(canonical(f"{table.unit} {name}")))
 
 
 def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
@@ -472,12 +496,15 @@ def cell_answer(
     fetch: Callable[[str], Chunk | None] | None = None,
     table_names: Sequence[str] = (),
     table_rows: Sequence[Chunk] = (),
+    deeper: Sequence[Hit] = (),
 ) -> Answer | None:
     """The answer read from table cells, or None to let sentence scoring answer.
 
     `fetch` reads a chunk by id: with it, a which-is-highest question reads every slice of its table.
     `table_names`: the row and column names an English question speaks of (qa/names.py);
-    `table_rows`: the table chunks holding those rows, read besides the hits.
+    `table_rows`: the table chunks holding those rows, read besides the hits;
+    `deeper`: hits ranked below the ones answered from, whose tables are read when none of the
+    hits' tables names the row and column asked.
     """
     seen = {h.chunk.chunk_id for h in hits}
     extra = [c for c in table_rows if c.chunk_id not in seen]
@@ -488,6 +515,12 @@ def cell_answer(
         text = render_extreme(extreme, 1, language)
         return _answer(question, language, conditions, hits, started, extreme.cell, text, extreme.cell.label)
     cell = find_cell(question, conditions, hits, table_names, looked_up)
+    tables_below = [h for h in deeper if h.chunk.kind == "table" and h.chunk.chunk_id not in seen]
+    if cell is None and tables_below:
+        # A table slice holds many rows besides the one asked, so it ranks below prose that repeats
+        # the row's name; a cell the question names by row and column is still the best answer.
+        hits = [*hits, *tables_below]
+        cell = find_cell(question, conditions, hits, table_names, looked_up)
     if cell is None or cell.missing:
         # A year the table lacks is refused by the condition check, which names the year the
         # reports do give with its cited fact: one wording for every refusal of that kind.
@@ -507,8 +540,7 @@ _EXTREME_EN = re.compile(
 )
 _LOW = frozenset({"低", "小", "少", "短", "后", "末", "lowest", "smallest", "least", "fewest", "shortest"})
 # A cell's figure: 「1,032,165」, 「0.7%」, 「<0.01%」 (below the figure written), 「19 ↗」.
-# In a ranking the first place is the highest: 「排名最高」 is the smallest number.
-_RANKING = re.compile(r"排名|名次|排行|\brank", re.IGNORECASE)
+# In a ranking the first place is the highest: 「排名最高」 is the smallest number (qa.figures.RANKING).
 _CELL_FIGURE = re.compile(r"^([<>＜＞≦≧≤≥]?)\s*([-+]?\d[\d,]*(?:\.\d+)?)")
 MAX_SLICES = 40  # table chunks walked each way from the one found (a table of a few hundred rows)
 
@@ -647,7 +679,7 @@ def find_extreme(
                 ranked.append((value, CellAnswer(piece, part, n, column, cells[column], line, "", named)))
         if len(ranked) < 2:
             continue
-        ranking = _RANKING.search(table.columns[column]) or _RANKING.search(question)
+        ranking = RANKING.search(table.columns[column]) or RANKING.search(question)
         ranked.sort(key=lambda r: r[0], reverse=(direction == "high") != bool(ranking))
         if ranked[0][0] == ranked[1][0]:
             continue  # two rows share the end: no single answer

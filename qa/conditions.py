@@ -401,6 +401,8 @@ def _organisation_conditions(question: str) -> list[Condition]:
 
 _QUOTED = re.compile(r"[「『“\"《]([^」』”\"》]{2,40})[」』”\"》]")
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9&]{2,})(?:s)?(?![A-Za-z0-9])")
+# A Chinese name with the acronym in brackets right after it: 「產業創新平台（TIIP）」.
+_NAMED_BEFORE = re.compile(r"([\u4e00-\u9fff]{3,})\s*[（(]\s*$")
 # Upper-case words that are units or measures, not programmes or indexes.
 _NOT_PROGRAMMES = frozenset(
     {"GDP", "USD", "NTD", "TWD", "PPP", "FTE", "CEO", "R&D", "AND", "THE", "WHAT", "HOW"}
@@ -416,6 +418,13 @@ def _programme_conditions(question: str) -> list[Condition]:
     for match in _ACRONYM.finditer(question):
         word = match.group(1)
         if word in _NOT_PROGRAMMES or word in quoted:
+            continue
+        named = _NAMED_BEFORE.search(question[: match.start()])
+        if named is not None:
+            # 「臺灣網際網路交換中心 (TWIX)」: the question spells the name out itself, so the evidence
+            # must state it in one of the two forms; a neighbouring centre's figure is not its figure.
+            forms = (word.lower(), re.sub(r"\s", "", canonical(named.group(1))))
+            conditions.append(Condition(word, "programme", forms=forms))
             continue
         # Acronyms are often spelled out or translated in the reports: stating them is not required.
         conditions.append(Condition(word, "programme", forms=(word.lower(),), strict=False))
@@ -647,9 +656,7 @@ def _check_organisation(condition: Condition, evidence: Evidence) -> ConditionRe
 def _check_programme(condition: Condition, evidence: Evidence) -> ConditionResult:
     for where, text in [*_scopes(evidence), ("title", evidence.title)]:
         canon = re.sub(r"\s", "", canonical(text))
-        if condition.forms[0] in canon or (
-            not condition.strict and re.search(rf"(?<![a-z0-9]){re.escape(condition.forms[0])}", canon)
-        ):
+        if any(form in canon for form in condition.forms):  # the name, or the acronym it spells out
             return _result(condition, "met", condition.text, where)
     if evidence.cross_script:
         return _unverifiable(condition)

@@ -213,6 +213,10 @@ _CHANGE = re.compile(r"成长|增长|增加|减少|下降|提升|提高|增幅|�
 _LINK = re.compile(r"(?:是|为|有|达|约|共|总共|累计|一共)+$")
 
 
+# A column or question about a place in a ranking (「2024 排名」, "rank"): neither a share nor an amount.
+RANKING = re.compile(r"排名|名次|排行|\brank", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Measure:
     """What the question's figure counts: a counter's class, or a kind (money, percent) its words ask."""

@@ -127,3 +127,22 @@ def test_money_asked_of_a_sentence_counting_machines_is_refused(tmp_path: Path) 
 def test_a_counter_after_a_magnitude_belongs_to_the_figure(text: str, figure: str, kind: str) -> None:
     found = find_figures(text)[0]
     assert (found.text, found.kind) == (figure, kind)
+
+
+def test_a_share_is_not_read_from_a_ranking_column(tmp_path: Path) -> None:
+    text = (
+        "示範競爭力報告\n\n附表 9 示範國家科學基礎建設指標排名\n\n"
+        "指標\t2024 排名\t2025 排名\n全國研發經費占 GDP 比率\t3\t2\n研究人員數\t10\t9\n"
+    )
+    path = tmp_path / "rank.txt"
+    path.write_text(text, encoding="utf-8")
+    chunks = chunk_document(read_document(path, ReadingConfig(cache_dir=None)))
+    hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
+    share = answer_question("全國研發經費占 GDP 比率是多少？", hits, embedder=None, config=AnswerConfig())
+    # Refused, naming what the table does state: a place in a ranking, not the share.
+    assert share.abstained and share.figure is None
+    assert share.text.startswith("報告中沒有「比率」的數字；報告列出的是「2024 排名」")
+    rank = answer_question(
+        "全國研發經費占 GDP 比率的 2025 排名是第幾？", hits, embedder=None, config=AnswerConfig()
+    )
+    assert not rank.abstained and rank.figure == "2"

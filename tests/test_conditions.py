@@ -151,6 +151,17 @@ def test_programmes_quoted_and_acronyms() -> None:
     assert "programme" not in kinds("研發經費占 GDP 比率是多少？")
 
 
+def test_an_acronym_the_question_spells_out_must_be_stated_in_one_of_its_forms() -> None:
+    question = "臺灣網際網路交換中心 (TWIX) 2024 年的服務可用率是多少？"
+    condition = only(question, "programme")
+    assert condition.strict and condition.forms == ("twix", "台湾网际网路交换中心")
+    other = "2024 年 FOX 服務可用率平均達 99.968%。"
+    assert check_condition(condition, sentence(other, passage="福爾摩沙開放網際網路交換中心")).blocking
+    named = "臺灣網際網路交換中心 2024 年服務可用率達 99.9%。"
+    assert check_condition(condition, sentence(named)).status == "met"
+    assert check_condition(condition, sentence("今年服務可用率達 99.9%。", passage="(TWIX)")).status == "met"
+
+
 @pytest.mark.parametrize(
     ("question", "text", "opposite"),
     [

@@ -548,3 +548,56 @@ def test_unnumbered_caption_does_not_contradict_the_column_asked(tmp_path: Path)
     answer = answer_question(question, _hits(report, tmp_path), embedder=None, config=AnswerConfig())
     assert not answer.abstained
     assert answer.text.startswith("82%（表「示範方案總體指標達成情形」，列「第2項示範")
+
+
+EXPENDITURE_REPORT = """示範報告
+
+附表 1 2019-2023 年主要國家研發經費 (百萬美元)
+
+年度\t2019\t2020\t2021\t2022\t2023
+加拿大\t28,512\t29,170\t31,001\t33,402\t35,118
+德國\t131,930\t129,430\t141,470\t150,900\t160,010
+"""
+
+
+def test_a_share_is_not_read_from_a_table_of_amounts(tmp_path: Path) -> None:
+    # 附表 1 has Canada's 2023 cell, but in million dollars: no share of GDP.
+    question = "加拿大 2023 年研發經費占 GDP 比率是多少？"
+    hits = _hits(EXPENDITURE_REPORT, tmp_path)
+    assert find_cell(question, extract_conditions(question), hits) is None
+    amount = "加拿大 2023 年研發經費是多少百萬美元？"
+    cell = find_cell(amount, extract_conditions(amount), hits)
+    assert cell is not None and cell.value == "35,118"
+
+
+def test_a_share_named_by_the_row_label_is_read(tmp_path: Path) -> None:
+    text = "示範報告\n\n指標\t2024 年 (目標)\t2025 年 (目標)\n寬頻服務涵蓋率\t80%\t90%\n"
+    question = "寬頻服務涵蓋率的 2025 年目標是多少？"
+    cell = find_cell(question, extract_conditions(question), _hits(text, tmp_path))
+    assert cell is not None and cell.value == "90%"
+
+
+def test_a_table_ranked_below_the_passages_answered_from_is_read_for_its_cell(tmp_path: Path) -> None:
+    from qa.answer import answer_question
+    from qa.config import AnswerConfig
+
+    # Passages repeating the plan's name outrank the table slice that lists it among others.
+    prose = [
+        h.chunk
+        for i in range(1, 7)
+        for h in _hits(f"示範量子計算計畫第 {i} 期成果豐碩，持續推動。\n", tmp_path, f"p{i}.txt")
+    ]
+    table = [h.chunk for h in _hits(PLAN_REPORT, tmp_path)]
+    hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(prose + table)]
+    config = AnswerConfig()
+    table_rank = next(h.rank for h in hits if h.chunk.kind == "table")
+    assert table_rank > config.passages
+    question = "「示範量子計算計畫」由哪個部會執行？"
+    answer = answer_question(question, hits, embedder=None, config=config)
+    assert answer.text.startswith("乙部（")
+    assert answer.citations[0].quote == "\t量子\t示範量子計算計畫\t乙部"
+    # Read from below the top five, it is less sure than a cell of the best passage.
+    assert answer.confidence == pytest.approx(1.0 / (1.0 + 0.1 * (table_rank - 1)))
+    # Without the deeper hits (a caller passing only the top five), the cell is not found.
+    top = answer_question(question, hits[: config.passages], embedder=None, config=config)
+    assert not top.text.startswith("乙部（")
