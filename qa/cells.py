@@ -449,8 +449,12 @@ def _answer(
     cell: CellAnswer,
     text: str,
     figure: str,
+    held: bool = False,
 ) -> Answer | None:
-    """The cell's answer with its row cited, or None when a condition of the question blocks it."""
+    """The cell's answer with its row cited, or None when a condition of the question blocks it.
+
+    `held`: the question named the cell's value to find its row (「2025 年新增的是哪一項」), so the
+    value is part of what the conditions are read in."""
     citation = build_citation(1, cell.chunk, cell.row_line)
     if citation is None:
         return None
@@ -464,7 +468,7 @@ def _answer(
         passage=cell.chunk.text,
         title=cell.chunk.title,
         label=cell.label,
-        column=cell.column_name,
+        column=f"{cell.column_name} {cell.value}" if held else cell.column_name,
         caption=caption,
     )
     checked = check_conditions(tuple(conditions), evidence)
@@ -515,6 +519,13 @@ def cell_answer(
         text = render_extreme(extreme, 1, language)
         return _answer(question, language, conditions, hits, started, extreme.cell, text, extreme.cell.label)
     cell = find_cell(question, conditions, hits, table_names, looked_up)
+    if cell is None:
+        holding = find_row_holding(question, hits, fetch)
+        if holding is not None:
+            text = render_row_holding(holding, 1, language)
+            return _answer(
+                question, language, conditions, hits, started, holding, text, holding.label, held=True
+            )
     tables_below = [h for h in deeper if h.chunk.kind == "table" and h.chunk.chunk_id not in seen]
     if cell is None and tables_below:
         # A table slice holds many rows besides the one asked, so it ranks below prose that repeats
@@ -688,6 +699,87 @@ def find_extreme(
     if not found:
         return None
     return max(found, key=lambda f: (f[0], f[1]))[2]
+
+
+# Words after 哪 that ask for "which one" without saying what the rows are (哪一項, 哪個).
+_GENERIC_ASKED = frozenset("项个些种")
+MIN_HELD_CELL = 4  # characters of a cell the question must write out (「2025 年新增」, not 「是」)
+
+
+def find_row_holding(
+    question: str, hits: Sequence[Hit], fetch: Callable[[str], Chunk | None] | None
+) -> CellAnswer | None:
+    """For 「2025 年新增的是哪一項」: the one row of a table whose value cell the question writes out
+    (its 備註 says 2025 年新增), read over every slice; None when no row or several rows hold it.
+
+    The table must share words with the question beyond that cell (科學建設 in its caption), and a
+    specific word after 哪 (哪個國家) must be what its rows are."""
+    if _WHICH.search(question) is None or not _CJK.search(question) or _extreme(question) is not None:
+        return None
+    question_key = _key(question)
+    asked = _ASKED_ROWS.search(canonical(question))
+    seen: set[tuple[str, str]] = set()
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.kind != "table" or "\t" not in chunk.text:
+            continue
+        table = read_table_text(chunk.text, chunk.table_header)
+        if table is None or not table.rows or (chunk.doc_id, table.caption) in seen:
+            continue
+        seen.add((chunk.doc_id, table.caption))
+        if (
+            asked is not None
+            and asked.group(1) not in _GENERIC_ASKED
+            and not _names_its_rows(table, question)
+        ):
+            continue
+        holders: list[tuple[int, CellAnswer]] = []
+        slices = table_slices(chunk, fetch) if fetch is not None else [chunk]
+        for piece in slices:
+            part = read_table_text(piece.text, piece.table_header)
+            if part is None:
+                continue
+            for n, cells in enumerate(part.rows):
+                labels = label_cells(cells)
+                if not labels:
+                    continue
+                named = {j for j, _ in labels}
+                for j, cell in enumerate(cells):
+                    key = _key(cell)
+                    if j in named or is_numeric(cell) or len(key) < MIN_HELD_CELL or key not in question_key:
+                        continue
+                    line = _row_line(piece, cells)
+                    if line is not None:
+                        holders.append(
+                            (len(key), CellAnswer(piece, part, n, j, cell, line, "", labels[0][0]))
+                        )
+        if not holders:
+            continue
+        longest = max(length for length, _ in holders)
+        best = [c for length, c in holders if length == longest]
+        if len(best) != 1:
+            return None  # several rows hold it (優勢指標): no single row answers
+        cell = best[0]
+        rest = question_key.replace(_key(cell.value), "")
+        if len(_topic_terms(rest) & _topic_terms(f"{table.caption} {' '.join(table.columns)}")) < 2:
+            # The table is about something else that happens to hold those words: beyond the cell,
+            # the question must name the table by more than one common word (指標).
+            continue
+        return cell
+    return None
+
+
+def render_row_holding(cell: CellAnswer, number: int, language: Language) -> str:
+    """「AI 相關技術之專利公開件數（附表 8「…」，欄「備註」：2025 年新增）[1]」."""
+    table = cell.table
+    name = table.number or ""
+    title = table.title or table.caption
+    if language == "en":
+        where = f"{name or 'table'} “{title}”" if title else name or "table"
+        return f"{cell.label} ({where}, column “{cell.column_name}”: {cell.value}) [{number}]"
+    where = f"{name or '表'}「{title}」" if title else name or "表"
+    text = f"{cell.label}（{where}，欄「{cell.column_name}」：{cell.value}）[{number}]"
+    return text.replace("欄", "栏") if language == "zh-Hans" else text
 
 
 def render_extreme(extreme: ExtremeAnswer, number: int, language: Language) -> str:

@@ -601,3 +601,49 @@ def test_a_table_ranked_below_the_passages_answered_from_is_read_for_its_cell(tm
     # Without the deeper hits (a caller passing only the top five), the cell is not found.
     top = answer_question(question, hits[: config.passages], embedder=None, config=config)
     assert not top.text.startswith("乙部（")
+
+
+INDICATOR_RANKS = """示範彙編
+
+附表 8 示範國家科學建設之細項指標
+
+科學建設\t2024 排名\t2025 排名\t備註
+全國研發經費\t10\t10\t
+研發經費占 GDP 比率\t3\t2\t優勢指標
+專利核准件數\t7\t7\t優勢指標
+AI 專利公開件數\t-\t-\t2025 年新增
+"""
+
+
+def test_which_row_holds_the_value_the_question_writes_out(tmp_path: Path) -> None:
+    from qa.answer import answer_question
+    from qa.cells import find_row_holding
+    from qa.config import AnswerConfig
+
+    hits = _hits(INDICATOR_RANKS, tmp_path)
+    question = "我国科学建设细项指标中，2025 年新增的是哪一项？"
+    cell = find_row_holding(question, hits, None)
+    assert cell is not None and (cell.label, cell.column_name, cell.value) == (
+        "AI 專利公開件數",
+        "備註",
+        "2025 年新增",
+    )
+    answer = answer_question(question, hits, embedder=None, config=AnswerConfig())
+    assert (
+        answer.text == "AI 專利公開件數（附表 8「示範國家科學建設之細項指標」，栏「備註」：2025 年新增）[1]"
+    )
+    assert answer.citations[0].quote == "AI 專利公開件數\t-\t-\t2025 年新增"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "科學建設細項指標中，哪一項是優勢指標？",  # two rows hold it: no single answer
+        "數位競爭力的指標中，2025 年新增的是哪一項？",  # the table is about something else
+        "科學建設細項指標中，哪一項排名第 2？",  # a figure, not a written-out cell
+    ],
+)
+def test_no_single_row_holds_it(tmp_path: Path, question: str) -> None:
+    from qa.cells import find_row_holding
+
+    assert find_row_holding(question, _hits(INDICATOR_RANKS, tmp_path), None) is None
