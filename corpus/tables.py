@@ -302,6 +302,21 @@ def split_row(line: str) -> list[str] | None:
     return [c.strip() for c in line.strip(" \u3000\r").split("\t")]
 
 
+# 「依附表 3」, 「如表 1-2」, "Table 2"; not 「代表 3 人」 (表 inside another word).
+_NUMBER_NAMED = re.compile(
+    r"(附表|(?:(?<=[依如見见在據据從从按])|(?<![\u4e00-\u9fff]))表|\bTable)\s*(\d+(?:[-–.]\d+)*)",
+    re.IGNORECASE,
+)
+
+
+def table_numbers_in(text: str) -> set[str]:
+    """The table numbers a text names (「依附表 3」, "Table 1-2"), spelled as `Table.number` is."""
+    return {
+        f"{'Table' if m.group(1).lower() == 'table' else m.group(1)} {m.group(2)}"
+        for m in _NUMBER_NAMED.finditer(text)
+    }
+
+
 def caption_parts(caption: str) -> tuple[str, str, str]:
     """(number, title, unit) of a caption, e.g. 「附表 2 2019-2023 年…比率 (百分比, %)」 -> 附表 2, …, %."""
     caption = caption.strip()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from corpus.tables import close_cjk_gaps, is_numeric, read_table_text
+from corpus.tables import close_cjk_gaps, is_numeric, read_table_text, table_numbers_in
 from corpus.types import Chunk, Table
 from index.types import Hit
 from qa.citations import build_citation
@@ -311,6 +311,11 @@ def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
     return None
 
 
+def _another_table(table: Table, named: set[str]) -> bool:
+    """The question names its table (「依附表 3」) and this is another one."""
+    return bool(named) and table.number not in named
+
+
 def find_cell(
     question: str,
     conditions: Sequence[Condition],
@@ -350,12 +355,13 @@ def find_cell(
     # with (數位建設 names a row; its 建設 says nothing of which table's figure is asked).
     words = _topic_terms(f"{wording} {' '.join(dictionary)}")
     measure = asked_measure(question)
+    named_tables = table_numbers_in(question)
     for hit in hits:
         chunk = hit.chunk
         if chunk.kind != "table" or "\t" not in chunk.text:
             continue
         table = read_table_text(chunk.text, chunk.table_header)
-        if table is None or not table.rows:
+        if table is None or not table.rows or _another_table(table, named_tables):
             continue
         if which:
             column, missing = _asked_column(table, question_key), ""
@@ -530,8 +536,11 @@ def cell_answer(
     if cell is None and tables_below:
         # A table slice holds many rows besides the one asked, so it ranks below prose that repeats
         # the row's name; a cell the question names by row and column is still the best answer.
+        # Found below the passages answered from, a table must also share words of the question's
+        # measure with its caption or header, as a table looked up by its row's name must.
         hits = [*hits, *tables_below]
-        cell = find_cell(question, conditions, hits, table_names, looked_up)
+        below = looked_up | {h.chunk.chunk_id for h in tables_below}
+        cell = find_cell(question, conditions, hits, table_names, below)
     if cell is None or cell.missing:
         # A year the table lacks is refused by the condition check, which names the year the
         # reports do give with its cited fact: one wording for every refusal of that kind.
@@ -662,7 +671,7 @@ def find_extreme(
         if table is None or not table.rows or (chunk.doc_id, table.caption) in seen:
             continue
         seen.add((chunk.doc_id, table.caption))
-        if not _names_its_rows(table, question):
+        if _another_table(table, table_numbers_in(question)) or not _names_its_rows(table, question):
             continue
         asked = _asked_column(table, question_key)
         values = _value_columns(table)
@@ -727,6 +736,8 @@ def find_row_holding(
         if table is None or not table.rows or (chunk.doc_id, table.caption) in seen:
             continue
         seen.add((chunk.doc_id, table.caption))
+        if _another_table(table, table_numbers_in(question)):
+            continue
         if (
             asked is not None
             and asked.group(1) not in _GENERIC_ASKED

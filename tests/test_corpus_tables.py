@@ -647,3 +647,48 @@ def test_no_single_row_holds_it(tmp_path: Path, question: str) -> None:
     from qa.cells import find_row_holding
 
     assert find_row_holding(question, _hits(INDICATOR_RANKS, tmp_path), None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("依附表 3，以色列 2023 年的研究人員是多少？", {"附表 3"}),
+        ("如表2-1所示", {"表 2-1"}),
+        ("In Table 2, what was Germany's share?", {"Table 2"}),
+        ("每位代表 3 人出席", set()),
+    ],
+)
+def test_table_numbers_a_question_names(text: str, numbers: set[str]) -> None:
+    from corpus.tables import table_numbers_in
+
+    assert table_numbers_in(text) == numbers
+
+
+def test_a_question_naming_its_table_is_not_answered_from_another(tmp_path: Path) -> None:
+    hits = _hits(GDP_REPORT, tmp_path)
+    other = "依附表 3，德國 2021 年研發經費占 GDP 比率是多少？"
+    assert find_cell(other, extract_conditions(other), hits) is None
+    same = "依附表 2，德國 2021 年研發經費占 GDP 比率是多少？"
+    cell = find_cell(same, extract_conditions(same), hits)
+    assert cell is not None and cell.value == "3.07"
+
+
+def test_a_table_ranked_below_must_share_the_measure_the_question_asks(tmp_path: Path) -> None:
+    from qa.answer import answer_question
+    from qa.config import AnswerConfig
+
+    prose = [
+        h.chunk
+        for i in range(1, 7)
+        for h in _hits(f"德國第 {i} 期合作計畫於 2021 年展開。\n", tmp_path, f"p{i}.txt")
+    ]
+    table = [h.chunk for h in _hits(GDP_REPORT, tmp_path)]
+    hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(prose + table)]
+    config = AnswerConfig()
+    # 附表 2 has Germany's 2021 cell, but it is a share of GDP, not researchers.
+    researchers = answer_question(
+        "德國 2021 年研究人員的全時約當數是多少？", hits, embedder=None, config=config
+    )
+    assert "3.07" not in researchers.text
+    share = answer_question("德國 2021 年研發經費占 GDP 比率是多少？", hits, embedder=None, config=config)
+    assert share.text.startswith("3.07（附表 2")
