@@ -840,14 +840,19 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             continue
         figures = _sentence_figures(info, text)
         verdicts = [fits(measure, f, text) for f in figures]
-        if measure.counter_class is not None and _CJK_TEXT.search(text):
+        if measure.counter_class is not None and _CJK_TEXT.search(text) and info.language != "en":
             # A counter asked (多少位): a Chinese sentence answers only with a figure of that counter;
             # one without any figure answers no how-many question.
             refused = not any(verdicts)
         else:
-            # Money or a share asked (經費是多少): a sentence whose figures all count something else
-            # states neither. One without digits may still say it in words (百分之四十, 一半).
-            refused = bool(figures) and all(v is False for v in verdicts)
+            # Money or a share asked (經費是多少), or an English "how many": a sentence whose figures
+            # all count something else states neither, nor does one whose figure to show counts
+            # something else while none of its figures is of the kind asked ("443 projects, by 27
+            # ministries" for publications). One without digits may still say it in words (一半).
+            shown = fits(measure, candidate.figure, text) if candidate.figure is not None else None
+            refused = bool(figures) and (
+                all(v is False for v in verdicts) or (shown is False and not any(verdicts))
+            )
         if refused:
             if figures:  # the sentence counts something else: name what it counts
                 stated = figures[0].unit or figures[0].text
@@ -1160,7 +1165,7 @@ def answer_question(
     checked = chosen[0].conditions if chosen else []
     if config.confidence == "hand":
         confidence = _hand_confidence(info, considered, chosen)
-        if confidence < threshold:
+        if confidence < threshold or _no_figure_given(info, chosen):
             text = _unnamed_message(info, chosen[0], considered) if chosen else None
             return _abstain(info, considered, confidence, started, text=text, conditions=checked)
         if chosen[0].blocked:
@@ -1179,7 +1184,7 @@ def answer_question(
         # question: the refusal names the condition and, where the reports state it, that fact.
         neighbour = _neighbour_candidate(info, chosen[0], candidates)
         return _abstain_on_condition(info, considered, neighbour, confidence, started, threshold)
-    if confidence < threshold or (chosen and chosen[0].blocked):
+    if confidence < threshold or (chosen and chosen[0].blocked) or _no_figure_given(info, chosen):
         text = _unnamed_message(info, chosen[0], considered) if chosen else None
         if chosen and chosen[0].blocked:  # refused whatever its confidence: report it under the threshold
             confidence = min(confidence * _BLOCKED_FACTOR, threshold * 0.99)
@@ -1189,6 +1194,23 @@ def answer_question(
             refused.withheld = "\n".join([*figures, *(_unit_text(c.unit) for c in chosen)])
         return refused
     return _shown_answer(info, considered, chosen, confidence, config, started, checked)
+
+
+# A question naming what it wants by who or which asks for a name, even when it speaks of a rank.
+_ASKS_A_NAME = re.compile(r"哪|誰|谁|\b(?:which|who|whom|whose)\b", re.IGNORECASE)
+# Any number: digits, or Chinese characters (三成, 兩次, 百分之四十) that find_figures does not read.
+_ANY_NUMBER = re.compile(r"[0-9０-９〇零一二兩两三四五六七八九十百千萬万億亿兆半]")
+
+
+def _no_figure_given(info: _QuestionInfo, chosen: list[_Candidate]) -> bool:
+    """A how-much question whose chosen sentences hold no number at all (no figure, no digit, no
+    number in characters) answers nothing: "How many GPUs…" is not answered by a sentence about the
+    supercomputer that counts nothing."""
+    if not chosen or not info.figure_question or _ASKS_A_NAME.search(info.text):
+        return False
+    if any(c.figure is not None for c in chosen):
+        return False
+    return not any(_ANY_NUMBER.search(c.unit.text) for c in chosen)
 
 
 def _shown_answer(

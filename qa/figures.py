@@ -202,6 +202,50 @@ _MEASURE_NOUNS: dict[str, tuple[str, ...]] = {
     "area": ("面积",),
     "duration": ("时数", "工时"),
 }
+# English nouns of the same classes, as a question counts them ("how many employees") and as an
+# English figure's unit names them ("443 projects", "32 million uses"). Only words that count one
+# thing: "visits" may be people or times, "stations" sites or machines, so they are not here.
+_ENGLISH_COUNTED: dict[str, tuple[str, ...]] = {
+    "person": (
+        "people", "person", "participant", "attendee", "student", "researcher", "employee", "worker",
+        "user", "subscriber", "visitor", "trainee", "professional", "expert", "teacher", "learner",
+        "resident", "applicant", "member",
+    ),
+    "firm": ("firm", "company", "companies", "enterprise", "startup", "business", "manufacturer"),
+    "item": (
+        "project", "item", "plan", "programme", "program", "product", "technology", "technologies", "patent",
+    ),
+    "text": ("paper", "article", "publication", "report", "document"),
+    "site": ("school", "university", "universities", "campus", "campuses", "hospital"),
+    "machine": ("vessel", "ship", "vehicle", "machine", "boat", "aircraft", "drone"),
+    "event": ("event", "session", "workshop", "seminar", "conference", "exhibition"),
+    "times": ("time", "use"),
+    "card": ("card",),
+    "duration": ("hour", "day", "month", "week"),
+    "distance": ("kilometre", "kilometer", "km", "metre", "meter", "mile"),
+    "area": ("hectare",),
+    "mass": ("tonne", "ton"),
+}  # fmt: skip
+_ENGLISH_CLASS_OF = {word: name for name, words in _ENGLISH_COUNTED.items() for word in words}
+_ENGLISH_MAGNITUDE = re.compile(r"^(?:(?:thousand|million|billion|trillion|hundred)\s+)+", re.IGNORECASE)
+_HOW_MANY_EN = re.compile(r"\bhow\s+many\s+((?:[A-Za-z-]+\s+){0,4}[A-Za-z-]+)", re.IGNORECASE)
+_CHANGE_EN = re.compile(
+    r"\b(?:increase|grow|grew|growth|rise|rose|fall|fell|decline|drop|change|more|less)", re.I
+)
+
+
+_COMPARED = re.compile(r"(?:more|as|higher|larger|greater|bigger|faster|less|lower|smaller)$", re.IGNORECASE)
+
+
+def _english_class(word: str) -> str | None:
+    """The counter class of an English noun, singular or plural ("companies", "uses")."""
+    word = word.lower()
+    for form in (word, word[:-1] if word.endswith("s") else word, word[:-2] if word.endswith("es") else word):
+        if form in _ENGLISH_CLASS_OF:
+            return _ENGLISH_CLASS_OF[form]
+    return None
+
+
 _COUNTERS = sorted(_CLASS_OF, key=len, reverse=True)
 _MAGNITUDE = re.compile(r"^(?:兆|亿|万|千|百)+")
 _ASKS_HOW_MANY = re.compile(r"(?<!第)(?:多少|几)\s*(?:个(?=\s*(?:小时|月)))?\s*")
@@ -234,16 +278,38 @@ def _canonical(text: str) -> str:
 
 
 def unit_class(unit: str) -> str | None:
-    """The counter class of a figure's unit (「萬人次」 -> person), or None when it names none."""
+    """The counter class of a figure's unit (「萬人次」, "million uses"), or None when it names none."""
+    if unit.isascii():
+        words = _ENGLISH_MAGNITUDE.sub("", unit.strip()).split()
+        return _english_class(words[0]) if words else None
     word = _MAGNITUDE.sub("", _canonical(unit).strip())
     return _CLASS_OF.get(word)
 
 
-def asked_measure(question: str) -> Measure | None:
-    """The counter a Chinese question writes after 多少/幾 (「多少位使用者」), else the money or percent
-    its words ask for; None for English questions (their units are read against Chinese evidence)."""
-    if not re.search(r"[\u4e00-\u9fff]", question):
+def _english_measure(question: str) -> Measure | None:
+    """ "How many employees" counts people; "how much … cost" asks money, "what share" a percentage.
+    A noun outside the classes ("how many GPUs") asks nothing checkable."""
+    m = _HOW_MANY_EN.search(question)
+    if m is not None:
+        words = m.group(1).split()
+        for n, word in enumerate(words):
+            counted = _english_class(word)
+            if counted == "times" and words[n + 1 : n + 2] and _COMPARED.match(words[n + 1]):
+                counted = "ratio"  # "how many times more" asks a multiple (倍), not a count of times
+            if counted is not None:
+                return Measure(word, counted)
         return None
+    kind = expected_kind(question)
+    if kind not in ("money", "percent"):
+        return None
+    return Measure("", None, kind, change=_CHANGE_EN.search(question) is not None)
+
+
+def asked_measure(question: str) -> Measure | None:
+    """The counter a Chinese question writes after 多少/幾 (「多少位使用者」) or the noun after an English
+    "how many", else the money or percent its words ask for."""
+    if not re.search(r"[\u4e00-\u9fff]", question):
+        return _english_measure(question)
     canon = _canonical(question)
     for m in _ASKS_HOW_MANY.finditer(canon):
         rest = canon[m.end() :]

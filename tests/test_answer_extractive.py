@@ -368,3 +368,31 @@ def test_a_sentence_that_stands_alone_is_quoted_alone() -> None:
         "海研五號每年執行多少航次海洋調查任務？", _one_chunk_hits(text), embedder=None, config=CONFIG
     )
     assert answer.citations[0].quote == "此外，海研五號每年執行 120 航次海洋調查任務。"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "refused"),
+    [
+        # The sentence speaks of the supercomputer's GPUs but counts none: no answer to "how many".
+        (
+            "How many GPUs does the Hsinchu supercomputer have?",
+            "The Hsinchu supercomputer has GPUs for research.",
+            True,
+        ),
+        ("新竹超級電腦設有多少顆 GPU？", "新竹超級電腦設有 GPU 供學研使用。", True),
+        # A digit, or a number in characters, may be the answer: left to the sentence scorer.
+        (
+            "How many GPUs does the Hsinchu supercomputer have?",
+            "The Hsinchu supercomputer has 2,000 GPUs.",
+            False,
+        ),
+        ("新竹超級電腦設有多少顆 GPU？", "新竹超級電腦設有兩千顆 GPU 供學研使用。", False),
+        # A which-question asks for a name even when it speaks of a rank.
+        ("Which supercomputer ranked highest?", "The Hsinchu supercomputer ranked highest.", False),
+    ],
+)
+def test_a_how_much_question_is_not_answered_by_a_sentence_without_any_number(
+    question: str, text: str, refused: bool
+) -> None:
+    answer = answer_question(question, _one_chunk_hits(text), embedder=None, config=CONFIG)
+    assert answer.abstained is refused

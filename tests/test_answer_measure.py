@@ -55,6 +55,15 @@ def _hits(tmp_path: Path) -> list[Hit]:
         ("全臺新創家數是多少？", "1,158 家", True),
         ("總航行里程是多少？", "4 艘", False),  # a distance asked, ships counted
         ("總航行里程是多少？", "1,200 公里", True),
+        # English questions count with English nouns, against Chinese counters or English units.
+        ("How many employees work in the science parks?", "32.6 萬人", True),
+        ("How many employees work in the science parks?", "NT$84.58 billion", False),
+        ("How many academic publications were produced?", "443 projects", False),
+        ("How many academic publications were produced?", "601 篇", True),
+        ("How many times were the platforms used?", "32 million uses", True),
+        ("How much does the certificate cost?", "32 million uses", False),
+        ("How many times more did oil cost after the embargo?", "10 倍", True),  # a multiple, not a count
+        ("What share of manufacturers went digital?", "NT$ 3 億", False),
     ],
 )
 def test_a_figure_fits_the_measure_the_question_asks(
@@ -69,7 +78,8 @@ def test_a_figure_fits_the_measure_the_question_asks(
     "question",
     [
         "完成多少個三維建物模型？",
-        "How many GPUs does the supercomputer contain?",
+        "How many GPUs does the supercomputer contain?",  # a noun of no known class
+        "How many visits did the site receive?",  # people or times: not checked
         "計畫的主持人是誰？",
         "決議是在第幾次會議上通過的？",  # an ordinal asks which one, not how many
         "抗日戰爭是在西元幾年結束？",  # 西元 is no money (元)
@@ -77,7 +87,7 @@ def test_a_figure_fits_the_measure_the_question_asks(
     ],
 )
 def test_no_measure_where_the_question_does_not_say_what_it_counts(question: str) -> None:
-    assert asked_measure(question) is None  # 個 counts anything; English units meet Chinese evidence
+    assert asked_measure(question) is None  # 個 counts anything
 
 
 def test_a_figure_of_another_measure_is_not_given(tmp_path: Path) -> None:
@@ -146,3 +156,26 @@ def test_a_share_is_not_read_from_a_ranking_column(tmp_path: Path) -> None:
         "全國研發經費占 GDP 比率的 2025 排名是第幾？", hits, embedder=None, config=AnswerConfig()
     )
     assert not rank.abstained and rank.figure == "2"
+
+
+def test_an_english_question_is_not_answered_with_a_figure_of_another_count(tmp_path: Path) -> None:
+    text = (
+        "Summary\n\nThe programme funded 443 projects carried out by 27 ministries in 2024. "
+        "Its researchers published 601 papers in SCIE journals in 2024.\n"
+    )
+    path = tmp_path / "summary.txt"
+    path.write_text(text, encoding="utf-8")
+    chunks = chunk_document(read_document(path, ReadingConfig(cache_dir=None)))
+    hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
+    answer = answer_question(
+        "How many papers did the programme's researchers publish in 2024?", hits, embedder=None,
+        config=AnswerConfig(),
+    )  # fmt: skip
+    assert answer.figure == "601"
+    projects = answer_question(
+        "How many publications did the ministries produce in 2024?",
+        hits,
+        embedder=None,
+        config=AnswerConfig(),
+    )
+    assert projects.figure != "443 projects"
