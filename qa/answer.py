@@ -1200,17 +1200,25 @@ def answer_question(
 _ASKS_A_NAME = re.compile(r"哪|誰|谁|\b(?:which|who|whom|whose)\b", re.IGNORECASE)
 # Any number: digits, or Chinese characters (三成, 兩次, 百分之四十) that find_figures does not read.
 _ANY_NUMBER = re.compile(r"[0-9０-９〇零一二兩两三四五六七八九十百千萬万億亿兆半]")
+# Numbers that only say when or where: years (2023, 113 年), dates, and table or figure labels.
+_WHEN_OR_WHERE = re.compile(
+    r"(?<![\d.,])(?:19|20)\d{2}(?![\d.,%])(?:\s*年)?(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?"
+    r"|(?<![\d.,])1[01]\d\s*年(?:度)?"
+    r"|(?:附表|表|圖|图|附錄|附录|Table|Figure)\s*\d+(?:-\d+)?"
+)
 
 
 def _no_figure_given(info: _QuestionInfo, chosen: list[_Candidate]) -> bool:
     """A how-much question whose chosen sentences hold no number at all (no figure, no digit, no
-    number in characters) answers nothing: "How many GPUs…" is not answered by a sentence about the
-    supercomputer that counts nothing."""
-    if not chosen or not info.figure_question or _ASKS_A_NAME.search(info.text):
+    number in characters, once years and table numbers are set aside) answers nothing: "How many
+    GPUs…" is not answered by a sentence about the supercomputer that counts nothing."""
+    if not chosen or not info.figure_question or info.kind == "year" or _ASKS_A_NAME.search(info.text):
         return False
     if any(c.figure is not None for c in chosen):
         return False
-    return not any(_ANY_NUMBER.search(c.unit.text) for c in chosen)
+    # A year or a table number says when or where, not how much: 「(…其餘國家為 2023 年數值)」 is
+    # no revenue figure.
+    return not any(_ANY_NUMBER.search(_WHEN_OR_WHERE.sub(" ", c.unit.text)) for c in chosen)
 
 
 def _shown_answer(
