@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from corpus.tables import close_cjk_gaps, is_numeric, read_table_text, table_numbers_in
@@ -311,9 +311,24 @@ def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
     return None
 
 
-def _another_table(table: Table, named: set[str]) -> bool:
-    """The question names its table (「依附表 3」) and this is another one."""
-    return bool(named) and table.number not in named
+def _tables_of(hits: Sequence[Hit], question: str, *, whole: bool = False) -> Iterator[tuple[Hit, Table]]:
+    """The table chunks among the hits, read back as tables, in rank order. A question that names
+    its table (「依附表 3」) reads that table only; `whole` yields each table once (its first slice),
+    for readers that walk all its slices themselves."""
+    named = table_numbers_in(question)
+    seen: set[tuple[str, str]] = set()
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.kind != "table" or "\t" not in chunk.text:
+            continue
+        table = read_table_text(chunk.text, chunk.table_header)
+        if table is None or not table.rows or (named and table.number not in named):
+            continue
+        if whole:
+            if (chunk.doc_id, table.caption) in seen:
+                continue
+            seen.add((chunk.doc_id, table.caption))
+        yield hit, table
 
 
 def find_cell(
@@ -355,14 +370,8 @@ def find_cell(
     # with (數位建設 names a row; its 建設 says nothing of which table's figure is asked).
     words = _topic_terms(f"{wording} {' '.join(dictionary)}")
     measure = asked_measure(question)
-    named_tables = table_numbers_in(question)
-    for hit in hits:
+    for hit, table in _tables_of(hits, question):
         chunk = hit.chunk
-        if chunk.kind != "table" or "\t" not in chunk.text:
-            continue
-        table = read_table_text(chunk.text, chunk.table_header)
-        if table is None or not table.rows or _another_table(table, named_tables):
-            continue
         if which:
             column, missing = _asked_column(table, question_key), ""
             if column is None:
@@ -420,19 +429,25 @@ def _kind_contradicted(measure: Measure | None, table: Table, column: int, cells
     return measure.kind == "money" and bool(_SHARE_WORDS.search(canonical(f"{table.unit} {name}")))
 
 
-def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
-    """「3.07（附表 2「…」，列「德國」，欄「2021」；單位：%）[1]」, or the absent column and its neighbour."""
-    table = cell.table
+def _table_where(table: Table, language: Language) -> str:
+    """How an answer names its table: 附表 2「…」, an unnumbered one 表「…」, "table “…”" in English."""
     name = table.number or ""
     title = table.title or table.caption
     if language == "en":
-        where = f"{name or 'table'} “{title}”" if title else name or "table"
+        return f"{name or 'table'} “{title}”" if title else name or "table"
+    return f"{name or '表'}「{title}」" if title else name or "表"
+
+
+def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
+    """「3.07（附表 2「…」，列「德國」，欄「2021」；單位：%）[1]」, or the absent column and its neighbour."""
+    table = cell.table
+    where = _table_where(table, language)
+    if language == "en":
         unit = f"; unit: {table.unit}" if table.unit else ""
         text = f"{cell.value} ({where}, row “{cell.label}”, column “{cell.column_name}”{unit}) [{number}]"
         if cell.missing:
             return f"The table has no column for {cell.missing}; nearest: {text}"
         return text
-    where = f"{name or '表'}「{title}」" if title else name or "表"  # an unnumbered table is 表「…」
     unit = f"；單位：{table.unit}" if table.unit else ""
     if language == "zh-Hans":
         unit = unit.replace("單位", "单位")
@@ -662,16 +677,9 @@ def find_extreme(
     glossed = " ".join([*table_names, dictionary]) if dictionary or table_names else ""
     words = _topic_terms(f"{wording} {dictionary}")  # the measure's words, not the rows' names
     found: list[tuple[int, int, ExtremeAnswer]] = []
-    seen: set[tuple[str, str]] = set()
-    for hit in hits:
+    for hit, table in _tables_of(hits, question, whole=True):
         chunk = hit.chunk
-        if chunk.kind != "table" or "\t" not in chunk.text:
-            continue
-        table = read_table_text(chunk.text, chunk.table_header)
-        if table is None or not table.rows or (chunk.doc_id, table.caption) in seen:
-            continue
-        seen.add((chunk.doc_id, table.caption))
-        if _another_table(table, table_numbers_in(question)) or not _names_its_rows(table, question):
+        if not _names_its_rows(table, question):
             continue
         asked = _asked_column(table, question_key)
         values = _value_columns(table)
@@ -727,17 +735,8 @@ def find_row_holding(
         return None
     question_key = _key(question)
     asked = _ASKED_ROWS.search(canonical(question))
-    seen: set[tuple[str, str]] = set()
-    for hit in hits:
+    for hit, table in _tables_of(hits, question, whole=True):
         chunk = hit.chunk
-        if chunk.kind != "table" or "\t" not in chunk.text:
-            continue
-        table = read_table_text(chunk.text, chunk.table_header)
-        if table is None or not table.rows or (chunk.doc_id, table.caption) in seen:
-            continue
-        seen.add((chunk.doc_id, table.caption))
-        if _another_table(table, table_numbers_in(question)):
-            continue
         if (
             asked is not None
             and asked.group(1) not in _GENERIC_ASKED
@@ -782,13 +781,9 @@ def find_row_holding(
 
 def render_row_holding(cell: CellAnswer, number: int, language: Language) -> str:
     """「AI 相關技術之專利公開件數（附表 8「…」，欄「備註」：2025 年新增）[1]」."""
-    table = cell.table
-    name = table.number or ""
-    title = table.title or table.caption
+    where = _table_where(cell.table, language)
     if language == "en":
-        where = f"{name or 'table'} “{title}”" if title else name or "table"
         return f"{cell.label} ({where}, column “{cell.column_name}”: {cell.value}) [{number}]"
-    where = f"{name or '表'}「{title}」" if title else name or "表"
     text = f"{cell.label}（{where}，欄「{cell.column_name}」：{cell.value}）[{number}]"
     return text.replace("欄", "栏") if language == "zh-Hans" else text
 
@@ -797,17 +792,14 @@ def render_extreme(extreme: ExtremeAnswer, number: int, language: Language) -> s
     """「僑務委員會（表 1-1「…」，欄「…占比 (%)」最低：<0.01%，共 40 列）[1]」."""
     cell = extreme.cell
     table = cell.table
-    name = table.number or ""
-    title = table.title or table.caption
+    where = _table_where(table, language)
     if language == "en":
-        where = f"{name or 'table'} “{title}”" if title else name or "table"
         end = "lowest" if extreme.direction == "low" else "highest"
         unit = f"; unit: {table.unit}" if table.unit else ""
         return (
             f"{cell.label} ({end} in column “{cell.column_name}” of {where}: {cell.value}, "
             f"of {extreme.rows} rows{unit}) [{number}]"
         )
-    where = f"{name or '表'}「{title}」" if title else name or "表"
     end = "最低" if extreme.direction == "low" else "最高"
     unit = f"；單位：{table.unit}" if table.unit else ""
     compared = f"共比較 {extreme.rows} 列"
