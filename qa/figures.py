@@ -150,7 +150,13 @@ _KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("year", re.compile(r"哪一年|哪年|何年|何時|何时|which year|what year|when", re.I)),
+    (
+        "year",
+        re.compile(
+            r"哪一年|哪年|何年|何時|何时|(?:西元|公元|民國|民国)\s*[幾几]\s*年|which year|what year|when",
+            re.I,
+        ),
+    ),
     ("count", re.compile(r"幾|几|多少(?:件|篇|人|家|項|项|個|个|次|位|所|座)|how many|number of", re.I)),
 )
 

@@ -382,6 +382,8 @@ def test_a_sentence_that_stands_alone_is_quoted_alone() -> None:
         ("新竹超級電腦設有多少顆 GPU？", "新竹超級電腦設有 GPU 供學研使用。", True),
         # Years and table numbers say when and where, not how much.
         ("新竹超級電腦 2024 年設有多少顆 GPU？", "新竹超級電腦於 2024 年設有 GPU，如附表 3。", True),
+        # A question asking for a year is answered by one.
+        ("國會是在西元幾年通過主權宣言？", "1991 年 10 月，國會通過了主權宣言。", False),
         # A digit, or a number in characters, may be the answer: left to the sentence scorer.
         (
             "How many GPUs does the Hsinchu supercomputer have?",
