@@ -649,6 +649,18 @@ def table_slices(chunk: Chunk, fetch: Callable[[str], Chunk | None]) -> list[Chu
     return sorted(found, key=lambda c: c.ordinal)
 
 
+def _rows_of(
+    chunk: Chunk, fetch: Callable[[str], Chunk | None] | None
+) -> Iterator[tuple[Chunk, Table, int, tuple[str, ...]]]:
+    """Every data row of the table `chunk` is a slice of (all slices when `fetch` can read them):
+    (slice, its table, row index, cells)."""
+    for piece in table_slices(chunk, fetch) if fetch is not None else [chunk]:
+        part = read_table_text(piece.text, piece.table_header)
+        if part is not None:
+            for n, cells in enumerate(part.rows):
+                yield piece, part, n, cells
+
+
 @dataclass(frozen=True)
 class ExtremeAnswer:
     """The row holding the highest or lowest figure of the asked column, over every slice."""
@@ -689,22 +701,17 @@ def find_extreme(
         column, missing = _column_match(table, wording, years, glossed, complete=True)
         if column is None or missing:
             continue
-        slices = table_slices(chunk, fetch) if fetch is not None else [chunk]
         ranked: list[tuple[float, CellAnswer]] = []
-        for piece in slices:
-            part = read_table_text(piece.text, piece.table_header)
-            if part is None:
+        for piece, part, n, cells in _rows_of(chunk, fetch):
+            labels = label_cells(cells)
+            if not labels or column >= len(cells) or labels[0][1] in _TOTAL_LABELS:
                 continue
-            for n, cells in enumerate(part.rows):
-                labels = label_cells(cells)
-                if not labels or column >= len(cells) or labels[0][1] in _TOTAL_LABELS:
-                    continue
-                value = _cell_figure(cells[column])
-                line = _row_line(piece, cells)
-                if value is None or line is None:
-                    continue
-                named = labels[-1][0] if asked is not None and asked == labels[-1][0] else labels[0][0]
-                ranked.append((value, CellAnswer(piece, part, n, column, cells[column], line, "", named)))
+            value = _cell_figure(cells[column])
+            line = _row_line(piece, cells)
+            if value is None or line is None:
+                continue
+            named = labels[-1][0] if asked is not None and asked == labels[-1][0] else labels[0][0]
+            ranked.append((value, CellAnswer(piece, part, n, column, cells[column], line, "", named)))
         if len(ranked) < 2:
             continue
         ranking = RANKING.search(table.columns[column]) or RANKING.search(question)
@@ -744,25 +751,18 @@ def find_row_holding(
         ):
             continue
         holders: list[tuple[int, CellAnswer]] = []
-        slices = table_slices(chunk, fetch) if fetch is not None else [chunk]
-        for piece in slices:
-            part = read_table_text(piece.text, piece.table_header)
-            if part is None:
+        for piece, part, n, cells in _rows_of(chunk, fetch):
+            labels = label_cells(cells)
+            if not labels:
                 continue
-            for n, cells in enumerate(part.rows):
-                labels = label_cells(cells)
-                if not labels:
+            named = {j for j, _ in labels}
+            for j, cell in enumerate(cells):
+                key = _key(cell)
+                if j in named or is_numeric(cell) or len(key) < MIN_HELD_CELL or key not in question_key:
                     continue
-                named = {j for j, _ in labels}
-                for j, cell in enumerate(cells):
-                    key = _key(cell)
-                    if j in named or is_numeric(cell) or len(key) < MIN_HELD_CELL or key not in question_key:
-                        continue
-                    line = _row_line(piece, cells)
-                    if line is not None:
-                        holders.append(
-                            (len(key), CellAnswer(piece, part, n, j, cell, line, "", labels[0][0]))
-                        )
+                line = _row_line(piece, cells)
+                if line is not None:
+                    holders.append((len(key), CellAnswer(piece, part, n, j, cell, line, "", labels[0][0])))
         if not holders:
             continue
         longest = max(length for length, _ in holders)

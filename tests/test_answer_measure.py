@@ -28,9 +28,9 @@ REPORT = """示範研究中心年報
 """
 
 
-def _hits(tmp_path: Path) -> list[Hit]:
-    path = tmp_path / "report.txt"
-    path.write_text(REPORT, encoding="utf-8")
+def _hits(tmp_path: Path, text: str = REPORT, name: str = "report.txt") -> list[Hit]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
     chunks = chunk_document(read_document(path, ReadingConfig(cache_dir=None)))
     return [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
 
@@ -144,10 +144,7 @@ def test_a_share_is_not_read_from_a_ranking_column(tmp_path: Path) -> None:
         "示範競爭力報告\n\n附表 9 示範國家科學基礎建設指標排名\n\n"
         "指標\t2024 排名\t2025 排名\n全國研發經費占 GDP 比率\t3\t2\n研究人員數\t10\t9\n"
     )
-    path = tmp_path / "rank.txt"
-    path.write_text(text, encoding="utf-8")
-    chunks = chunk_document(read_document(path, ReadingConfig(cache_dir=None)))
-    hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
+    hits = _hits(tmp_path, text, "rank.txt")
     share = answer_question("全國研發經費占 GDP 比率是多少？", hits, embedder=None, config=AnswerConfig())
     # Refused, naming what the table does state: a place in a ranking, not the share.
     assert share.abstained and share.figure is None
@@ -163,10 +160,7 @@ def test_an_english_question_is_not_answered_with_a_figure_of_another_count(tmp_
         "Summary\n\nThe programme funded 443 projects carried out by 27 ministries in 2024. "
         "Its researchers published 601 papers in SCIE journals in 2024.\n"
     )
-    path = tmp_path / "summary.txt"
-    path.write_text(text, encoding="utf-8")
-    chunks = chunk_document(read_document(path, ReadingConfig(cache_dir=None)))
-    hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
+    hits = _hits(tmp_path, text, "summary.txt")
     answer = answer_question(
         "How many papers did the programme's researchers publish in 2024?", hits, embedder=None,
         config=AnswerConfig(),

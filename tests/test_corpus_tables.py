@@ -577,18 +577,19 @@ def test_a_share_named_by_the_row_label_is_read(tmp_path: Path) -> None:
     assert cell is not None and cell.value == "90%"
 
 
+def _below_prose(sentence: str, table: str, tmp_path: Path) -> list[Hit]:
+    """Six one-sentence reports (`sentence` numbered 1-6) ranked above the table report's chunks."""
+    prose = [h.chunk for i in range(1, 7) for h in _hits(sentence.format(i), tmp_path, f"p{i}.txt")]
+    chunks = prose + [h.chunk for h in _hits(table, tmp_path)]
+    return [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
+
+
 def test_a_table_ranked_below_the_passages_answered_from_is_read_for_its_cell(tmp_path: Path) -> None:
     from qa.answer import answer_question
     from qa.config import AnswerConfig
 
     # Passages repeating the plan's name outrank the table slice that lists it among others.
-    prose = [
-        h.chunk
-        for i in range(1, 7)
-        for h in _hits(f"示範量子計算計畫第 {i} 期成果豐碩，持續推動。\n", tmp_path, f"p{i}.txt")
-    ]
-    table = [h.chunk for h in _hits(PLAN_REPORT, tmp_path)]
-    hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(prose + table)]
+    hits = _below_prose("示範量子計算計畫第 {} 期成果豐碩，持續推動。\n", PLAN_REPORT, tmp_path)
     config = AnswerConfig()
     table_rank = next(h.rank for h in hits if h.chunk.kind == "table")
     assert table_rank > config.passages
@@ -677,13 +678,7 @@ def test_a_table_ranked_below_must_share_the_measure_the_question_asks(tmp_path:
     from qa.answer import answer_question
     from qa.config import AnswerConfig
 
-    prose = [
-        h.chunk
-        for i in range(1, 7)
-        for h in _hits(f"德國第 {i} 期合作計畫於 2021 年展開。\n", tmp_path, f"p{i}.txt")
-    ]
-    table = [h.chunk for h in _hits(GDP_REPORT, tmp_path)]
-    hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(prose + table)]
+    hits = _below_prose("德國第 {} 期合作計畫於 2021 年展開。\n", GDP_REPORT, tmp_path)
     config = AnswerConfig()
     # 附表 2 has Germany's 2021 cell, but it is a share of GDP, not researchers.
     researchers = answer_question(
