@@ -68,6 +68,22 @@ def make_config(index_dir: Path, **overrides: object):
     return Config().updated({"index_dir": index_dir, **overrides})
 
 
+def ask_indexed(tmp_path: Path, report_text: str, question: str):
+    """Index one report written by a test (real ingest, default model) and ask it `question`."""
+    from qa.pipeline import Pipeline, ingest
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "report.txt").write_text(report_text, encoding="utf-8")
+    config = make_config(tmp_path / "idx")
+    ingest([reports], config, progress=False)
+    pipe = Pipeline.open(config)
+    try:
+        return pipe.ask(question)
+    finally:
+        pipe.close()
+
+
 @pytest.fixture(scope="session")
 def fixture_index(tmp_path_factory: pytest.TempPathFactory, fixture_reports: Path, default_embedder):
     """A real index (FAISS + BM25 + SQLite, default model) over the fixture reports."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_config
+from conftest import ask_indexed
 
 from corpus.chunking import chunk_document
 from corpus.reading import ReadingConfig, read_document
@@ -121,18 +121,7 @@ def test_two_rows_sharing_the_end_give_no_single_answer(tmp_path: Path) -> None:
 
 
 def test_a_real_index_answers_over_slices_it_did_not_retrieve(tmp_path: Path, default_embedder) -> None:
-    from qa.pipeline import Pipeline, ingest
-
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    (reports / "report.txt").write_text(_report(), encoding="utf-8")
-    config = make_config(tmp_path / "idx")
-    ingest([reports], config, progress=False)
-    pipe = Pipeline.open(config)
-    try:
-        answer = pipe.ask("113 年度經費占比最低的是哪個機關？")
-    finally:
-        pipe.close()
+    answer = ask_indexed(tmp_path, _report(), "113 年度經費占比最低的是哪個機關？")
     assert not answer.abstained
     assert answer.text.startswith("第30示範署") and "<0.01%" in answer.text
     assert "第30示範署" in answer.citations[0].quote

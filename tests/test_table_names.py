@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_config
+from conftest import ask_indexed
 
 from corpus.chunking import chunk_document
 from corpus.reading import ReadingConfig, read_document
@@ -62,18 +62,9 @@ def test_an_english_country_name_finds_its_chinese_row(tmp_path: Path, default_e
 
 
 def test_an_english_question_is_answered_from_the_chinese_cell(tmp_path: Path, default_embedder) -> None:
-    from qa.pipeline import Pipeline, ingest
-
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    (reports / "report.txt").write_text(_report(), encoding="utf-8")
-    config = make_config(tmp_path / "idx")
-    ingest([reports], config, progress=False)
-    pipe = Pipeline.open(config)
-    try:
-        answer = pipe.ask("How many full-time equivalent researchers did Israel have in 2021?")
-    finally:
-        pipe.close()
+    answer = ask_indexed(
+        tmp_path, _report(), "How many full-time equivalent researchers did Israel have in 2021?"
+    )
     israel = _COUNTRIES.index("以色列")
     assert not answer.abstained
     assert answer.text.startswith(f"{1100 + 41 * israel:,}") and "以色列" in answer.text
