@@ -14,32 +14,18 @@ agreement seen.
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
-
-from corpus.chunking import chunk_document
-from corpus.reading import ReadingConfig, read_document
 from corpus.tables import read_table_text
 from evaluation.matching import fold
-from evaluation.thresholds import gainful_threshold
+from evaluation.thresholds import learning_arguments, print_threshold, text_twin_chunks, tune_table_questions
 from qa.cells import label_cells, window_agreement
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("reports", type=Path)
-    parser.add_argument("--set", type=Path, default=REPO / "evaluation" / "data" / "devset.jsonl")
-    args = parser.parse_args()
-    config = ReadingConfig(cache_dir=None)
-    chunks = {p.stem: chunk_document(read_document(p, config)) for p in args.reports.glob("*.txt")}
-    lines = args.set.read_text(encoding="utf-8").splitlines()
-    questions = [json.loads(line) for line in lines if line.strip()]
+    args = learning_arguments(__doc__)
+    chunks = text_twin_chunks(args.reports)
     seen: list[tuple[float, bool]] = []  # (closest agreement, whether that row is the right one)
-    for q in questions:
-        if q["type"] != "table" or q["split"] != "tune" or q["doc"] not in chunks:
+    for q in tune_table_questions(args.set):
+        if q["doc"] not in chunks:
             continue
         evidence = fold(q["evidence"][0])
         for chunk in chunks[q["doc"]]:
@@ -58,12 +44,7 @@ def main() -> None:
             right = evidence in fold("\t".join(row))
             seen.append((best, right))
             print(f"{q['id']}: closest row {'right' if right else 'wrong'} at {best:.3f}")
-    found = gainful_threshold(seen)
-    if found is None:
-        print("no threshold gains: ROW_COVERAGE = 1.0")
-        return
-    print(f"gains less losses {found.gain} at >= {found.cut:.3f}; next lower agreement {found.lower:.3f}")
-    print(f"ROW_COVERAGE = {found.value:.2f}")
+    print_threshold(seen, "ROW_COVERAGE", "1.0", 3)
 
 
 if __name__ == "__main__":

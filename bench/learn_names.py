@@ -13,35 +13,22 @@ most gains less losses, set midway to the next lower salience seen.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-from pathlib import Path
 
-from corpus.chunking import chunk_document
-from corpus.reading import ReadingConfig, read_document
 from corpus.tables import read_table_text
 from evaluation.matching import fold
-from evaluation.thresholds import gainful_threshold
+from evaluation.thresholds import learning_arguments, print_threshold, text_twin_chunks, tune_table_questions
 from index.embedding import EmbeddingConfig, load_embedder
 from qa.names import NameAligner
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("reports", type=Path)
-    parser.add_argument("--set", type=Path, default=REPO / "evaluation" / "data" / "devset.jsonl")
-    args = parser.parse_args()
-    config = ReadingConfig(cache_dir=None)
-    chunks = [c for p in sorted(args.reports.glob("*.txt")) for c in chunk_document(read_document(p, config))]
+    args = learning_arguments(__doc__)
+    chunks = [c for report in text_twin_chunks(args.reports).values() for c in report]
     aligner = NameAligner.for_chunks(chunks, load_embedder(EmbeddingConfig()))
-    lines = args.set.read_text(encoding="utf-8").splitlines()
-    questions = [json.loads(line) for line in lines if line.strip()]
     seen: list[tuple[float, bool]] = []
-    for q in questions:
-        if q["type"] != "table" or q["split"] != "tune" or q["lang"] != "en":
+    for q in tune_table_questions(args.set):
+        if q["lang"] != "en":
             continue
         evidence = fold(q["evidence"][0])
         # The table holding the evidence row: its column names count as right as well.
@@ -57,12 +44,7 @@ def main() -> None:
             seen.append((match.salience, right))
             mark = "right" if right else "wrong"
             print(f"{q['id']}: {match.phrase!r} -> {match.name} {match.salience:.2f} ({mark})")
-    found = gainful_threshold(seen)
-    if found is None:
-        print("no threshold gains: NAME_SALIENCE = inf")
-        return
-    print(f"gains less losses {found.gain} at >= {found.cut:.2f}; next lower salience {found.lower:.2f}")
-    print(f"NAME_SALIENCE = {found.value:.2f}")
+    print_threshold(seen, "NAME_SALIENCE", "inf", 2)
 
 
 if __name__ == "__main__":
