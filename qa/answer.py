@@ -24,7 +24,11 @@ from corpus.address import format_address
 from corpus.types import Chunk
 from index.backend import unit_vectors_of
 from index.types import Hit
-from qa.cells import cell_answer  # table-cell answers; the hook is in answer_question
+from qa.cells import (  # table-cell answers; the hook is in answer_question
+    cell_answer,
+    cell_key,
+    other_kind_of,
+)
 from qa.citations import build_citation, verify_quote
 from qa.conditions import (
     Condition,
@@ -52,10 +56,12 @@ from qa.figures import (
     Measure,
     asked_measure,
     digits,
+    enumerator_end,
     expected_kind,
     find_figures,
     fits,
     is_figure_question,
+    states_a_quantity,
     years_in,
 )
 from qa.language import (
@@ -191,6 +197,8 @@ def _sentence_figures(info: _QuestionInfo, text: str) -> list[Figure]:
     for figure in find_figures(text):
         if _LABEL_NUMBER.search(text[: figure.start]) or text[figure.end : figure.end + 1] in ("-", "–"):
             continue  # 表 2-1, 圖 3: labels, not figures
+        if figure.start < enumerator_end(text):
+            continue  # "(6) 應用…": a list marker
         if digits(figure.number) in info.numbers:
             continue  # the question's own numbers (113 年) are not the answer
         if figure.kind == "year" and info.kind != "year":
@@ -862,6 +870,65 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             candidate.conditions = [*candidate.conditions, result]
 
 
+# Where the question's own name of a row begins: after a function word or punctuation.
+_NAME_START = re.compile(r".*[的之與与和及在於于中是为為、，,：:\s]")
+_ASKS_WHICH = re.compile(r"[哪何几幾么麼谁誰]|多少")
+
+
+def _sibling_named(question: str, label: str, context: str) -> str | None:
+    """The name the question gives a row of the same kind as `label` but not it: asked about
+    「水環境建設」, the row 「數位建設」 of a table that lists no 水環境 answers another question.
+    Rows of a kind share their last two characters (建設, 委員會); the question's name counts only
+    when no two characters of its own part occur anywhere in the table."""
+    if len(label) < 3 or not _CJK_TEXT.fullmatch(label[-1]) or not _CJK_TEXT.fullmatch(label[-2]):
+        return None
+    suffix = label[-2:]
+    start = 0
+    while (at := question.find(suffix, start)) >= 0:
+        start = at + len(suffix)
+        before = _NAME_START.sub("", question[max(0, at - 8) : at])
+        own = "".join(ch for ch in before if _CJK_TEXT.fullmatch(ch))
+        if len(own) < 2 or own != before or label.endswith(own + suffix) or _ASKS_WHICH.search(own):
+            continue
+        if not any(own[i : i + 2] in context for i in range(len(own) - 1)):
+            return own + suffix
+    return None
+
+
+def _check_rows(info: _QuestionInfo, conditions: tuple[Condition, ...], candidates: list[_Candidate]) -> None:
+    """A row the question names that a table lacks (a sibling of the table's rows, by their shared
+    ending) is answered by no row of any table that does not name it, total rows included; nor is
+    a measure of another kind than the caption's (數位競爭力 asked of 總體競爭力)."""
+    question = matching_form(info.text)
+    question_key = cell_key(info.text)
+    spared = cell_key(" ".join([*(c.text for c in conditions), *(f for c in conditions for f in c.forms)]))
+    rows = [c for c in candidates if c.unit.is_row]
+    contexts: dict[str, str] = {}
+    named: set[str] = set()
+    for candidate in rows:
+        chunk = candidate.hit.chunk
+        if chunk.chunk_id in contexts:
+            continue
+        context = matching_form(f"{_passage_text(chunk)}\n{candidate.unit.header}")
+        contexts[chunk.chunk_id] = context
+        labels = {matching_form(row_cells(line)[0]) for line in chunk.text.splitlines() if "\t" in line}
+        named.update(n for label in labels if (n := _sibling_named(question, label, context)))
+    for candidate in rows:
+        context = contexts[candidate.hit.chunk.chunk_id]
+        caption = candidate.unit.header.rsplit("\n", 1)[0] if "\n" in candidate.unit.header else ""
+        scope = cell_key(_passage_text(candidate.hit.chunk))
+        if caption and (kind := other_kind_of(question_key, caption, scope, spared)) is not None:
+            result = ConditionResult(kind, "programme", "contradicted", kind, "row", blocking=True)
+            candidate.conditions = [*candidate.conditions, result]
+            continue
+        for name in sorted(named):
+            if name not in context:
+                stated = row_cells(candidate.unit.text)[0]
+                result = ConditionResult(name, "programme", "missing", stated, "row", blocking=True)
+                candidate.conditions = [*candidate.conditions, result]
+                break
+
+
 def _only_conditions(info: _QuestionInfo, conditions: tuple[Condition, ...]) -> bool:
     """A question that is nothing but its conditions (「2018年？」, "Japan?") asks for nothing."""
     named = matching_form(" ".join(c.text for c in conditions))
@@ -1102,6 +1169,7 @@ def _prepare(
     if conditions:
         _check_candidates(info, conditions, candidates)
     _check_measure(info, candidates)
+    _check_rows(info, conditions, candidates)
     return ScoredCandidates(info, considered, conditions, candidates)
 
 
@@ -1198,11 +1266,9 @@ def answer_question(
 
 # A question naming what it wants by who or which asks for a name, even when it speaks of a rank.
 _ASKS_A_NAME = re.compile(r"哪|誰|谁|\b(?:which|who|whom|whose)\b", re.IGNORECASE)
-# Any number: digits, or Chinese characters (三成, 兩次, 百分之四十) that find_figures does not read.
-_ANY_NUMBER = re.compile(r"[0-9０-９〇零一二兩两三四五六七八九十百千萬万億亿兆半]")
 # Numbers that only say when or where: years (2023, 113 年), dates, and table or figure labels.
 _WHEN_OR_WHERE = re.compile(
-    r"(?<![\d.,])(?:19|20)\d{2}(?![\d.,%])(?:\s*年)?(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?"
+    r"(?<![\d.,])(?:19|20)\d{2}(?![\d%]|[.,]\d)(?:\s*年)?(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?"
     r"|(?<![\d.,])1[01]\d\s*年(?:度)?"
     r"|(?:附表|表|圖|图|附錄|附录|Table|Figure)\s*\d+(?:-\d+)?"
 )
@@ -1212,13 +1278,17 @@ def _no_figure_given(info: _QuestionInfo, chosen: list[_Candidate]) -> bool:
     """A how-much question whose chosen sentences hold no number at all (no figure, no digit, no
     number in characters, once years and table numbers are set aside) answers nothing: "How many
     GPUs…" is not answered by a sentence about the supercomputer that counts nothing."""
-    if not chosen or not info.figure_question or info.kind == "year" or _ASKS_A_NAME.search(info.text):
+    # "What was the parks' revenue?" asks an amount without saying how much.
+    asks = info.figure_question or (
+        info.language == "en" and expected_kind(info.text) in ("money", "percent")
+    )
+    if not chosen or not asks or info.kind == "year" or _ASKS_A_NAME.search(info.text):
         return False
     if any(c.figure is not None for c in chosen):
         return False
     # A year or a table number says when or where, not how much: 「(…其餘國家為 2023 年數值)」 is
     # no revenue figure.
-    return not any(_ANY_NUMBER.search(_WHEN_OR_WHERE.sub(" ", c.unit.text)) for c in chosen)
+    return not any(states_a_quantity(_WHEN_OR_WHERE.sub(" ", c.unit.text)) for c in chosen)
 
 
 def _shown_answer(

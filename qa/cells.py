@@ -78,12 +78,13 @@ class CellAnswer:
         return self.table.columns[self.column]
 
 
-def _key(text: str) -> str:
+def cell_key(text: str) -> str:
+    """Text as table labels are matched: canonical script, without spaces and footnote marks."""
     return canonical(_MARKS.sub("", text))
 
 
 def _bigrams(text: str) -> set[str]:
-    key = _key(text)
+    key = cell_key(text)
     return {key[i : i + 2] for i in range(len(key) - 1)}
 
 
@@ -112,7 +113,7 @@ def label_cells(row: Sequence[str]) -> list[tuple[int, str]]:
     out = []
     for j, cell in enumerate(row[:3]):
         if cell and not is_numeric(cell):
-            key = _key(cell)
+            key = cell_key(cell)
             if len(key) >= 2:
                 out.append((j, key))
     return out
@@ -121,7 +122,7 @@ def label_cells(row: Sequence[str]) -> list[tuple[int, str]]:
 def window_agreement(key: str, question: str) -> float:
     """The largest share of `key`'s characters that a stretch of the question as long as it repeats
     in place: 1.0 when the question names it verbatim, 10/11 for 「网络」 written for 「網路」."""
-    text = _key(question)
+    text = cell_key(question)
     if len(text) < len(key):
         return 0.0
     best = 0
@@ -184,7 +185,9 @@ def _row_match(
         if not own:
             continue
         # A row under a merged first cell (5/15 over two sessions) is also named by that cell.
-        carried = bool(row and not row[0] and skip != 0 and group and _dates_and_times(_key(group)) in timed)
+        carried = bool(
+            row and not row[0] and skip != 0 and group and _dates_and_times(cell_key(group)) in timed
+        )
         if (own + carried, longest[0]) > score:
             score = (own + carried, longest[0])
             best = (n, longest[0], longest[1])
@@ -202,7 +205,7 @@ def _asked_column(table: Table, question_key: str) -> int | None:
     """The column a which-question asks for: its header (or the header's last words) right after 哪."""
     found = None
     for j, name in enumerate(table.columns):
-        key = _key(name)
+        key = cell_key(name)
         for m in _WHICH_WORD.finditer(question_key):
             after = question_key[m.end() :]
             # 「哪個單元」 asks for 「課程單元」: a header's ending of two characters or more counts.
@@ -225,7 +228,7 @@ def _value_columns(table: Table) -> list[int]:
 
 
 def _chars(text: str) -> set[str]:
-    return {c for c in _key(text) if not c.isdigit() and not c.isspace()}
+    return {c for c in cell_key(text) if not c.isdigit() and not c.isspace()}
 
 
 def _pick(columns: Sequence[int], names: Sequence[str], question: str, complete: bool = False) -> int | None:
@@ -261,9 +264,9 @@ def _column_match(
         return None, ""
     names = table.columns
     by_year = {j: _column_years(names[j]) for j in columns}
-    question_key = _key(question)
+    question_key = cell_key(question)
     # A column whose whole (non-year) name the question repeats: 「年均複合成長率」 over 2019-2023.
-    keys = {j: _key(names[j]) for j in columns}
+    keys = {j: cell_key(names[j]) for j in columns}
     named = [j for j in columns if not by_year[j] and len(keys[j]) >= 2 and keys[j] in question_key]
     if len(named) == 1:
         return named[0], ""
@@ -304,9 +307,9 @@ def _wording(question: str) -> str:
 
 def _row_line(chunk: Chunk, row: tuple[str, ...]) -> str | None:
     """The chunk line holding this row (cells compared without whitespace)."""
-    want = _key("".join(row))
+    want = cell_key("".join(row))
     for line in chunk.text.split("\n"):
-        if "\t" in line and _key(line.replace("\t", "")) == want:
+        if "\t" in line and cell_key(line.replace("\t", "")) == want:
             return line.strip(" ")
     return None
 
@@ -331,6 +334,37 @@ def _tables_of(hits: Sequence[Hit], question: str, *, whole: bool = False) -> It
         yield hit, table
 
 
+def _all_cjk(text: str) -> bool:
+    return bool(text) and all(_CJK.match(ch) for ch in text)
+
+
+# Question words, numerals and function words say nothing of a measure's kind (哪一項指標, 之細項指標).
+_NOT_A_KIND = re.compile(r"[哪何几么谁多少一二三四五六七八九十之的是在与和及或各每该本我]")
+
+
+def other_kind_of(question_key: str, caption: str, scope: str, spared: str = "") -> str | None:
+    """The caption's own kind of what the question asks, when they differ: asked 「數位競爭力」 of a
+    table of 「總體競爭力」, the table answers another question. A shared word of exactly three
+    characters (a longer one already names the same measure) must be preceded in both by the same
+    two characters, unless the question's two stand anywhere in the table (`scope`) or are a name of
+    its conditions (`spared`: 我國, 113 年)."""
+    caption = cell_key(caption)
+    for i in range(2, len(question_key) - 2):
+        shared = question_key[i : i + 3]
+        at = caption.find(shared)
+        if at < 2 or not _all_cjk(shared) or question_key[i - 1] == caption[at - 1]:
+            continue  # the two must differ right before the shared words, where they begin
+        if question_key[i + 3 : i + 4] and question_key[i + 3 : i + 4] == caption[at + 3 : at + 4]:
+            continue  # a longer shared name (數位競爭力) already agrees on what is measured
+        asked, stated = question_key[i - 2 : i], caption[at - 2 : at]
+        if not _all_cjk(asked) or not _all_cjk(stated) or asked == stated:
+            continue
+        if asked in scope or asked in spared or stated in question_key or _NOT_A_KIND.search(asked + stated):
+            continue
+        return stated + shared
+    return None
+
+
 def find_cell(
     question: str,
     conditions: Sequence[Condition],
@@ -345,7 +379,7 @@ def find_cell(
     question asking which row (「占比最低的是哪個主管機關」) is left to the sentence answerer.
     """
     which = _WHICH.search(question) is not None
-    question_key = _key(question)
+    question_key = cell_key(question)
     forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
     terms: list[str] = []
     dictionary: list[str] = []
@@ -355,10 +389,11 @@ def find_cell(
         terms = dictionary = _english_terms(question)
         forms += [t for t in terms if len(t) >= 3]
         # Names the encoder aligned with the tables' own (Ministry of Culture -> 文化部) are whole names.
-        aligned = [_key(n) for n in table_names]
+        aligned = [cell_key(n) for n in table_names]
         forms += aligned
         terms = aligned + terms
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
+    spared = cell_key(" ".join([*(c.text for c in conditions), *(f for c in conditions for f in c.forms)]))
     # Named places and agencies (not the home country, which reports leave implicit) must stand in the
     # row or the table's caption or header; otherwise the table is about something else.
     named = [c for c in conditions if c.kind in ("place", "organisation") and c.strict and not c.home]
@@ -386,8 +421,10 @@ def find_cell(
         cells = table.rows[row]
         if _kind_contradicted(measure, table, column, cells):
             continue
-        scope = _key(" ".join(cells) + table.caption + " ".join(table.columns))
+        scope = cell_key(" ".join(cells) + table.caption + " ".join(table.columns))
         if any(not any(f in scope for f in c.forms) for c in named):
+            continue
+        if other_kind_of(question_key, table.caption, cell_key(f"{chunk.title} {chunk.text}"), spared):
             continue
         value = cells[column] if column < len(cells) else ""
         line = _row_line(chunk, cells)
@@ -682,7 +719,7 @@ def find_extreme(
     direction = _extreme(question)
     if direction is None:
         return None
-    question_key = _key(question)
+    question_key = cell_key(question)
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
     wording = _wording(question)
     dictionary = " ".join(_english_terms(question)) if not _CJK.search(question) else ""
@@ -740,7 +777,7 @@ def find_row_holding(
     specific word after 哪 (哪個國家) must be what its rows are."""
     if _WHICH.search(question) is None or not _CJK.search(question) or _extreme(question) is not None:
         return None
-    question_key = _key(question)
+    question_key = cell_key(question)
     asked = _ASKED_ROWS.search(canonical(question))
     for hit, table in _tables_of(hits, question, whole=True):
         chunk = hit.chunk
@@ -757,7 +794,7 @@ def find_row_holding(
                 continue
             named = {j for j, _ in labels}
             for j, cell in enumerate(cells):
-                key = _key(cell)
+                key = cell_key(cell)
                 if j in named or is_numeric(cell) or len(key) < MIN_HELD_CELL or key not in question_key:
                     continue
                 line = _row_line(piece, cells)
@@ -770,7 +807,7 @@ def find_row_holding(
         if len(best) != 1:
             return None  # several rows hold it (優勢指標): no single row answers
         cell = best[0]
-        rest = question_key.replace(_key(cell.value), "")
+        rest = question_key.replace(cell_key(cell.value), "")
         if len(_topic_terms(rest) & _topic_terms(f"{table.caption} {' '.join(table.columns)}")) < 2:
             # The table is about something else that happens to hold those words: beyond the cell,
             # the question must name the table by more than one common word (指標).

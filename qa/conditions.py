@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Literal
 
 from corpus.normalize import fold_width, to_canonical_script
-from corpus.segment import DOMAIN_WORDS, segment
+from corpus.segment import DOMAIN_WORDS, cjk_words, segment
 from qa.types import ConditionResult
 
 ConditionKind = Literal["time", "organisation", "place", "programme", "qualifier"]
@@ -79,7 +79,7 @@ def _find(form: str, text: str, canon: str) -> str | None:
     """The verbatim words of `text` that spell `form` (canonical), or None."""
     if _is_latin(form):
         # Acronyms (US, UK, EU) keep their case: "us" is a pronoun. fold_width keeps offsets.
-        flags = 0 if form.isupper() else re.IGNORECASE
+        flags = 0 if form.isupper() or form in _iso_places()[1] else re.IGNORECASE
         pattern = rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])"
         match = re.search(pattern, fold_width(text), flags)
         return text[match.start() : match.end()] if match else None
@@ -184,9 +184,10 @@ def _time_conditions(question: str) -> list[Condition]:
 # ---------------------------------------------------------------------------------------------
 # Places
 
-# Each entry: the spellings of one country or region (Traditional, Simplified, English). The first
-# entry is Taiwan, the reports' own country. Upper-case Latin forms are matched case-sensitively.
-_PLACES: tuple[tuple[str, ...], ...] = (
+# Each entry: the spellings of one country or region (Traditional, Simplified, English) that the
+# ISO list below lacks (short forms: 南韓, 澳洲, US) or that it must not split. The first entry is
+# Taiwan, the reports' own country. Upper-case Latin forms are matched case-sensitively.
+_SHORT_FORMS: tuple[tuple[str, ...], ...] = (
     ("我國", "我国", "臺灣", "台灣", "台湾", "本國", "本国", "Taiwan", "R.O.C."),
     ("美國", "美国", "United States", "U.S.", "USA", "US", "America"),
     ("中國大陸", "中国大陆", "中國", "中国", "大陸", "大陆", "China"),
@@ -220,6 +221,53 @@ _PLACES: tuple[tuple[str, ...], ...] = (
     ("紐西蘭", "新西兰", "New Zealand"),
     ("阿聯", "阿联", "阿聯酋", "阿联酋", "UAE"),
 )
+
+
+@lru_cache(maxsize=1)
+def _iso_places() -> tuple[tuple[tuple[str, ...], ...], frozenset[str]]:
+    """Every country of ISO 3166-1 (pycountry) under its English, Traditional and Simplified names,
+    merged into the short forms' groups where they share a spelling, and the Latin spellings that
+    only the ISO list gives (matched with their case: "Chad", "Jordan", "Turkey" are also words)."""
+    import gettext
+
+    import pycountry
+
+    translations = [
+        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+        for lang in ("zh_TW", "zh_CN")
+    ]
+    groups = [list(forms) for forms in _SHORT_FORMS]
+    owner = {form: g for g, forms in enumerate(_SHORT_FORMS) for form in forms}
+    cased: set[str] = set()
+    for country in pycountry.countries:
+        english = [getattr(country, a, None) for a in ("common_name", "name")]
+        latin = [n for n in dict.fromkeys(english) if n and "," not in n and "(" not in n]
+        chinese = [t.gettext(country.name) for t in translations]
+        chinese = [n for n in dict.fromkeys(chinese) if n != country.name and 2 <= len(n) <= 12]
+        forms = [*latin, *chinese]
+        g = next((owner[f] for f in forms if f in owner), None)
+        if g is None:
+            g = len(groups)
+            groups.append([])
+        for form in forms:
+            if form in owner:
+                continue
+            owner[form] = g
+            groups[g].append(form)
+            if form in latin:
+                cased.add(form)
+    return tuple(tuple(forms) for forms in groups), frozenset(cased)
+
+
+def _places() -> tuple[tuple[str, ...], ...]:
+    return _iso_places()[0]
+
+
+@lru_cache(maxsize=1)
+def _short_forms() -> frozenset[str]:
+    return frozenset(canonical(form) for forms in _SHORT_FORMS for form in forms)
+
+
 _GENERIC_LOCALITIES = frozenset(
     {"县市", "城市", "都市", "直辖市", "各县市", "超市", "夜市", "市县", "全市", "本市", "该市"}
 )
@@ -228,26 +276,50 @@ _EN_LOCALITY = re.compile(r"\b([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\s(County|City)\b")
 
 @dataclass(frozen=True)
 class _PlaceName:
-    group: int  # index into _PLACES
+    group: int  # index into _places()
     text: str  # verbatim
     start: int
     end: int
 
 
-def _place_pattern(form: str) -> re.Pattern[str]:
-    if not _is_latin(form):
-        return re.compile(re.escape(canonical(form)))
-    flags = 0 if form.isupper() else re.IGNORECASE
-    # A currency is not a place: "US$ millions", "US dollars", "S$" name no country to check.
-    return re.compile(rf"(?<![A-Za-z.]){re.escape(form)}(?![A-Za-z$])(?!\s*dollars?\b)", flags)
-
-
 @lru_cache(maxsize=1)
-def _place_patterns() -> tuple[tuple[int, re.Pattern[str], bool], ...]:
-    """(group, pattern, latin) for every spelling, longest first (印度尼西亞 before 印度)."""
-    entries = [(g, form) for g, forms in enumerate(_PLACES) for form in forms]
-    entries.sort(key=lambda e: -len(e[1]))
-    return tuple((g, _place_pattern(form), _is_latin(form)) for g, form in entries)
+def _place_matchers() -> tuple[tuple[re.Pattern[str], bool, dict[str, int]], ...]:
+    """(pattern, latin, group of each spelling): one alternation per kind of spelling, longest
+    first (印度尼西亞 before 印度), so a text is scanned three times, not once per spelling."""
+    cjk: dict[str, int] = {}
+    uncased: dict[str, int] = {}
+    cased: dict[str, int] = {}
+    for group, forms in enumerate(_places()):
+        for form in forms:
+            if not _is_latin(form):
+                cjk.setdefault(canonical(form), group)
+            elif form.isupper() or form in _iso_places()[1]:
+                cased.setdefault(form, group)
+            else:
+                uncased.setdefault(form.lower(), group)
+
+    def either(forms: dict[str, int]) -> str:
+        return "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+
+    # A currency is not a place: "US$ millions", "US dollars", "S$" name no country to check.
+    latin = r"(?<![A-Za-z.])(?:{})(?![A-Za-z$])(?!\s*dollars?\b)"
+    return (
+        (re.compile(either(cjk)), False, cjk),
+        (re.compile(latin.format(either(uncased)), re.IGNORECASE), True, uncased),
+        (re.compile(latin.format(either(cased))), True, cased),
+    )
+
+
+def _whole_words(canon: str, start: int, end: int) -> bool:
+    """Whether canon[start:end] is made of whole jieba words: 「海地」 in 「沿海地區」 is not Haiti."""
+    lo, hi = max(0, start - 6), min(len(canon), end + 6)
+    offset = lo
+    for word in cjk_words(canon[lo:hi]):
+        left, right = offset, offset + len(word)
+        offset = right
+        if left < start < right or left < end < right:
+            return False
+    return True
 
 
 def places_in(text: str) -> list[_PlaceName]:
@@ -255,17 +327,22 @@ def places_in(text: str) -> list[_PlaceName]:
     canon = canonical(text)
     folded = fold_width(text)
     found: list[_PlaceName] = []
-    for group, pattern, latin in _place_patterns():
+    short = _short_forms()
+    for pattern, latin, groups in _place_matchers():
         for match in pattern.finditer(folded if latin else canon):
             if any(p.start < match.end() and match.start() < p.end for p in found):
                 continue
+            if not latin and match.group() not in short and not _whole_words(canon, *match.span()):
+                continue
+            group = groups.get(match.group()) if latin is False else groups.get(match.group().lower())
+            group = group if group is not None else groups[match.group()]
             found.append(_PlaceName(group, text[match.start() : match.end()], match.start(), match.end()))
     return sorted(found, key=lambda p: p.start)
 
 
 @lru_cache(maxsize=64)
 def _place_forms(group: int) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(canonical(form) if not _is_latin(form) else form for form in _PLACES[group]))
+    return tuple(dict.fromkeys(canonical(form) if not _is_latin(form) else form for form in _places()[group]))
 
 
 def _place_conditions(question: str) -> list[Condition]:
@@ -616,7 +693,7 @@ def _other_places(condition: Condition, evidence: Evidence) -> list[str]:
     if condition.locality:
         return []  # no list of localities to tell which other one a sentence names
     slot = evidence.label or evidence.unit
-    groups = {g for g in range(len(_PLACES)) if set(_place_forms(g)) & set(condition.forms)}
+    groups = {g for g in range(len(_places())) if set(_place_forms(g)) & set(condition.forms)}
     named = places_in(slot)
     others = [p.text for p in named if p.group not in groups]
     if not evidence.label and named and named[0].group == 0 and not condition.home:

@@ -64,6 +64,38 @@ _COUNTER_WORDS = tuple(
         reverse=True,
     )
 )
+# Numbers that count nothing: a list marker opening a sentence ("(6)", "2.", "（三）", "三、").
+_ENUMERATOR = re.compile(
+    r"^\s*(?:[（(]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[)）]|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[.、．](?!\d))"
+)
+# Digits inside a name written with letters: 5G, 4K, B5G, Taipei-1, FORMOSAT-7, COVID-19.
+_NAME_DIGITS = re.compile(r"(?<![A-Za-z\d.,])\d[A-Za-z](?![A-Za-z])|[A-Za-z]+-?\d+(?:\.\d+)?")
+# Names and titles in quotes (「沉浸故宮 2.0」, 「2024 月津港燈節」): their numbers are part of the name.
+_QUOTED = re.compile(r"「[^「」]{0,40}」|“[^“”]{0,40}”|《[^《》]{0,40}》")
+# A quantity written in characters (三成, 兩次, 百分之四十, 過半): the numeral must count something,
+# so 一般, 統一, 近五年 and 億萬畫素 are not quantities.
+_SPELLED_QUANTITY = re.compile(
+    r"[〇零一二兩两三四五六七八九]+[十百千萬万億亿兆][〇零一二兩两三四五六七八九十百千萬万億亿兆]*"
+    r"|[十百千][〇零一二兩两三四五六七八九]+"
+    r"|[〇零一二兩两三四五六七八九十]+\s*(?:成|倍|分之|個|个|國|国|顆|颗|條|条|本|冊|册|頁|页|棟|栋|戶|户|組|组|隊|队|枚|片|"
+    r"人次|人|名|位|家次|家|項|项|種|种|件|款|套|篇|份|筆|笔|處|处|所|座|校|間|间|臺|台|輛|辆|艘|架|場次|场次|場|场|梯次|次|張|张|支)"
+    r"|[一過过逾超]半|百分之"
+)
+
+
+def enumerator_end(text: str) -> int:
+    """Where the list marker opening `text` ends ("(6) 應用…" -> 3), 0 when there is none."""
+    m = _ENUMERATOR.match(text)
+    return m.end() if m else 0
+
+
+def states_a_quantity(text: str) -> bool:
+    """Whether `text` states any amount, in digits or in characters, once list markers, names with
+    digits (5G, Taipei-1) and quoted titles are set aside. Years and labels are the caller's."""
+    text = _QUOTED.sub(" ", _NAME_DIGITS.sub(" ", text[enumerator_end(text) :]))
+    return re.search(r"[0-9０-９]", text) is not None or _SPELLED_QUANTITY.search(text) is not None
+
+
 _RANGE_JOIN = re.compile(r"\s?(?:至|到|~|～|–|-)\s?$")
 
 
@@ -260,6 +292,8 @@ _CURRENCY_MARK = re.compile(_CURRENCY)
 _CURRENCY_UNITS = ("元", "幣", "币", "圓")
 # Words between the measured noun and 多少 (經費「是」多少, 人數「約有」多少).
 _CHANGE = re.compile(r"成长|增长|增加|减少|下降|提升|提高|增幅|减幅|变化|差距|相差|多出|少了")
+# Words that follow the measured noun without changing what it counts (canonical script).
+_AFTER_THE_NOUN = frozenset({"目标", "总数", "总计", "合计", "累计", "数量", "总量", "规模", "上限", "平均"})
 _LINK = re.compile(r"(?:是|为|有|达|约|共|总共|累计|一共)+$")
 
 
@@ -336,11 +370,17 @@ def asked_measure(question: str) -> Measure | None:
     # The noun before 多少 (「經費是多少」, 「新創家數是多少」, 「總航行里程是多少」).
     before = _LINK.sub("", canon[: asks.start()].rstrip())
     words = [w for w in cjk_words(before) if w.strip()]
+    if len(words) > 1 and words[-1] in _AFTER_THE_NOUN:
+        words.pop()  # 「註冊人數目標」 counts people: the target is of the count before it
     noun = words[-1] if words and re.fullmatch(r"[\u4e00-\u9fff]{2,}", words[-1]) else ""
     at = before.rfind(noun) if noun else -1
     named = question[at : at + len(noun)] if noun else ""
     # A count named by its counter and 數 (家數, 人數, 件數) counts what that counter counts.
-    counted = next((_CLASS_OF[c] for c in _COUNTERS if noun.endswith(c + "数")), None)
+    # So does a noun ending in a counter of two characters (使用人次, 參訓人年, 飛行小時).
+    counted = next(
+        (_CLASS_OF[c] for c in _COUNTERS if noun.endswith(c + "数") or (len(c) > 1 and noun.endswith(c))),
+        None,
+    )
     counted = counted or next((name for name, words in _MEASURE_NOUNS.items() if noun.endswith(words)), None)
     kind = expected_kind(question)
     if counted is not None and kind != "percent":  # 「播種面積約占多少比例」 asks a share of an area

@@ -10,7 +10,7 @@ from corpus.chunking import chunk_document
 from corpus.reading import ReadingConfig, read_document
 from index.types import Hit
 from qa.answer import AnswerConfig, answer_question
-from qa.figures import asked_measure, find_figures, fits
+from qa.figures import asked_measure, find_figures, fits, states_a_quantity
 
 REPORT = """示範研究中心年報
 
@@ -55,6 +55,10 @@ def _hits(tmp_path: Path, text: str = REPORT, name: str = "report.txt") -> list[
         ("全臺新創家數是多少？", "1,158 家", True),
         ("總航行里程是多少？", "4 艘", False),  # a distance asked, ships counted
         ("總航行里程是多少？", "1,200 公里", True),
+        ("平臺的註冊人數目標是多少？", "42 個", None),  # the target of a count of people: 個 says nothing
+        ("平臺的註冊人數目標是多少？", "62 項", False),
+        ("教育雲的使用人次是多少？", "62 項", False),  # a noun ending in a two-character counter
+        ("教育雲的使用人次是多少？", "3,000 萬人次", True),
         # English questions count with English nouns, against Chinese counters or English units.
         ("How many employees work in the science parks?", "32.6 萬人", True),
         ("How many employees work in the science parks?", "NT$84.58 billion", False),
@@ -173,3 +177,101 @@ def test_an_english_question_is_not_answered_with_a_figure_of_another_count(tmp_
         config=AnswerConfig(),
     )
     assert projects.figure != "443 projects"
+
+
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("(6) 應用投影技術呈現文物紋飾", False),  # a list marker counts nothing
+        ("2. 推動示範計畫", False),
+        ("（三）強化偏鄉地區 5G 寬頻服務", False),  # 5G is a name
+        ("Taipei-1 是在臺建置的 AI 超級電腦", False),
+        ("國立故宮博物院「沉浸故宮 2.0」數位展", False),  # a quoted title
+        ("近五年各國研發經費占 GDP 比率如附表", False),  # a span of years is the caller's to set aside
+        ("提供民眾放大億萬畫素圖像", False),
+        ("一般科技施政計畫持續推動", False),
+        ("參與企業成長三成", True),
+        ("已有過半縣市導入", True),
+        ("完成兩場國際研討會", True),
+        ("共補助 3 案", True),
+    ],
+)
+def test_what_states_a_quantity(text: str, states: bool) -> None:
+    assert states_a_quantity(text) is states
+
+
+def test_a_list_marker_or_a_name_is_no_figure_for_a_how_much_question(tmp_path: Path) -> None:
+    text = (
+        "示範博物館年報\n\n一、數位展示\n\n"
+        "(6) 示範博物館「沉浸光影 2.0」數位展，以 4K 螢幕與投影技術呈現文物紋飾。\n\n"
+        "(7) 示範博物館「沉浸光影 2.0」數位展 113 年度吸引 52,310 人次參觀。\n"
+    )
+    hits = _hits(tmp_path, text, "museum.txt")
+    config = AnswerConfig()
+    fee = answer_question("「沉浸光影 2.0」數位展的門票收入是多少？", hits, embedder=None, config=config)
+    assert fee.abstained and fee.figure is None
+    visits = answer_question(
+        "「沉浸光影 2.0」數位展 113 年度吸引多少人次參觀？", hits, embedder=None, config=config
+    )
+    assert not visits.abstained and visits.figure == "52,310 人次"
+
+
+def test_an_english_amount_question_is_not_answered_by_a_sentence_without_one(tmp_path: Path) -> None:
+    text = (
+        "Summary\n\nThe science parks attracted new investment in 2024, and their firms opened "
+        "laboratories in the southern parks.\n"
+    )
+    hits = _hits(tmp_path, text, "parks.txt")
+    answer = answer_question(
+        "What was the science parks' revenue in 2024?", hits, embedder=None, config=AnswerConfig()
+    )
+    assert answer.abstained
+
+
+BUILDING_TABLE = (
+    "示範建設年報\n\n表 1-2 示範基礎建設 113 年度科技預算\n\n"
+    "示範基礎建設項目\t113 年度預算法定數 (千元)\t占比 (%)\n"
+    "數位建設\t17,830,903\t84.5%\n綠能建設\t2,244,858\t10.6%\n總計\t21,107,226\t100.0%\n"
+)
+
+
+def test_a_row_the_table_does_not_list_is_not_answered_by_its_siblings(tmp_path: Path) -> None:
+    hits = _hits(tmp_path, BUILDING_TABLE, "building.txt")
+    config = AnswerConfig()
+    absent = answer_question(
+        "示範基礎建設中，水環境建設的 113 年度預算法定數是多少？", hits, embedder=None, config=config
+    )
+    assert absent.abstained and absent.figure is None
+    assert "17,830,903" not in absent.text and "21,107,226" not in absent.text
+    listed = answer_question(
+        "示範基礎建設中，綠能建設的 113 年度預算法定數是多少？", hits, embedder=None, config=config
+    )
+    assert not listed.abstained and "2,244,858" in listed.text
+
+
+RANKING_TABLE = (
+    "示範競爭力年報\n\n附表 5 2023-2025 年主要國家總體競爭力排名\n\n"
+    "國家\t2023\t2024\t2025\n卡達\t12\t11\t9\n新加坡\t4\t1\t2\n\n"
+    "附表 9 2023-2025 年主要國家數位競爭力排名\n\n"
+    "國家\t2023\t2024\t2025\n新加坡\t3\t1\t1\n瑞士\t5\t2\t3\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("卡達在 2025 年 IMD 世界數位競爭力評比中排名第幾？", None),  # only the overall table lists 卡達
+        ("卡達在 2025 年總體競爭力排名第幾？", "9"),
+        ("新加坡在 2025 年數位競爭力排名第幾？", "1"),
+    ],
+)
+def test_a_measure_of_another_kind_than_the_caption_is_not_read_from_it(
+    tmp_path: Path, question: str, answered: str | None
+) -> None:
+    answer = answer_question(
+        question, _hits(tmp_path, RANKING_TABLE, "rank.txt"), embedder=None, config=AnswerConfig()
+    )
+    if answered is None:
+        assert answer.abstained and "9" not in answer.text
+    else:
+        assert not answer.abstained and answered in (answer.figure or answer.text.split("（")[0])

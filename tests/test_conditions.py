@@ -94,6 +94,12 @@ def test_year_mentions_keep_the_text_verbatim() -> None:
         ("台湾 2018 年的研发经费是多少？", "台湾", True),
         ("What share of Taiwan's researchers were women?", "Taiwan", True),
         ("2024 年高雄市的數位生活服務使用普及率是多少？", "高雄市", False),
+        # Countries beyond the short forms come from ISO 3166 (pycountry) in all three scripts.
+        ("卡達在 2025 年 IMD 世界競爭力排名第幾？", "卡達", False),
+        ("卡塔尔在 2025 年排名第几？", "卡塔尔", False),
+        ("What was Qatar's rank in 2025?", "Qatar", False),
+        ("沙烏地阿拉伯的研發經費是多少？", "沙烏地阿拉伯", False),
+        ("中華民國 113 年度科技預算是多少？", "中華民國", True),
     ],
 )
 def test_places_in_three_scripts(question: str, text: str, home: bool) -> None:
@@ -117,6 +123,24 @@ def test_a_currency_names_no_country(question: str) -> None:
 
 def test_a_country_is_one_condition_in_any_spelling() -> None:
     assert only("日本的研發經費", "place").forms == only("Japan's R&D spending", "place").forms
+    assert (
+        only("卡達的排名", "place").forms
+        == only("Qatar's rank", "place").forms
+        == only("卡塔尔的排名", "place").forms
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "康芮颱風試辦的沿海地區風力預報是幾級？",  # 海地 inside 沿海地區 is no Haiti
+        "如何明智利用既有資源？",  # nor 智利 inside 明智利用
+        "東加速發展的產業是哪些？",
+        "Which turkey farms were subsidised?",  # an ISO name that is also a word keeps its case
+    ],
+)
+def test_a_country_name_inside_another_word_is_no_place(question: str) -> None:
+    assert [c.text for c in extract_conditions(question) if c.kind == "place"] == []
 
 
 @pytest.mark.parametrize(
