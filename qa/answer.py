@@ -218,9 +218,11 @@ def _pick_sentence_figure(info: _QuestionInfo, text: str) -> Figure | None:
     lowered = text.lower()
     anchors = [lowered.find(t.text) for t in info.terms if t.kind != "number" and t.text in lowered]
     for figure in _sentence_figures(info, text):
-        if info.measure is not None and fits(info.measure, figure, text) is False:
+        fit = fits(info.measure, figure, text) if info.measure is not None else None
+        if fit is False:
             continue  # 143,036 小時 is no number of users
         score = 2.0 if info.kind is not None and figure.kind == info.kind else 0.0
+        score += 1.0 if fit else 0.0  # of the asked counter (3 場 for 幾場), not one that says nothing (4 個)
         score += 0.5 if figure.unit else 0.0
         if anchors:
             score -= min(abs(figure.start - a) for a in anchors) / 200.0
@@ -802,7 +804,27 @@ def _abstain(
 _BLOCKED_FACTOR = 0.5
 
 
-def _evidence(info: _QuestionInfo, candidate: _Candidate) -> Evidence:
+_PARAGRAPH_CHUNKS = 3  # how far back a paragraph cut by chunking is followed to its start
+
+
+def paragraph_lead(chunk: Chunk, fetch: Callable[[str], Chunk | None] | None) -> str:
+    """The start of the paragraph that `chunk` begins inside of, from the chunks before it: a
+    paragraph cut by chunking keeps its subject (「國家同步輻射研究中心…」) in the earlier chunk."""
+    if fetch is None or chunk.kind != "text":
+        return ""
+    lead, start, ordinal = "", chunk.char_start, chunk.ordinal
+    for _ in range(_PARAGRAPH_CHUNKS):
+        previous = fetch(f"{chunk.doc_id}:{ordinal - 1}") if ordinal > 0 else None
+        if previous is None or not previous.char_start < start <= previous.char_end:
+            break
+        before = previous.text[: start - previous.char_start]
+        if "\n" in before:
+            return before.rsplit("\n", 1)[1] + lead
+        lead, start, ordinal = before + lead, previous.char_start, previous.ordinal
+    return lead
+
+
+def _evidence(info: _QuestionInfo, candidate: _Candidate, lead: str = "") -> Evidence:
     unit = candidate.unit
     chunk = candidate.hit.chunk
     label = row_cells(unit.text)[0] if unit.is_row else ""
@@ -810,7 +832,7 @@ def _evidence(info: _QuestionInfo, candidate: _Candidate) -> Evidence:
     return Evidence(
         unit=_unit_text(unit),
         section=" / ".join(chunk.section_path),
-        passage=chunk.text,
+        passage=lead + chunk.text,
         title=chunk.title,
         label=label,
         column=candidate.column or "",
@@ -821,10 +843,18 @@ def _evidence(info: _QuestionInfo, candidate: _Candidate) -> Evidence:
 
 
 def _check_candidates(
-    info: _QuestionInfo, conditions: tuple[Condition, ...], candidates: list[_Candidate]
+    info: _QuestionInfo,
+    conditions: tuple[Condition, ...],
+    candidates: list[_Candidate],
+    fetch: Callable[[str], Chunk | None] | None = None,
 ) -> None:
+    leads: dict[str, str] = {}
     for candidate in candidates:
-        candidate.conditions = check_conditions(conditions, _evidence(info, candidate))
+        chunk = candidate.hit.chunk
+        if chunk.chunk_id not in leads:
+            leads[chunk.chunk_id] = paragraph_lead(chunk, fetch)
+        evidence = _evidence(info, candidate, leads[chunk.chunk_id])
+        candidate.conditions = check_conditions(conditions, evidence)
 
 
 _CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
@@ -1167,7 +1197,7 @@ def _prepare(
     _embed(info, candidates, embedder, config.max_candidates, index)
     _attach_figures(info, candidates)
     if conditions:
-        _check_candidates(info, conditions, candidates)
+        _check_candidates(info, conditions, candidates, fetch)
     _check_measure(info, candidates)
     _check_rows(info, conditions, candidates)
     return ScoredCandidates(info, considered, conditions, candidates)

@@ -378,29 +378,37 @@ _GENERIC_AGENCIES = frozenset(
     "部会 部会署 各部会署 各部会 委员会 研究院 管理局 主管机关 本部 全部 内部 外部 学院 医院 法院 大学院 "
     "总会 协会 学会 公会 工会 理事会 大会 研讨会 博览会 展览会 说明会 座谈会 国际会 年会 峰会".split()
 )
-# Short names used in the reports for their long names (both directions count).
-_AGENCY_ALIASES: dict[str, tuple[str, ...]] = {
-    "国家科学及技术委员会": ("国科会",),
-    "国家发展委员会": ("国发会",),
-    "数位发展部": ("数发部",),
-    "卫生福利部": ("卫福部",),
-    "中央研究院": ("中研院",),
-    "金融监督管理委员会": ("金管会",),
-    "国家实验研究院": ("国研院",),
-    "经济部": ("经部",),
-    "工业技术研究院": ("工研院",),
-    "资讯工业策进会": ("资策会",),
-}
+
+
+@dataclass(frozen=True)
+class _Agency:
+    names: tuple[str, ...]  # canonical Chinese: the full name first, then its short names
+    english: tuple[str, ...]  # as written: "Ministry of Education", "NSTC"
+
+
+@lru_cache(maxsize=1)
+def _agency_table() -> tuple[_Agency, ...]:
+    """Central government bodies under their Chinese and English names (qa/data/agencies.tsv)."""
+    from importlib import resources
+
+    text = resources.files("qa").joinpath("data/agencies.tsv").read_text(encoding="utf-8")
+    table = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        full, short, english = [*line.split("\t"), "", ""][:3]
+        names = [canonical(n) for n in [full, *short.split("|")] if n]
+        table.append(_Agency(tuple(dict.fromkeys(names)), tuple(e for e in english.split("|") if e)))
+    return tuple(table)
 
 
 @lru_cache(maxsize=1)
 def _alias_groups() -> dict[str, tuple[str, ...]]:
     """Every known agency spelling -> all spellings of that agency."""
     groups: dict[str, tuple[str, ...]] = {}
-    for long_name, shorts in _AGENCY_ALIASES.items():
-        names = (long_name, *shorts)
-        for name in names:
-            groups[name] = names
+    for agency in _agency_table():
+        for name in agency.names:
+            groups[name] = agency.names
     return groups
 
 
@@ -461,15 +469,36 @@ def _pairs_in(canon: str) -> dict[str, str]:
     return pairs
 
 
+@lru_cache(maxsize=1)
+def _english_agencies() -> tuple[re.Pattern[str], dict[str, _Agency]]:
+    """One pattern for every English agency name (longest first) and the agency of each, lower-cased.
+    Acronyms match with their case (NCC, FSC); names without it ("ministry of education")."""
+    by_name = {e.lower(): a for a in _agency_table() for e in a.english}
+    names = sorted({e for a in _agency_table() for e in a.english}, key=len, reverse=True)
+    either = "|".join(re.escape(n) if n.isupper() else f"(?i:{re.escape(n)})" for n in names)
+    return re.compile(rf"(?<![A-Za-z])(?:{either})(?![A-Za-z])"), by_name
+
+
+def english_agencies_in(text: str) -> list[tuple[str, int, int]]:
+    """Agencies an English text names, as (the full Chinese name, start, end), left to right."""
+    pattern, by_name = _english_agencies()
+    return [(by_name[m.group().lower()].names[0], m.start(), m.end()) for m in pattern.finditer(text)]
+
+
 def _organisation_conditions(question: str) -> list[Condition]:
     conditions = []
     seen: set[str] = set()
-    for name, start, end in agencies_in(question):
+    english = {a.names[0]: a.english for a in _agency_table()}
+    for name, start, end in sorted(
+        [*agencies_in(question), *english_agencies_in(question)], key=lambda f: f[1]
+    ):
         forms = _alias_groups().get(name, (name,))
         if seen & set(forms):
             continue
         seen.update(forms)
-        conditions.append(Condition(question[start:end], "organisation", forms=forms))
+        # The English names count too: the reports' English summary names agencies in English.
+        latin = tuple(e.lower() for e in english.get(forms[0], ()) if not e.isupper())
+        conditions.append(Condition(question[start:end], "organisation", forms=(*forms, *latin)))
     return conditions
 
 
@@ -524,8 +553,13 @@ class _Qualifier:
 _QUALIFIERS: tuple[_Qualifier, ...] = (
     _Qualifier(("非偏乡", "non-remote", "outside remote"), ("偏乡", "remote area", "rural"), strict=True),
     _Qualifier(("偏乡", "remote area", "rural"), ("非偏乡", "non-remote", "outside remote"), strict=True),
-    # Targets go by other names too (總體指標, 預計達到): not naming one proves little.
-    _Qualifier(("目标", "target", "goal"), ("达成", "实际", "实绩", "achieved", "actual")),
+    # A target is named where it is stated, as a target or by its other names (總體指標, 預計達到);
+    # a figure said to be passed already (已逾 1.7 萬人) is what was reached, not what was aimed at.
+    _Qualifier(
+        ("目标", "target", "goal", "总体指标", "预计", "预期", "aims", "aim to", "expected to"),
+        ("达成", "实际", "实绩", "achieved", "actual", "已逾", "已达", "已超过", "已突破"),
+        strict=True,
+    ),
     _Qualifier(("达成", "实际", "实绩", "achieved", "actual"), ("目标", "target", "goal")),
     _Qualifier(("累计", "cumulative", "to date", "so far"), ("当年度", "单年", "当年", "in that year")),
     _Qualifier(
@@ -715,7 +749,8 @@ def _other_agencies(condition: Condition, evidence: Evidence) -> list[str]:
     slot = evidence.label or evidence.unit
     pairs = _pairs_in(canonical(evidence.passage))
     ours = set(condition.forms) | {pairs[f] for f in condition.forms if f in pairs}
-    return [slot[s:e] for name, s, e in agencies_in(slot) if name not in ours and not _nested(name, ours)]
+    named = [*agencies_in(slot), *english_agencies_in(slot)]
+    return [slot[s:e] for name, s, e in named if name not in ours and not _nested(name, ours)]
 
 
 def _nested(name: str, ours: set[str]) -> bool:

@@ -275,3 +275,30 @@ def test_a_measure_of_another_kind_than_the_caption_is_not_read_from_it(
         assert answer.abstained and "9" not in answer.text
     else:
         assert not answer.abstained and answered in (answer.figure or answer.text.split("（")[0])
+
+
+def test_a_paragraph_cut_by_chunking_keeps_its_subject_for_the_checks() -> None:
+    from corpus.types import Chunk
+    from qa.answer import paragraph_lead
+
+    document = (
+        "一、研究設施\n"
+        "國家示範輻射中心穩定運轉兩座光源，113 年度共提供服務 143,036 小時。"
+        "同時鏈結國際夥伴，升級海外實驗設施。113 年度發表論文 601 篇。\n"
+        "二、其他\n"
+    )
+    cuts = [(0, 50), (40, 80), (70, len(document))]  # overlapping slices, the second inside the paragraph
+    chunks = {
+        f"d:{n}": Chunk(f"d:{n}", "d", n, "r.txt", "示範年報", document[a:b], a, b, ("一、研究設施",))
+        for n, (a, b) in enumerate(cuts)
+    }
+    last = chunks["d:2"]
+    lead = paragraph_lead(last, chunks.get)
+    assert lead.startswith("國家示範輻射中心") and (lead + last.text) in document
+    assert paragraph_lead(chunks["d:0"], chunks.get) == ""  # the document's first chunk
+    assert paragraph_lead(last, None) == ""  # no index to read the chunks before from
+
+
+def test_a_set_counted_with_組_is_no_amount_of_money() -> None:
+    measure = asked_measure("數位展的門票收入是多少？")
+    assert measure is not None and fits(measure, find_figures("3 組")[0]) is False
