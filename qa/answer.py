@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from corpus.address import format_address
+from corpus.tables import caption_parts, table_numbers_in
 from corpus.types import Chunk
 from index.backend import unit_vectors_of
 from index.types import Hit
 from qa.cells import (  # table-cell answers; the hook is in answer_question
+    CHANGE_NAMED,
     cell_answer,
     cell_key,
     other_kind_of,
@@ -658,9 +660,9 @@ def _answer_features(
 
 # How a refusal names a measure the question asks by its kind alone (「涵蓋率是多少」 -> 比率).
 _MEASURE_NAMES: dict[str, dict[str, str]] = {
-    "zh-Hant": {"money": "金額", "percent": "比率"},
-    "zh-Hans": {"money": "金额", "percent": "比率"},
-    "en": {"money": "amount", "percent": "share"},
+    "zh-Hant": {"money": "金額", "percent": "比率", "change": "增減"},
+    "zh-Hans": {"money": "金额", "percent": "比率", "change": "增减"},
+    "en": {"money": "amount", "percent": "share", "change": "change"},
 }
 
 # A refusal names the neighbouring fact only when the sentence holds at least half of the question's
@@ -860,21 +862,42 @@ def _check_candidates(
 _CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
 
 
+# A change stated in a sentence beyond CHANGE_NAMED's words: 提升至, 較…多, up from, rose.
+_CHANGE_STATED = re.compile(
+    r"提升|提高|上升|下降|成長|增|減|较|較|多出|翻倍|倍|\b(?:rose|rise|grew|grow|fell|up|down|more|less|higher|lower)\b",
+    re.IGNORECASE,
+)
+
+
 def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
     """A sentence whose figures all count something other than the question's (多少位使用者 against
     143,036 小時, 經費 against 48,195 臺) answers another question: the measure is contradicted."""
     measure = info.measure
     if measure is None:
         return
-    named = measure.text or _MEASURE_NAMES[info.language].get(measure.kind or "", "")
+    asked = "change" if measure.change else (measure.kind or "")
+    named = measure.text or _MEASURE_NAMES[info.language].get(asked, "")
     for candidate in candidates:
         text = candidate.unit.text
         if candidate.unit.is_row:
-            # A row's unit stands in its header; a share or an amount is not read from a ranking.
-            if measure.kind is not None and not measure.change and RANKING.search(candidate.column or ""):
-                stated = candidate.column or ""
-                result = ConditionResult(named, "measure", "contradicted", stated, "sentence", blocking=True)
+            # A row's unit stands in its header; a share or an amount is not read from a ranking,
+            # nor a growth from a column of levels.
+            column = candidate.column or ""
+            ranking = measure.kind is not None and not measure.change and RANKING.search(column)
+            caption = candidate.unit.header.split("\n", 1)[0] if candidate.unit.header else ""
+            level = measure.change and not CHANGE_NAMED.search(matching_form(f"{caption} {column}"))
+            if ranking or level:
+                result = ConditionResult(named, "measure", "contradicted", column, "sentence", blocking=True)
                 candidate.conditions = [*candidate.conditions, result]
+            continue
+        if (
+            measure.change
+            and not CHANGE_NAMED.search(matching_form(text))
+            and not _CHANGE_STATED.search(text)
+        ):
+            # 「較 112 年度增長多少」: a sentence stating a level and no change answers another question.
+            result = ConditionResult(named, "measure", "missing", None, None, blocking=True)
+            candidate.conditions = [*candidate.conditions, result]
             continue
         figures = _sentence_figures(info, text)
         verdicts = [fits(measure, f, text) for f in figures]
@@ -943,9 +966,18 @@ def _check_rows(info: _QuestionInfo, conditions: tuple[Condition, ...], candidat
         contexts[chunk.chunk_id] = context
         labels = {matching_form(row_cells(line)[0]) for line in chunk.text.splitlines() if "\t" in line}
         named.update(n for label in labels if (n := _sibling_named(question, label, context)))
+    asked_tables = table_numbers_in(info.text)
     for candidate in rows:
         context = contexts[candidate.hit.chunk.chunk_id]
         caption = candidate.unit.header.rsplit("\n", 1)[0] if "\n" in candidate.unit.header else ""
+        number = caption_parts(caption.split("\n", 1)[0])[0] if caption else ""
+        if asked_tables and number and number not in asked_tables:
+            # 「依附表 3」: a row of 附表 2 answers another question.
+            result = ConditionResult(
+                sorted(asked_tables)[0], "programme", "contradicted", number, "row", True
+            )
+            candidate.conditions = [*candidate.conditions, result]
+            continue
         scope = cell_key(_passage_text(candidate.hit.chunk))
         if caption and (kind := other_kind_of(question_key, caption, scope, spared)) is not None:
             result = ConditionResult(kind, "programme", "contradicted", kind, "row", blocking=True)
@@ -955,6 +987,41 @@ def _check_rows(info: _QuestionInfo, conditions: tuple[Condition, ...], candidat
             if name not in context:
                 stated = row_cells(candidate.unit.text)[0]
                 result = ConditionResult(name, "programme", "missing", stated, "row", blocking=True)
+                candidate.conditions = [*candidate.conditions, result]
+                break
+
+
+# A name numbered in its series: 臺灣杉三號, 福衛七號, 新海研 2 號, 第 4 期 (the stem before the number).
+_NUMBERED_NAME = re.compile(
+    r"([\u4e00-\u9fff]{0,3}?)([\u4e00-\u9fff]{2})\s?([一二三四五六七八九十]{1,3}|\d{1,2})\s?([號号代期])"
+)
+_BEFORE_A_NAME = re.compile(r".*[的之與与和及在替為为是將将由於于對对]")
+
+
+def _numbered_names(text: str) -> dict[tuple[str, str, str], str]:
+    """(stem, number, kind) in matching form -> the name as written."""
+    return {
+        (matching_form(m.group(2)), m.group(3), matching_form(m.group(4))): _BEFORE_A_NAME.sub("", m.group(0))
+        for m in _NUMBERED_NAME.finditer(text)
+    }
+
+
+def _check_numbered_names(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
+    """A sentence about another member of a numbered series than the question's (臺灣杉一號 for
+    臺灣杉三號) speaks of another thing, unless it also names the question's own."""
+    asked = _numbered_names(info.text)
+    if not asked:
+        return
+    for candidate in candidates:
+        stated = _numbered_names(_unit_text(candidate.unit))
+        for (stem, number, kind), written in asked.items():
+            if (stem, number, kind) in stated:
+                continue
+            other = next(
+                (w for s, w in stated.items() if s[0] == stem and s[2] == kind and s[1] != number), None
+            )
+            if other is not None:
+                result = ConditionResult(written, "programme", "contradicted", other, "sentence", True)
                 candidate.conditions = [*candidate.conditions, result]
                 break
 
@@ -1200,6 +1267,7 @@ def _prepare(
         _check_candidates(info, conditions, candidates, fetch)
     _check_measure(info, candidates)
     _check_rows(info, conditions, candidates)
+    _check_numbered_names(info, candidates)
     return ScoredCandidates(info, considered, conditions, candidates)
 
 

@@ -370,7 +370,6 @@ def find_cell(
     conditions: Sequence[Condition],
     hits: Sequence[Hit],
     table_names: Sequence[str] = (),
-    looked_up: frozenset[str] = frozenset(),
 ) -> CellAnswer | None:
     """The first table chunk among the hits whose row and column the question names.
 
@@ -428,16 +427,16 @@ def find_cell(
             continue
         value = cells[column] if column < len(cells) else ""
         line = _row_line(chunk, cells)
-        if not value or line is None:
-            continue
+        if not value or line is None or PLACEHOLDER.fullmatch(value.strip()):
+            continue  # 「-」: the table has no figure there
         # Among tables naming the row and column, the one whose caption and header share most of
         # the question's wording (the country's figure in the table of the asked measure). Pairs
         # with a digit do not count: a year or 113 stands in many captions and says nothing of
         # the measure (「重點政策經費」 is 表 1-3's column, not 表 1-1's 「113 年度預算法定數」).
         overlap = len(words & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
-        if overlap == 0 and (chunk.chunk_id in looked_up or not _CJK.search(question)):
-            # Found by its row alone (新加坡, or an English question's 英國), a table must also share
-            # words of the question's measure: a rank in a competitiveness table is no R&D expenditure.
+        if overlap == 0:
+            # Found by its row and column alone (美國, 2023), a table must also share words of the
+            # question's measure: a share of GDP is no count of researchers, a rank no expenditure.
             continue
         cell = CellAnswer(chunk, table, row, column, value, line, missing, matched[2])
         found.append((overlap, -hit.rank, cell))
@@ -450,14 +449,25 @@ def find_cell(
 _SHARE_WORDS = re.compile(r"%|％|比率|占比|比例|百分比|率")
 
 
+# A cell that holds no figure: a dash, an ellipsis, "n.a." (not available) or "x" (withheld).
+PLACEHOLDER = re.compile(r"[-－—–‒…⋯]+|n\.?\s?a\.?|N/?A|x|X|\*+|…+", re.IGNORECASE)
+# A column or caption that states a change (成長率, 增減, growth) rather than a level (canonical script).
+CHANGE_NAMED = re.compile(
+    r"成长|增长|增减|增加|减少|增幅|减幅|变动|变化|差异|差距|growth|change|increase|decrease", re.I
+)
+
+
 def _kind_contradicted(measure: Measure | None, table: Table, column: int, cells: Sequence[str]) -> bool:
     """A share asked of a row that states none (研發經費占 GDP 比率 against 附表 1's 百萬美元), an amount
-    of money asked of a share column (經費 against 占比 (%)), or either asked of a ranking column: the
-    table answers another question.
+    of money asked of a share column (經費 against 占比 (%)), either asked of a ranking column, or a
+    growth asked of a column of levels: the table answers another question.
     A share may be named by the caption, the unit, the column or the row's labels (涵蓋率)."""
-    if measure is None or measure.kind is None or measure.change:
+    if measure is None or measure.kind is None:
         return False
     name = table.columns[column] if column < len(table.columns) else ""
+    if measure.change:
+        # 「較 112 年度增長多少」 is not read from 113 年度's budget: a level is no change.
+        return not CHANGE_NAMED.search(canonical(f"{table.caption} {name}"))
     if RANKING.search(name):
         return True  # a place in a ranking (「2024 排名」) is neither a share nor an amount
     if measure.kind == "percent":
@@ -570,13 +580,12 @@ def cell_answer(
     """
     seen = {h.chunk.chunk_id for h in hits}
     extra = [c for c in table_rows if c.chunk_id not in seen]
-    looked_up = frozenset(c.chunk_id for c in extra)
     hits = [*hits, *(Hit(chunk=c, score=0.0, rank=len(hits) + i + 1) for i, c in enumerate(extra))]
     extreme = find_extreme(question, conditions, hits, fetch, table_names)
     if extreme is not None:
         text = render_extreme(extreme, 1, language)
         return _answer(question, language, conditions, hits, started, extreme.cell, text, extreme.cell.label)
-    cell = find_cell(question, conditions, hits, table_names, looked_up)
+    cell = find_cell(question, conditions, hits, table_names)
     if cell is None:
         holding = find_row_holding(question, hits, fetch)
         if holding is not None:
@@ -588,11 +597,10 @@ def cell_answer(
     if cell is None and tables_below:
         # A table slice holds many rows besides the one asked, so it ranks below prose that repeats
         # the row's name; a cell the question names by row and column is still the best answer.
-        # Found below the passages answered from, a table must also share words of the question's
-        # measure with its caption or header, as a table looked up by its row's name must.
+        # Found below the passages answered from, a table must share words of the question's
+        # measure with its caption or header, as every table answering by a cell must.
         hits = [*hits, *tables_below]
-        below = looked_up | {h.chunk.chunk_id for h in tables_below}
-        cell = find_cell(question, conditions, hits, table_names, below)
+        cell = find_cell(question, conditions, hits, table_names)
     if cell is None or cell.missing:
         # A year the table lacks is refused by the condition check, which names the year the
         # reports do give with its cited fact: one wording for every refusal of that kind.

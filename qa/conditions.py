@@ -647,6 +647,16 @@ def _scopes(evidence: Evidence) -> list[tuple[str, str]]:
 
 
 def _check_time(condition: Condition, evidence: Evidence) -> ConditionResult:
+    result = _check_time_in_scopes(condition, evidence)
+    in_column = year_mentions(evidence.column) if evidence.label and result.status == "met" else []
+    if in_column and not any(m.years & condition.years for m in in_column):
+        # A row's figure is of its column's year: 2019's cell is no 2023 figure, whatever years
+        # the caption and the other columns cover.
+        return _result(condition, "contradicted", _nearest(condition, in_column).text, "row")
+    return result
+
+
+def _check_time_in_scopes(condition: Condition, evidence: Evidence) -> ConditionResult:
     stated_unit = year_mentions(evidence.unit)
     for where, text in _scopes(evidence):
         for mention in year_mentions(text):

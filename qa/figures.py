@@ -294,6 +294,7 @@ _CURRENCY_UNITS = ("元", "幣", "币", "圓")
 _CHANGE = re.compile(r"成长|增长|增加|减少|下降|提升|提高|增幅|减幅|变化|差距|相差|多出|少了")
 # Words that follow the measured noun without changing what it counts (canonical script).
 _AFTER_THE_NOUN = frozenset({"目标", "总数", "总计", "合计", "累计", "数量", "总量", "规模", "上限", "平均"})
+_LATIN_UNIT = re.compile(r"\s*([A-Za-z][A-Za-z/²³]{0,11})(?![A-Za-z])")
 _LINK = re.compile(r"(?:是|为|有|达|约|共|总共|累计|一共)+$")
 
 
@@ -352,6 +353,9 @@ def asked_measure(question: str) -> Measure | None:
         return _english_measure(question)
     canon = _canonical(question)
     for m in _ASKS_HOW_MANY.finditer(canon):
+        if unit := _LATIN_UNIT.match(canon, m.end()):
+            # 「多少 petaFLOPS」, 「幾 MW」: the unit itself is what the figure must carry.
+            return Measure(unit.group(1), f"unit:{unit.group(1).lower()}")
         rest = canon[m.end() :]
         counter = next((c for c in _COUNTERS if rest.startswith(c)), None)
         if counter is None:
@@ -404,6 +408,12 @@ def fits(measure: Measure, figure: Figure, text: str = "") -> bool | None:
     """Whether `figure` can be what `measure` counts: False when its unit says it counts something
     else (143,036 小時 for 多少位使用者, 48,195 臺 for 經費), None when its unit says nothing."""
     counted = counted_class(figure, text) if text else (unit_class(figure.unit) if figure.unit else None)
+    if measure.counter_class is not None and measure.counter_class.startswith("unit:"):
+        unit = measure.counter_class[5:]
+        written = f"{figure.unit} {text[figure.end : figure.end + len(unit) + 2]}".lower()
+        if unit in written.replace(" ", "") or unit in written:
+            return True
+        return False if (figure.unit or counted or figure.kind == "money") else None
     if measure.counter_class is not None:
         if figure.kind == "money" and (
             _CURRENCY_MARK.search(figure.text) or figure.unit.endswith(_CURRENCY_UNITS)

@@ -302,3 +302,88 @@ def test_a_paragraph_cut_by_chunking_keeps_its_subject_for_the_checks() -> None:
 def test_a_set_counted_with_組_is_no_amount_of_money() -> None:
     measure = asked_measure("數位展的門票收入是多少？")
     assert measure is not None and fits(measure, find_figures("3 組")[0]) is False
+
+
+RESEARCHERS = (
+    "示範研究人力年報\n\n附表 2 2021-2023 年主要國家研發經費占 GDP 比率 (%)\n\n"
+    "國家\t2021\t2022\t2023\n以色列\t5.76\t6.18\t6.35\n美國\t3.48\t3.59\t3.45\n\n"
+    "附表 3 2021-2023 年主要國家研究人員 (單位：FTE)\n\n"
+    "國家\t2021\t2022\t2023\n美國\t1,664,939\t1,681,676\t-\n日本\t690,400\t704,500\t711,300\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("美國 2023 年研究人員的全時約當數是多少？", None),  # 「-」: the table has no figure there
+        ("美國 2022 年研究人員的全時約當數是多少？", "1,681,676"),
+        ("依附表 3，以色列 2023 年研究人員的全時約當數是多少？", None),  # 以色列 is only in 附表 2
+        ("依附表 3，日本 2023 年研究人員的全時約當數是多少？", "711,300"),
+    ],
+)
+def test_a_cell_without_a_figure_or_in_another_table_is_not_the_answer(
+    tmp_path: Path, question: str, answered: str | None
+) -> None:
+    hits = _hits(tmp_path, RESEARCHERS, "researchers.txt")
+    answer = answer_question(question, hits, embedder=None, config=AnswerConfig())
+    if answered is None:
+        assert answer.abstained and "6.35" not in answer.text and "1,664,939" not in answer.text
+    else:
+        assert not answer.abstained and answer.text.startswith(answered)
+
+
+BUDGETS = (
+    "示範預算年報\n\n表 1-1 各主管機關 113 年度科技研發經費預算法定數\n\n"
+    "主管機關\t113 年度預算法定數 (千元)\t占比 (%)\n數位發展部\t10,580,859\t7.0%\n農業部\t5,112,300\t3.4%\n\n"
+    "二、成長\n\n經濟部 113 年度科技預算較 112 年度增加 1,203,000 千元。\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("數位發展部 113 年度科技預算較 112 年度增長多少？", None),  # the table holds levels, no growth
+        ("By what percentage did the Ministry of Agriculture's S&T budget grow in 2024?", None),
+        ("經濟部 113 年度科技預算較 112 年度增加多少？", "1,203,000 千元"),  # a sentence stating the change
+        ("數位發展部 113 年度科技預算法定數是多少？", "10,580,859"),
+    ],
+)
+def test_a_growth_is_not_read_from_a_level(tmp_path: Path, question: str, answered: str | None) -> None:
+    answer = answer_question(
+        question, _hits(tmp_path, BUDGETS, "budgets.txt"), embedder=None, config=AnswerConfig()
+    )
+    if answered is None:  # refused; the level may be named as the neighbouring fact, never as the answer
+        assert answer.abstained and answer.figure is None
+    else:
+        assert not answer.abstained and answered in answer.text.split("[")[0]
+
+
+def test_another_member_of_a_numbered_series_is_not_the_answer(tmp_path: Path) -> None:
+    text = (
+        "示範運算年報\n\n一、運算主機\n\n"
+        "完成高速運算主機建置，將接替示範杉一號，提供 3.53 petaFLOPS 算力服務。\n\n"
+        "示範杉二號於 113 年度提供 9.0 petaFLOPS 算力服務，並邀請 10 組應用團隊測試。\n"
+    )
+    hits = _hits(tmp_path, text, "hpc.txt")
+    config = AnswerConfig()
+    third = answer_question("示範杉三號的算力是多少 petaFLOPS？", hits, embedder=None, config=config)
+    assert third.abstained and third.text.startswith("報告中沒有「示範杉三號」")
+    second = answer_question("示範杉二號的算力是多少 petaFLOPS？", hits, embedder=None, config=config)
+    assert not second.abstained and second.figure == "9.0"  # the figure of the unit asked, not 10 組
+
+
+@pytest.mark.parametrize(
+    ("question", "figure", "expected"),
+    [
+        ("算力是多少 petaFLOPS？", "3.53 petaFLOPS", True),
+        ("算力是多少 petaFLOPS？", "10 組", False),
+        ("算力是多少 petaFLOPS？", "16", None),
+        ("裝置容量是幾 MW？", "1,200 MW", True),
+    ],
+)
+def test_a_unit_written_after_how_much_is_the_unit_of_the_answer(
+    question: str, figure: str, expected: bool | None
+) -> None:
+    measure = asked_measure(question)
+    assert measure is not None
+    assert fits(measure, find_figures(figure)[0], figure) is expected

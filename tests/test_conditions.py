@@ -265,9 +265,12 @@ def test_a_year_outside_the_table_is_contradicted_by_its_header(question: str) -
     assert result.evidence == "2019-2023 年"  # the header's own words
 
 
-def test_a_year_inside_the_table_is_met() -> None:
-    result = check("日本2021年研發經費占GDP比率是多少？", "time", row("日本"))
+def test_a_year_inside_the_table_is_met_by_its_column_only() -> None:
+    result = check("日本2021年研發經費占GDP比率是多少？", "time", row("日本", "2021"))
     assert result.status == "met"
+    # The 2023 cell is no 2021 figure, though the caption covers 2019-2023.
+    other = check("日本2021年研發經費占GDP比率是多少？", "time", row("日本", "2023"))
+    assert (other.status, other.evidence, other.blocking) == ("contradicted", "2023", True)
 
 
 @pytest.mark.parametrize(
