@@ -1372,6 +1372,9 @@ _WHEN_OR_WHERE = re.compile(
 )
 
 
+_ASKS_YEARS = re.compile(r"(?:多少|幾|几)\s*(?:個|个)?\s*年(?!度|[0-9])|how many years", re.IGNORECASE)
+
+
 def _no_figure_given(info: _QuestionInfo, chosen: list[_Candidate]) -> bool:
     """A how-much question whose chosen sentences hold no number at all (no figure, no digit, no
     number in characters, once years and table numbers are set aside) answers nothing: "How many
@@ -1386,7 +1389,8 @@ def _no_figure_given(info: _QuestionInfo, chosen: list[_Candidate]) -> bool:
         return False
     # A year or a table number says when or where, not how much: 「(…其餘國家為 2023 年數值)」 is
     # no revenue figure.
-    return not any(states_a_quantity(_WHEN_OR_WHERE.sub(" ", c.unit.text)) for c in chosen)
+    years = _ASKS_YEARS.search(info.text) is not None
+    return not any(states_a_quantity(_WHEN_OR_WHERE.sub(" ", c.unit.text), years) for c in chosen)
 
 
 def _shown_answer(

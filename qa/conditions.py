@@ -13,6 +13,7 @@ that a 简体 question meets 繁體 evidence and the evidence quoted back stays 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Literal
 
 from corpus.normalize import fold_width, to_canonical_script
 from corpus.segment import DOMAIN_WORDS, cjk_words, segment
+from qa.figures import is_figure_question
 from qa.types import ConditionResult
 
 ConditionKind = Literal["time", "organisation", "place", "programme", "qualifier"]
@@ -43,6 +45,8 @@ class Condition:
     years: frozenset[int] = frozenset()  # time: AD years covered (民國 113 年 -> 2024)
     roc: bool = False  # time: written in the ROC calendar (113 年度)
     forms: tuple[str, ...] = ()  # canonical spellings that state the condition (aliases included)
+    # place: the spellings of the question's other places, which a sentence may name beside this one
+    companions: tuple[str, ...] = ()
     opposites: tuple[str, ...] = ()  # qualifier: canonical spellings that state the opposite
     home: bool = False  # place: Taiwan itself (我國, 臺灣), which the reports often leave implicit
     locality: bool = False  # place: a city or county rather than a country
@@ -367,7 +371,11 @@ def _place_conditions(question: str) -> list[Condition]:
             conditions.append(Condition(token.text, "place", forms=(word,), locality=True))
     for match in _EN_LOCALITY.finditer(question):
         conditions.append(Condition(match.group(0), "place", forms=(match.group(0).lower(),), locality=True))
-    return conditions
+    # 「喬治亞與俄羅斯聯邦的邊界」: a sentence naming the question's other place is not about another.
+    every = tuple(f for c in conditions for f in c.forms)
+    return [
+        dataclasses.replace(c, companions=tuple(f for f in every if f not in c.forms)) for c in conditions
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -548,6 +556,8 @@ class _Qualifier:
     # A subset of the whole (偏鄉, one year's new cases) is named wherever it is meant: a sentence
     # that does not name it speaks of the whole. 累計 or 實際 often go unsaid.
     strict: bool = False
+    # Only a figure has a target or an achieved value: 「主要目標是？」 asks what the aim is.
+    figures_only: bool = False
 
 
 _QUALIFIERS: tuple[_Qualifier, ...] = (
@@ -559,6 +569,7 @@ _QUALIFIERS: tuple[_Qualifier, ...] = (
         ("目标", "target", "goal", "总体指标", "预计", "预期", "aims", "aim to", "expected to"),
         ("达成", "实际", "实绩", "achieved", "actual", "已逾", "已达", "已超过", "已突破"),
         strict=True,
+        figures_only=True,
     ),
     _Qualifier(("达成", "实际", "实绩", "achieved", "actual"), ("目标", "target", "goal")),
     _Qualifier(("累计", "cumulative", "to date", "so far"), ("当年度", "单年", "当年", "in that year")),
@@ -584,7 +595,11 @@ def _qualifier_found(form: str, canon: str) -> int:
 def _qualifier_conditions(question: str) -> list[Condition]:
     canon = canonical(question)
     conditions = []
+    # English asks a target's figure without a cue word ("What is the 2025 target for 5G coverage?").
+    figure = is_figure_question(question) or not _has_cjk(question)
     for qualifier in _QUALIFIERS:
+        if qualifier.figures_only and not figure:
+            continue
         at = next((p for f in qualifier.forms if (p := _qualifier_found(f, canon)) >= 0), -1)
         if at < 0 or any(_qualifier_found(f, canon) >= 0 for f in qualifier.opposites):
             continue  # asking about both sides (目標與達成) is no condition on either
@@ -737,10 +752,11 @@ def _other_places(condition: Condition, evidence: Evidence) -> list[str]:
     if condition.locality:
         return []  # no list of localities to tell which other one a sentence names
     slot = evidence.label or evidence.unit
-    groups = {g for g in range(len(_places())) if set(_place_forms(g)) & set(condition.forms)}
+    ours = set(condition.forms) | set(condition.companions)  # the question's own places are no others
+    groups = {g for g in range(len(_places())) if set(_place_forms(g)) & ours}
     named = places_in(slot)
     others = [p.text for p in named if p.group not in groups]
-    if not evidence.label and named and named[0].group == 0 and not condition.home:
+    if not evidence.label and named and named[0].group == 0 and not condition.home and 0 not in groups:
         # 「我國…2023 年達 3.97%，優於美國、日本」: a sentence led by Taiwan is about Taiwan, even
         # when it names the asked country as a comparison.
         return [named[0].text]

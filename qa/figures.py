@@ -79,8 +79,10 @@ _SPELLED_QUANTITY = re.compile(
     r"|[十百千][〇零一二兩两三四五六七八九]+"
     r"|[〇零一二兩两三四五六七八九十]+\s*(?:成|倍|分之|個|个|國|国|顆|颗|條|条|本|冊|册|頁|页|棟|栋|戶|户|組|组|隊|队|枚|片|"
     r"人次|人|名|位|家次|家|項|项|種|种|件|款|套|篇|份|筆|笔|處|处|所|座|校|間|间|臺|台|輛|辆|艘|架|場次|场次|場|场|梯次|次|張|张|支)"
-    r"|[一過过逾超]半|百分之"
+    r"|[一過过逾超]半|百分之|第[〇零一二兩两三四五六七八九十百]+"
 )
+# A span of years in characters (五年, 十二年): a quantity only when the question asks how many years.
+_SPELLED_YEARS = re.compile(r"[〇零一二兩两三四五六七八九十百]+\s*(?:多)?\s*年")
 
 
 def enumerator_end(text: str) -> int:
@@ -89,11 +91,14 @@ def enumerator_end(text: str) -> int:
     return m.end() if m else 0
 
 
-def states_a_quantity(text: str) -> bool:
-    """Whether `text` states any amount, in digits or in characters, once list markers, names with
-    digits (5G, Taipei-1) and quoted titles are set aside. Years and labels are the caller's."""
+def states_a_quantity(text: str, years: bool = False) -> bool:
+    """Whether `text` states any amount, in digits or in characters (三成, 第五), once list markers,
+    names with digits (5G, Taipei-1) and quoted titles are set aside; `years`: a span of years
+    (五年) counts too. Dates, years and labels in digits are the caller's to remove."""
     text = _QUOTED.sub(" ", _NAME_DIGITS.sub(" ", text[enumerator_end(text) :]))
-    return re.search(r"[0-9０-９]", text) is not None or _SPELLED_QUANTITY.search(text) is not None
+    if re.search(r"[0-9０-９]", text) is not None or _SPELLED_QUANTITY.search(text) is not None:
+        return True
+    return years and _SPELLED_YEARS.search(text) is not None
 
 
 _RANGE_JOIN = re.compile(r"\s?(?:至|到|~|～|–|-)\s?$")

@@ -191,6 +191,7 @@ def test_an_english_question_is_not_answered_with_a_figure_of_another_count(tmp_
         ("提供民眾放大億萬畫素圖像", False),
         ("一般科技施政計畫持續推動", False),
         ("參與企業成長三成", True),
+        ("在雜誌排行全美第五", True),  # an ordinal in characters
         ("已有過半縣市導入", True),
         ("完成兩場國際研討會", True),
         ("共補助 3 案", True),
@@ -387,3 +388,19 @@ def test_a_unit_written_after_how_much_is_the_unit_of_the_answer(
     measure = asked_measure(question)
     assert measure is not None
     assert fits(measure, find_figures(figure)[0], figure) is expected
+
+
+def test_a_span_of_years_counts_only_when_years_are_asked() -> None:
+    assert not states_a_quantity("近五年各國研發經費持續成長")
+    assert states_a_quantity("議員的任期不會超過五年", years=True)
+
+
+def test_how_many_years_is_answered_by_a_span_in_characters(tmp_path: Path) -> None:
+    text = "示範國會簡介\n\n一、任期\n\n示範國首相會在五年任期後提請解散國會，所以示範國議員的任期不會超過五年。\n"
+    answer = answer_question(
+        "示範國議員的任期最多不會超過多少年？",
+        _hits(tmp_path, text, "term.txt"),
+        embedder=None,
+        config=AnswerConfig(),
+    )
+    assert not answer.abstained and "五年" in answer.text

@@ -471,3 +471,21 @@ def test_an_english_agency_is_checked_in_chinese_and_english_evidence(
         "How many schools did the Ministry of Education fund in 2024?", "organisation", sentence(text)
     )
     assert (result.status, result.blocking) == (status, blocking)
+
+
+def test_a_target_is_a_qualifier_of_figures_only() -> None:
+    assert "qualifier" in kinds("平臺的註冊人數目標是多少？")
+    assert "qualifier" not in kinds("設置小型合作農場的主要目標是？")  # asks what the aim is
+
+
+def test_a_place_the_question_also_names_is_no_other_place() -> None:
+    question = "喬治亞北方與俄羅斯聯邦比鄰的邊界長達多少公里？"
+    georgia = next(c for c in extract_conditions(question) if c.text == "喬治亞")
+    text = "北方與俄羅斯聯邦比鄰，邊界長達 723 公里。"
+    passage = "喬治亞位於高加索地區。" + text
+    assert check_condition(georgia, sentence(text, passage)).status == "met"
+    # A third country in the sentence still contradicts it.
+    other = "北方與亞美尼亞比鄰，邊界長達 164 公里。"
+    assert (
+        check_condition(georgia, sentence(other, "喬治亞位於高加索地區。" + other)).status == "contradicted"
+    )
