@@ -272,8 +272,12 @@ _ENGLISH_COUNTED: dict[str, tuple[str, ...]] = {
 _ENGLISH_CLASS_OF = {word: name for name, words in _ENGLISH_COUNTED.items() for word in words}
 _ENGLISH_MAGNITUDE = re.compile(r"^(?:(?:thousand|million|billion|trillion|hundred)\s+)+", re.IGNORECASE)
 _HOW_MANY_EN = re.compile(r"\bhow\s+many\s+((?:[A-Za-z-]+\s+){0,4}[A-Za-z-]+)", re.IGNORECASE)
+# A change asked in English: the verb or noun of one ("did … grow", "growth"), not an adjective
+# ("growing livestock") or a comparison word alone ("more than").
 _CHANGE_EN = re.compile(
-    r"\b(?:increase|grow|grew|growth|rise|rose|fall|fell|decline|drop|change|more|less)", re.I
+    r"\b(?:increase[sd]?|grow|grows|grew|grown|growth|rise|rises|rose|risen|fall|falls|fell|fallen"
+    r"|decline[sd]?|drop(?:ped|s)?|change[sd]?)\b|\bhow\s+(?:much|many)\s+(?:more|less|fewer)\b",
+    re.I,
 )
 
 

@@ -404,3 +404,18 @@ def test_how_many_years_is_answered_by_a_span_in_characters(tmp_path: Path) -> N
         config=AnswerConfig(),
     )
     assert not answer.abstained and "五年" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "change"),
+    [
+        ("By what percentage did the ministry's budget grow from 2023 to 2024?", True),
+        ("How much did R&D spending increase in 2024?", True),
+        ("What percentage of the cleared land is used for growing livestock?", False),  # an adjective
+        ("What share of firms spend more than NT$1 million on R&D?", False),
+        ("科技預算較 112 年度增長多少？", True),
+    ],
+)
+def test_a_change_is_asked_by_its_verb_or_noun(question: str, change: bool) -> None:
+    measure = asked_measure(question)
+    assert measure is not None and measure.change is change
