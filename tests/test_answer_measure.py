@@ -396,7 +396,10 @@ def test_a_span_of_years_counts_only_when_years_are_asked() -> None:
 
 
 def test_how_many_years_is_answered_by_a_span_in_characters(tmp_path: Path) -> None:
-    text = "示範國會簡介\n\n一、任期\n\n示範國首相會在五年任期後提請解散國會，所以示範國議員的任期不會超過五年。\n"
+    text = (
+        "示範國會簡介\n\n一、任期\n\n"
+        "示範國首相會在五年任期後提請解散國會，所以示範國議員的任期不會超過五年。\n"
+    )
     answer = answer_question(
         "示範國議員的任期最多不會超過多少年？",
         _hits(tmp_path, text, "term.txt"),
