@@ -64,6 +64,7 @@ class CellAnswer:
     row_line: str  # the row as it stands in the chunk text (quoted by the citation)
     missing: str = ""  # what the question asked that the table lacks, e.g. "2024"
     named: int = 0  # the column of the cell that names the row (a plan name, not its empty group)
+    empty: bool = False  # the cell holds no figure (「-」, n.a.): the table says it has none
 
     @property
     def label(self) -> str:
@@ -427,8 +428,9 @@ def find_cell(
             continue
         value = cells[column] if column < len(cells) else ""
         line = _row_line(chunk, cells)
-        if not value or line is None or PLACEHOLDER.fullmatch(value.strip()):
-            continue  # 「-」: the table has no figure there
+        if not value or line is None:
+            continue
+        empty = PLACEHOLDER.fullmatch(value.strip()) is not None  # 「-」: the table has no figure there
         # Among tables naming the row and column, the one whose caption and header share most of
         # the question's wording (the country's figure in the table of the asked measure). Pairs
         # with a digit do not count: a year or 113 stands in many captions and says nothing of
@@ -438,11 +440,11 @@ def find_cell(
             # Found by its row and column alone (美國, 2023), a table must also share words of the
             # question's measure: a share of GDP is no count of researchers, a rank no expenditure.
             continue
-        cell = CellAnswer(chunk, table, row, column, value, line, missing, matched[2])
-        found.append((overlap, -hit.rank, cell))
+        cell = CellAnswer(chunk, table, row, column, value, line, missing, matched[2], empty)
+        found.append((not empty, overlap, -hit.rank, cell))
     if not found:
         return None
-    return max(found, key=lambda f: (f[0], f[1]))[2]
+    return max(found, key=lambda f: (f[0], f[1], f[2]))[3]
 
 
 # A share is written as a percentage or named as a rate in the caption, unit or column (canonical script).
@@ -508,6 +510,22 @@ def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
     return text
 
 
+def render_empty(cell: CellAnswer, number: int, language: Language) -> str:
+    """The refusal for a cell that holds no figure, naming the cell and what it holds."""
+    where = _table_where(cell.table, language)
+    if language == "en":
+        return (
+            f"The reports give no figure for this: in {where}, row “{cell.label}”, column "
+            f"“{cell.column_name}” holds “{cell.value}” [{number}]"
+        )
+    cell_of = f"「{cell.label}」列「{cell.column_name}」欄為「{cell.value}」[{number}]"
+    if language == "zh-Hans":
+        return f"报告中没有这个数字：{where}中" + cell_of.replace("」列「", "」行「").replace(
+            "」欄為「", "」栏为「"
+        )
+    return f"報告中沒有這個數字：{where}中{cell_of}"
+
+
 def _answer(
     question: str,
     language: Language,
@@ -546,12 +564,12 @@ def _answer(
     return Answer(
         question=question,
         text=text,
-        abstained=False,
+        abstained=cell.empty,
         # Row and column both named by the question: as sure as the passage's place in the ranking.
-        confidence=1.0 / (1.0 + 0.1 * (rank - 1)),
+        confidence=0.0 if cell.empty else 1.0 / (1.0 + 0.1 * (rank - 1)),
         citations=[citation],
         related=list(hits),
-        figure=figure,
+        figure=None if cell.empty else figure,
         language=language,
         mode="extractive",
         latency_ms=(time.perf_counter() - started) * 1000.0,
@@ -605,9 +623,8 @@ def cell_answer(
         # A year the table lacks is refused by the condition check, which names the year the
         # reports do give with its cited fact: one wording for every refusal of that kind.
         return None
-    return _answer(
-        question, language, conditions, hits, started, cell, render_cell(cell, 1, language), cell.value
-    )
+    text = render_empty(cell, 1, language) if cell.empty else render_cell(cell, 1, language)
+    return _answer(question, language, conditions, hits, started, cell, text, cell.value)
 
 
 # --- which row holds the highest / lowest figure of a column, over the whole table ---------------

@@ -333,6 +333,20 @@ def test_a_cell_without_a_figure_or_in_another_table_is_not_the_answer(
         assert not answer.abstained and answer.text.startswith(answered)
 
 
+def test_an_empty_cell_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    hits = _hits(tmp_path, RESEARCHERS, "researchers.txt")
+    config = AnswerConfig()
+    answer = answer_question("美國 2023 年研究人員的全時約當數是多少？", hits, embedder=None, config=config)
+    assert answer.abstained and answer.figure is None
+    assert answer.text.startswith("報告中沒有這個數字：附表 3「")
+    assert "「美國」列「2023」欄為「-」[1]" in answer.text
+    assert answer.citations and answer.citations[0].quote.startswith("美國")
+    simplified = answer_question(
+        "美国 2023 年研究人员的全时约当数是多少？", hits, embedder=None, config=config
+    )
+    assert simplified.abstained and simplified.text.startswith("报告中没有这个数字：")
+
+
 BUDGETS = (
     "示範預算年報\n\n表 1-1 各主管機關 113 年度科技研發經費預算法定數\n\n"
     "主管機關\t113 年度預算法定數 (千元)\t占比 (%)\n數位發展部\t10,580,859\t7.0%\n農業部\t5,112,300\t3.4%\n\n"
