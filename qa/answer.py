@@ -1385,12 +1385,30 @@ def _no_figure_given(info: _QuestionInfo, chosen: list[_Candidate]) -> bool:
     )
     if not chosen or not asks or info.kind == "year" or _ASKS_A_NAME.search(info.text):
         return False
-    if any(c.figure is not None for c in chosen):
+    measure = info.measure or asked_measure(info.text)
+    if any(
+        c.figure is not None and (measure is None or fits(measure, c.figure, c.unit.text) is not False)
+        for c in chosen
+    ):
         return False
     # A year or a table number says when or where, not how much: 「(…其餘國家為 2023 年數值)」 is
     # no revenue figure.
     years = _ASKS_YEARS.search(info.text) is not None
-    return not any(states_a_quantity(_WHEN_OR_WHERE.sub(" ", c.unit.text), years) for c in chosen)
+    texts = [_WHEN_OR_WHERE.sub(" ", c.unit.text) for c in chosen]
+    if not any(states_a_quantity(text, years) for text in texts):
+        return True
+    # An amount or a share asked, and every figure given counts something else (8 所 for a budget),
+    # with no amount in words either: nothing answers it.
+    if (
+        measure is None
+        or measure.counter_class is not None
+        or measure.change
+        or any(c.unit.is_row for c in chosen)
+    ):
+        return False
+    figures = [(f, c.unit.text) for c in chosen for f in _sentence_figures(info, c.unit.text)]
+    spelled = any(states_a_quantity(re.sub(r"[0-9０-９]", " ", text)) for text in texts)
+    return bool(figures) and not spelled and all(fits(measure, f, text) is False for f, text in figures)
 
 
 def _shown_answer(

@@ -487,6 +487,11 @@ def _english_agencies() -> tuple[re.Pattern[str], dict[str, _Agency]]:
     return re.compile(rf"(?<![A-Za-z])(?:{either})(?![A-Za-z])"), by_name
 
 
+def agency_names(name: str) -> tuple[str, ...]:
+    """All Chinese names (canonical) of the agency one of whose names is `name`."""
+    return _alias_groups().get(name, (name,))
+
+
 def english_agencies_in(text: str) -> list[tuple[str, int, int]]:
     """Agencies an English text names, as (the full Chinese name, start, end), left to right."""
     pattern, by_name = _english_agencies()

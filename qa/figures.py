@@ -176,21 +176,25 @@ _FIGURE_CUES = re.compile(
 _KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
     (
         "percent",
-        re.compile(r"比率|比例|占比|佔比|百分比|百分之|率|share|percent|proportion|fraction|rate", re.I),
+        # English cues are whole words: "demonstrated" asks no rate, "fundamental" no fund.
+        re.compile(
+            r"比率|比例|占比|佔比|百分比|百分之|率|\b(?:share|percent(?:age)?|proportion|fraction|rates?)\b",
+            re.I,
+        ),
     ),
-    ("rank", re.compile(r"排名|名次|第幾|第几|rank", re.I)),
+    ("rank", re.compile(r"排名|名次|第幾|第几|\brank", re.I)),
     (
         "money",
         re.compile(
             r"經費|经费|預算|预算|金額|金额|錢|钱|投資|投资|產值|产值|營收|营收|營業額|营业额|收入|補助|补助|(?<![西單单公紀纪])元(?![年朝素旦月首])"
-            r"|budget|spend|invest|cost|fund|revenue|output|money|NT\$|dollar|worth",
+            r"|\b(?:budget|spen[dt]|invest|cost|fund(?:s|ing|ed)?\b|revenue|output|money|dollar|worth)|NT\$",
             re.I,
         ),
     ),
     (
         "year",
         re.compile(
-            r"哪一年|哪年|何年|何時|何时|(?:西元|公元|民國|民国)\s*[幾几]\s*年|which year|what year|when",
+            r"哪一年|哪年|何年|何時|何时|(?:西元|公元|民國|民国)\s*[幾几]\s*年|which year|what year|\bwhen\b",
             re.I,
         ),
     ),

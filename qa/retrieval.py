@@ -23,6 +23,7 @@ from index.analysis import AnalysisOptions, lexical_tokens, match_form
 from index.backend import SearchIndex
 from index.embedding import Embedder
 from index.types import Candidate, Hit, SearchFilter
+from qa.conditions import agency_names, english_agencies_in
 from qa.errors import QAError
 from qa.names import NameAligner, NameMatch
 
@@ -211,6 +212,8 @@ class Retriever:
 
         # The reports' own bilingual names first: they are definitions, the dictionary only guesses.
         names = names_in_question(query, self.index.manifest.glossary)
+        # Agencies named in English ("Ministry of Health and Welfare") by all their Chinese names.
+        names += [n for name, _, _ in english_agencies_in(query) for n in agency_names(name)]
         guesses = glossary().terms(query) if glossary() is not None else []  # type: ignore[union-attr]
         terms = list(dict.fromkeys(names + guesses))
         if not terms:

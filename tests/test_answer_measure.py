@@ -436,3 +436,19 @@ def test_how_many_years_is_answered_by_a_span_in_characters(tmp_path: Path) -> N
 def test_a_change_is_asked_by_its_verb_or_noun(question: str, change: bool) -> None:
     measure = asked_measure(question)
     assert measure is not None and measure.change is change
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Over what distance was quantum key distribution demonstrated?", None),  # no "rate" in it
+        ("How much fundamental research did the institute publish?", None),  # no "fund" either
+        ("What share of GDP went to R&D?", "percent"),
+        ("How much funding did the platform receive?", "money"),
+        ("When did the platform open?", "year"),
+    ],
+)
+def test_english_cues_of_a_figure_kind_are_whole_words(question: str, kind: str | None) -> None:
+    from qa.figures import expected_kind
+
+    assert expected_kind(question) == kind

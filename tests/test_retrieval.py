@@ -154,3 +154,24 @@ def test_unknown_fusion_in_a_config_made_in_code_is_refused(fixture_pipeline: Pi
     retriever = Retriever(fixture_pipeline.index, fixture_pipeline.embedder, config)
     with pytest.raises(QAError, match="fusion 'rff'"):
         retriever.search("發電")
+
+
+def test_an_agency_named_in_english_finds_its_chinese_name(tmp_path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "agencies.txt").write_text(
+        "示範機關年報\n\n一、退輔\n\n國軍退除役官兵輔導委員會 113 年度推動榮家無線網路建置。\n\n"
+        "二、發展\n\n國家發展委員會 113 年度推動無線網路建置。\n\n"
+        "三、大陸\n\n大陸委員會 113 年度推動無線網路建置。\n",
+        encoding="utf-8",
+    )
+    config = make_config(tmp_path / "idx")
+    ingest([reports], config, progress=False)
+    pipe = Pipeline.open(config)
+    try:
+        # BM25 alone: no dictionary word of "veterans" stands in the Chinese name; the agency table does.
+        hits = pipe.search("What did the Veterans Affairs Council build in 2024?", k=1, mode="bm25")
+        # (every passage names a 委員會 and a 建置: only the agency's own name tells them apart)
+        assert hits and "國軍退除役官兵輔導委員會" in hits[0].chunk.text
+    finally:
+        pipe.close()
