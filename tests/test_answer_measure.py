@@ -452,3 +452,18 @@ def test_english_cues_of_a_figure_kind_are_whole_words(question: str, kind: str 
     from qa.figures import expected_kind
 
     assert expected_kind(question) == kind
+
+
+def test_an_amount_is_not_answered_by_figures_that_all_count_something_else(tmp_path: Path) -> None:
+    text = (
+        "Summary\n\nIn 2024 the council's wireless programme reached 8 所 veterans' homes "
+        "and trained 120 名 caregivers.\n"
+    )
+    hits = _hits(tmp_path, text, "homes.txt")
+    answer = answer_question(
+        "What was the council's wireless programme budget in 2024?",
+        hits,
+        embedder=None,
+        config=AnswerConfig(),
+    )
+    assert answer.abstained and answer.figure is None
