@@ -605,7 +605,9 @@ def cell_answer(
         return _answer(question, language, conditions, hits, started, extreme.cell, text, extreme.cell.label)
     cell = find_cell(question, conditions, hits, table_names)
     if cell is None:
-        holding = find_row_holding(question, hits, fetch)
+        holding = find_row_holding(question, hits, fetch) or find_rank_holder(
+            question, conditions, hits, fetch
+        )
         if holding is not None:
             text = render_row_holding(holding, 1, language)
             return _answer(
@@ -838,6 +840,70 @@ def find_row_holding(
             # the question must name the table by more than one common word (指標).
             continue
         return cell
+    return None
+
+
+# A place in a ranking the question names: 第 1 名, 排名第三, "ranked 2nd" (canonical script).
+_RANK_ASKED = re.compile(
+    r"第\s*(\d{1,3}|[一二三四五六七八九十]{1,3})\s*(?:名|位)|排名第\s*(\d{1,3}|[一二三四五六七八九十]{1,3})"
+    r"|\branked\s+(?:no\.\s*)?(\d{1,3})(?:st|nd|rd|th)?\b",
+    re.IGNORECASE,
+)
+_CJK_DIGITS = {ch: n for n, ch in enumerate("零一二三四五六七八九", start=0)}
+
+
+def _rank_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if all(ch in _CJK_DIGITS or ch == "十" for ch in text):
+        if "十" not in text:
+            return _CJK_DIGITS[text] if len(text) == 1 else None
+        tens, _, ones = text.partition("十")
+        return (_CJK_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CJK_DIGITS.get(ones, 0) if ones else 0)
+    return None
+
+
+def find_rank_holder(
+    question: str,
+    conditions: Sequence[Condition],
+    hits: Sequence[Hit],
+    fetch: Callable[[str], Chunk | None] | None,
+) -> CellAnswer | None:
+    """For 「2025 年總體競爭力第 1 名是哪個國家」: the one row of a ranking table whose cell in the
+    asked year's column holds that place, read over every slice; None when no table or row fits."""
+    if _WHICH.search(question) is None:
+        return None
+    m = _RANK_ASKED.search(canonical(question))
+    place = _rank_number(next(g for g in m.groups() if g)) if m else None
+    years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
+    if place is None or len(years) != 1:
+        return None
+    question_key = cell_key(question)
+    spared = cell_key(" ".join([*(c.text for c in conditions), *(f for c in conditions for f in c.forms)]))
+    words = _topic_terms(_wording(question))
+    for hit, table in _tables_of(hits, question, whole=True):
+        names = table.columns
+        if not RANKING.search(f"{table.caption} {' '.join(names)}"):
+            continue
+        if not words & _topic_terms(f"{table.caption} {' '.join(names)}"):
+            continue  # a ranking of something else
+        if other_kind_of(
+            question_key, table.caption, cell_key(f"{hit.chunk.title} {hit.chunk.text}"), spared
+        ):
+            continue  # 數位競爭力 asked of a table of 總體競爭力
+        column = next((j for j in range(1, len(names)) if years <= _column_years(names[j])), None)
+        if column is None:
+            continue
+        holders: list[CellAnswer] = []
+        for piece, part, n, cells in _rows_of(hit.chunk, fetch):
+            labels = label_cells(cells)
+            figure = _cell_figure(cells[column]) if column < len(cells) else None
+            if labels and figure == place:
+                line = _row_line(piece, cells)
+                if line is not None:
+                    holders.append(CellAnswer(piece, part, n, column, cells[column], line, "", labels[0][0]))
+        if len(holders) == 1:
+            return holders[0]
     return None
 
 

@@ -135,3 +135,55 @@ def test_a_table_whose_rows_are_not_what_is_asked_is_not_ranked(tmp_path: Path) 
     assert find_extreme(question, extract_conditions(question), hits, _fetch(chunks)) is None
     asked = "113 年度經費占比最高的是哪個機關？"
     assert find_extreme(asked, extract_conditions(asked), hits, _fetch(chunks)) is not None
+
+
+_COUNTRIES = [f"示範國{n:02d}" for n in range(1, 31)]
+
+
+def _ranking_chunks(tmp_path: Path) -> list[Chunk]:
+    # Ranks 2024: the last country is first, so the answer sits in the table's last slice.
+    rows = "\n".join(f"{c}\t{n + 1}\t{30 - n}" for n, c in enumerate(_COUNTRIES))
+    path = tmp_path / "ranking.txt"
+    path.write_text(
+        "示範競爭力報告\n\n一、總體\n\n表 3-1 2023-2024 年主要國家總體競爭力排名\n\n"
+        f"國家\t2023\t2024\n{rows}\n",
+        encoding="utf-8",
+    )
+    return chunk_document(read_document(path, ReadingConfig(cache_dir=None)))
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("2024 年總體競爭力第 1 名是哪個國家？", "示範國30"),
+        ("2023 年總體競爭力排名第二十五的是哪個國家？", "示範國25"),
+        ("2024 年总体竞争力第 3 名是哪个国家？", "示範國28"),
+    ],
+)
+def test_which_row_holds_a_place_in_a_ranking(tmp_path: Path, question: str, label: str) -> None:
+    from qa.cells import find_rank_holder
+
+    chunks = _ranking_chunks(tmp_path)
+    assert len([c for c in chunks if c.kind == "table"]) >= 2  # the ranking really is split
+    hits = _first_slice(chunks, "表 3-1")
+    found = find_rank_holder(question, extract_conditions(question), hits, _fetch(chunks))
+    assert found is not None and found.label == label
+    answer = answer_question(question, hits, embedder=None, config=AnswerConfig(), fetch=_fetch(chunks))
+    assert not answer.abstained and answer.text.startswith(label)
+    assert label in answer.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2024 年數位競爭力第 1 名是哪個國家？",  # a ranking of another kind than the table's
+        "2022 年總體競爭力第 1 名是哪個國家？",  # a year the table lacks
+        "總體競爭力第 1 名是哪個國家？",  # no year: which column is not said
+    ],
+)
+def test_no_row_holds_a_place_the_table_does_not_rank(tmp_path: Path, question: str) -> None:
+    from qa.cells import find_rank_holder
+
+    chunks = _ranking_chunks(tmp_path)
+    hits = _first_slice(chunks, "表 3-1")
+    assert find_rank_holder(question, extract_conditions(question), hits, _fetch(chunks)) is None
