@@ -436,7 +436,9 @@ def find_cell(
         # with a digit do not count: a year or 113 stands in many captions and says nothing of
         # the measure (「重點政策經費」 is 表 1-3's column, not 表 1-1's 「113 年度預算法定數」).
         overlap = len(words & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
-        if overlap == 0:
+        # An indicator row names the measure itself (數位經濟規模); a country or agency row does not.
+        measured = words & (_topic_terms(" ".join(c for _, c in label_cells(cells))) - _topic_terms(spared))
+        if overlap == 0 and not measured:
             # Found by its row and column alone (美國, 2023), a table must also share words of the
             # question's measure: a share of GDP is no count of researchers, a rank no expenditure.
             continue

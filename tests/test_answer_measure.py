@@ -467,3 +467,15 @@ def test_an_amount_is_not_answered_by_figures_that_all_count_something_else(tmp_
         config=AnswerConfig(),
     )
     assert answer.abstained and answer.figure is None
+
+
+def test_an_indicator_row_names_the_measure_itself(tmp_path: Path) -> None:
+    text = (
+        "示範方案年報\n\n示範方案總體指標 2024 年階段達成情形\n\n"
+        "項目\t2025 年 (總體指標)\t2024 年 (達成情形)\n數位經濟規模\t6.5 兆元\t9.3 兆元\n"
+        "數位服務經濟規模\t2.9 兆元\t4.2 兆元\n"
+    )
+    hits = _hits(tmp_path, text, "indicators.txt")
+    answer = answer_question("2024年數位經濟規模達到多少？", hits, embedder=None, config=AnswerConfig())
+    # Read from the cell, though the caption shares no word with the question: the row is the measure.
+    assert answer.text.startswith("9.3 兆元（表「示範方案總體指標 2024 年階段達成情形」，列「數位經濟規模」")
