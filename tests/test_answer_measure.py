@@ -11,6 +11,7 @@ from corpus.reading import ReadingConfig, read_document
 from index.types import Hit
 from qa.answer import AnswerConfig, answer_question
 from qa.figures import asked_measure, find_figures, fits, states_a_quantity
+from qa.types import Answer
 
 REPORT = """示範研究中心年報
 
@@ -26,6 +27,10 @@ REPORT = """示範研究中心年報
 
 示範網路 113 年度累計建置 4,820 臺基地臺。
 """
+
+
+def _ask(question: str, hits: list[Hit]) -> Answer:
+    return answer_question(question, hits, embedder=None, config=AnswerConfig())
 
 
 def _hits(tmp_path: Path, text: str = REPORT, name: str = "report.txt") -> list[Hit]:
@@ -97,15 +102,13 @@ def test_no_measure_where_the_question_does_not_say_what_it_counts(question: str
 def test_a_figure_of_another_measure_is_not_given(tmp_path: Path) -> None:
     question = "示範光源中心 113 年度共服務了多少位使用者？"
     assert asked_measure(question).text == "使用者"  # type: ignore[union-attr]  # named so in a refusal
-    answer = answer_question(question, _hits(tmp_path), embedder=None, config=AnswerConfig())
+    answer = _ask(question, _hits(tmp_path))
     assert answer.abstained and answer.figure is None
     assert "143,036" not in answer.text
 
 
 def test_the_same_sentence_answers_the_measure_it_does_state(tmp_path: Path) -> None:
-    answer = answer_question(
-        "示範光源中心 113 年度共提供多少小時的服務？", _hits(tmp_path), embedder=None, config=AnswerConfig()
-    )
+    answer = _ask("示範光源中心 113 年度共提供多少小時的服務？", _hits(tmp_path))
     assert not answer.abstained and answer.figure == "143,036 小時"
 
 
@@ -119,14 +122,12 @@ def test_the_same_sentence_answers_the_measure_it_does_state(tmp_path: Path) -> 
 def test_of_two_figures_in_a_sentence_the_one_of_the_asked_counter(
     tmp_path: Path, question: str, figure: str
 ) -> None:
-    answer = answer_question(question, _hits(tmp_path), embedder=None, config=AnswerConfig())
+    answer = _ask(question, _hits(tmp_path))
     assert not answer.abstained and answer.figure == figure
 
 
 def test_money_asked_of_a_sentence_counting_machines_is_refused(tmp_path: Path) -> None:
-    answer = answer_question(
-        "示範網路 113 年度的總建設經費是多少？", _hits(tmp_path), embedder=None, config=AnswerConfig()
-    )
+    answer = _ask("示範網路 113 年度的總建設經費是多少？", _hits(tmp_path))
     assert answer.abstained and answer.figure != "4,820 臺"
 
 
@@ -149,13 +150,11 @@ def test_a_share_is_not_read_from_a_ranking_column(tmp_path: Path) -> None:
         "指標\t2024 排名\t2025 排名\n全國研發經費占 GDP 比率\t3\t2\n研究人員數\t10\t9\n"
     )
     hits = _hits(tmp_path, text, "rank.txt")
-    share = answer_question("全國研發經費占 GDP 比率是多少？", hits, embedder=None, config=AnswerConfig())
+    share = _ask("全國研發經費占 GDP 比率是多少？", hits)
     # Refused, naming what the table does state: a place in a ranking, not the share.
     assert share.abstained and share.figure is None
     assert share.text.startswith("報告中沒有「比率」的數字；報告列出的是「2024 排名」")
-    rank = answer_question(
-        "全國研發經費占 GDP 比率的 2025 排名是第幾？", hits, embedder=None, config=AnswerConfig()
-    )
+    rank = _ask("全國研發經費占 GDP 比率的 2025 排名是第幾？", hits)
     assert not rank.abstained and rank.figure == "2"
 
 
@@ -165,17 +164,9 @@ def test_an_english_question_is_not_answered_with_a_figure_of_another_count(tmp_
         "Its researchers published 601 papers in SCIE journals in 2024.\n"
     )
     hits = _hits(tmp_path, text, "summary.txt")
-    answer = answer_question(
-        "How many papers did the programme's researchers publish in 2024?", hits, embedder=None,
-        config=AnswerConfig(),
-    )  # fmt: skip
+    answer = _ask("How many papers did the programme's researchers publish in 2024?", hits)
     assert answer.figure == "601"
-    projects = answer_question(
-        "How many publications did the ministries produce in 2024?",
-        hits,
-        embedder=None,
-        config=AnswerConfig(),
-    )
+    projects = _ask("How many publications did the ministries produce in 2024?", hits)
     assert projects.figure != "443 projects"
 
 
@@ -208,12 +199,9 @@ def test_a_list_marker_or_a_name_is_no_figure_for_a_how_much_question(tmp_path: 
         "(7) 示範博物館「沉浸光影 2.0」數位展 113 年度吸引 52,310 人次參觀。\n"
     )
     hits = _hits(tmp_path, text, "museum.txt")
-    config = AnswerConfig()
-    fee = answer_question("「沉浸光影 2.0」數位展的門票收入是多少？", hits, embedder=None, config=config)
+    fee = _ask("「沉浸光影 2.0」數位展的門票收入是多少？", hits)
     assert fee.abstained and fee.figure is None
-    visits = answer_question(
-        "「沉浸光影 2.0」數位展 113 年度吸引多少人次參觀？", hits, embedder=None, config=config
-    )
+    visits = _ask("「沉浸光影 2.0」數位展 113 年度吸引多少人次參觀？", hits)
     assert not visits.abstained and visits.figure == "52,310 人次"
 
 
@@ -223,9 +211,7 @@ def test_an_english_amount_question_is_not_answered_by_a_sentence_without_one(tm
         "laboratories in the southern parks.\n"
     )
     hits = _hits(tmp_path, text, "parks.txt")
-    answer = answer_question(
-        "What was the science parks' revenue in 2024?", hits, embedder=None, config=AnswerConfig()
-    )
+    answer = _ask("What was the science parks' revenue in 2024?", hits)
     assert answer.abstained
 
 
@@ -238,15 +224,10 @@ BUILDING_TABLE = (
 
 def test_a_row_the_table_does_not_list_is_not_answered_by_its_siblings(tmp_path: Path) -> None:
     hits = _hits(tmp_path, BUILDING_TABLE, "building.txt")
-    config = AnswerConfig()
-    absent = answer_question(
-        "示範基礎建設中，水環境建設的 113 年度預算法定數是多少？", hits, embedder=None, config=config
-    )
+    absent = _ask("示範基礎建設中，水環境建設的 113 年度預算法定數是多少？", hits)
     assert absent.abstained and absent.figure is None
     assert "17,830,903" not in absent.text and "21,107,226" not in absent.text
-    listed = answer_question(
-        "示範基礎建設中，綠能建設的 113 年度預算法定數是多少？", hits, embedder=None, config=config
-    )
+    listed = _ask("示範基礎建設中，綠能建設的 113 年度預算法定數是多少？", hits)
     assert not listed.abstained and "2,244,858" in listed.text
 
 
@@ -269,9 +250,7 @@ RANKING_TABLE = (
 def test_a_measure_of_another_kind_than_the_caption_is_not_read_from_it(
     tmp_path: Path, question: str, answered: str | None
 ) -> None:
-    answer = answer_question(
-        question, _hits(tmp_path, RANKING_TABLE, "rank.txt"), embedder=None, config=AnswerConfig()
-    )
+    answer = _ask(question, _hits(tmp_path, RANKING_TABLE, "rank.txt"))
     if answered is None:
         assert answer.abstained and "9" not in answer.text
     else:
@@ -326,7 +305,7 @@ def test_a_cell_without_a_figure_or_in_another_table_is_not_the_answer(
     tmp_path: Path, question: str, answered: str | None
 ) -> None:
     hits = _hits(tmp_path, RESEARCHERS, "researchers.txt")
-    answer = answer_question(question, hits, embedder=None, config=AnswerConfig())
+    answer = _ask(question, hits)
     if answered is None:
         assert answer.abstained and "6.35" not in answer.text and "1,664,939" not in answer.text
     else:
@@ -335,15 +314,12 @@ def test_a_cell_without_a_figure_or_in_another_table_is_not_the_answer(
 
 def test_an_empty_cell_is_refused_naming_the_cell(tmp_path: Path) -> None:
     hits = _hits(tmp_path, RESEARCHERS, "researchers.txt")
-    config = AnswerConfig()
-    answer = answer_question("美國 2023 年研究人員的全時約當數是多少？", hits, embedder=None, config=config)
+    answer = _ask("美國 2023 年研究人員的全時約當數是多少？", hits)
     assert answer.abstained and answer.figure is None
     assert answer.text.startswith("報告中沒有這個數字：附表 3「")
     assert "「美國」列「2023」欄為「-」[1]" in answer.text
     assert answer.citations and answer.citations[0].quote.startswith("美國")
-    simplified = answer_question(
-        "美国 2023 年研究人员的全时约当数是多少？", hits, embedder=None, config=config
-    )
+    simplified = _ask("美国 2023 年研究人员的全时约当数是多少？", hits)
     assert simplified.abstained and simplified.text.startswith("报告中没有这个数字：")
 
 
@@ -364,9 +340,7 @@ BUDGETS = (
     ],
 )
 def test_a_growth_is_not_read_from_a_level(tmp_path: Path, question: str, answered: str | None) -> None:
-    answer = answer_question(
-        question, _hits(tmp_path, BUDGETS, "budgets.txt"), embedder=None, config=AnswerConfig()
-    )
+    answer = _ask(question, _hits(tmp_path, BUDGETS, "budgets.txt"))
     if answered is None:  # refused; the level may be named as the neighbouring fact, never as the answer
         assert answer.abstained and answer.figure is None
     else:
@@ -380,10 +354,9 @@ def test_another_member_of_a_numbered_series_is_not_the_answer(tmp_path: Path) -
         "示範杉二號於 113 年度提供 9.0 petaFLOPS 算力服務，並邀請 10 組應用團隊測試。\n"
     )
     hits = _hits(tmp_path, text, "hpc.txt")
-    config = AnswerConfig()
-    third = answer_question("示範杉三號的算力是多少 petaFLOPS？", hits, embedder=None, config=config)
+    third = _ask("示範杉三號的算力是多少 petaFLOPS？", hits)
     assert third.abstained and third.text.startswith("報告中沒有「示範杉三號」")
-    second = answer_question("示範杉二號的算力是多少 petaFLOPS？", hits, embedder=None, config=config)
+    second = _ask("示範杉二號的算力是多少 petaFLOPS？", hits)
     assert not second.abstained and second.figure == "9.0"  # the figure of the unit asked, not 10 組
 
 
@@ -414,12 +387,7 @@ def test_how_many_years_is_answered_by_a_span_in_characters(tmp_path: Path) -> N
         "示範國會簡介\n\n一、任期\n\n"
         "示範國首相會在五年任期後提請解散國會，所以示範國議員的任期不會超過五年。\n"
     )
-    answer = answer_question(
-        "示範國議員的任期最多不會超過多少年？",
-        _hits(tmp_path, text, "term.txt"),
-        embedder=None,
-        config=AnswerConfig(),
-    )
+    answer = _ask("示範國議員的任期最多不會超過多少年？", _hits(tmp_path, text, "term.txt"))
     assert not answer.abstained and "五年" in answer.text
 
 
@@ -460,12 +428,7 @@ def test_an_amount_is_not_answered_by_figures_that_all_count_something_else(tmp_
         "and trained 120 名 caregivers.\n"
     )
     hits = _hits(tmp_path, text, "homes.txt")
-    answer = answer_question(
-        "What was the council's wireless programme budget in 2024?",
-        hits,
-        embedder=None,
-        config=AnswerConfig(),
-    )
+    answer = _ask("What was the council's wireless programme budget in 2024?", hits)
     assert answer.abstained and answer.figure is None
 
 
@@ -476,6 +439,6 @@ def test_an_indicator_row_names_the_measure_itself(tmp_path: Path) -> None:
         "數位服務經濟規模\t2.9 兆元\t4.2 兆元\n"
     )
     hits = _hits(tmp_path, text, "indicators.txt")
-    answer = answer_question("2024年數位經濟規模達到多少？", hits, embedder=None, config=AnswerConfig())
+    answer = _ask("2024年數位經濟規模達到多少？", hits)
     # Read from the cell, though the caption shares no word with the question: the row is the measure.
     assert answer.text.startswith("9.3 兆元（表「示範方案總體指標 2024 年階段達成情形」，列「數位經濟規模」")
