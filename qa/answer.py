@@ -29,6 +29,7 @@ from qa.cells import (  # table-cell answers; the hook is in answer_question
     CHANGE_NAMED,
     cell_answer,
     cell_key,
+    condition_words,
     other_kind_of,
 )
 from qa.citations import build_citation, verify_quote
@@ -954,7 +955,7 @@ def _check_rows(info: _QuestionInfo, conditions: tuple[Condition, ...], candidat
     a measure of another kind than the caption's (數位競爭力 asked of 總體競爭力)."""
     question = matching_form(info.text)
     question_key = cell_key(info.text)
-    spared = cell_key(" ".join([*(c.text for c in conditions), *(f for c in conditions for f in c.forms)]))
+    spared = condition_words(conditions)
     rows = [c for c in candidates if c.unit.is_row]
     contexts: dict[str, str] = {}
     named: set[str] = set()

@@ -335,6 +335,12 @@ def _tables_of(hits: Sequence[Hit], question: str, *, whole: bool = False) -> It
         yield hit, table
 
 
+def condition_words(conditions: Sequence[Condition]) -> str:
+    """The question's conditions as written and in all their forms, as one key: words that name
+    which row or year is asked, never what is measured."""
+    return cell_key(" ".join([*(c.text for c in conditions), *(f for c in conditions for f in c.forms)]))
+
+
 def _all_cjk(text: str) -> bool:
     return bool(text) and all(_CJK.match(ch) for ch in text)
 
@@ -393,7 +399,7 @@ def find_cell(
         forms += aligned
         terms = aligned + terms
     years = {y for c in conditions if c.kind == "time" and c.required for y in c.years}
-    spared = cell_key(" ".join([*(c.text for c in conditions), *(f for c in conditions for f in c.forms)]))
+    spared = condition_words(conditions)
     # Named places and agencies (not the home country, which reports leave implicit) must stand in the
     # row or the table's caption or header; otherwise the table is about something else.
     named = [c for c in conditions if c.kind in ("place", "organisation") and c.strict and not c.home]
@@ -881,7 +887,7 @@ def find_rank_holder(
     if place is None or len(years) != 1:
         return None
     question_key = cell_key(question)
-    spared = cell_key(" ".join([*(c.text for c in conditions), *(f for c in conditions for f in c.forms)]))
+    spared = condition_words(conditions)
     words = _topic_terms(_wording(question))
     for hit, table in _tables_of(hits, question, whole=True):
         names = table.columns
