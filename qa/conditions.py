@@ -338,8 +338,8 @@ def places_in(text: str) -> list[_PlaceName]:
                 continue
             if not latin and match.group() not in short and not _whole_words(canon, *match.span()):
                 continue
-            group = groups.get(match.group()) if latin is False else groups.get(match.group().lower())
-            group = group if group is not None else groups[match.group()]
+            # The case-blind alternation's spellings are keyed lower-cased, the others as written.
+            group = groups[match.group().lower() if pattern.flags & re.IGNORECASE else match.group()]
             found.append(_PlaceName(group, text[match.start() : match.end()], match.start(), match.end()))
     return sorted(found, key=lambda p: p.start)
 
