@@ -326,6 +326,18 @@ def _whole_words(canon: str, start: int, end: int) -> bool:
     return True
 
 
+# "South America" and "Central Europe" are regions, not the country whose name they contain;
+# 「荷蘭語」 names a language.
+_REGION_BEFORE = re.compile(r"\b(?:north|south|east|west|central|latin)\s+$", re.IGNORECASE)
+_LANGUAGE_AFTER = ("語", "语")
+
+
+def _names_no_country(text: str, match: re.Match[str], latin: bool) -> bool:
+    if latin:
+        return _REGION_BEFORE.search(text, max(0, match.start() - 10), match.start()) is not None
+    return text.startswith(_LANGUAGE_AFTER, match.end())
+
+
 def places_in(text: str) -> list[_PlaceName]:
     """Countries and regions a text names (without overlaps), left to right."""
     canon = canonical(text)
@@ -337,6 +349,8 @@ def places_in(text: str) -> list[_PlaceName]:
             if any(p.start < match.end() and match.start() < p.end for p in found):
                 continue
             if not latin and match.group() not in short and not _whole_words(canon, *match.span()):
+                continue
+            if _names_no_country(folded if latin else canon, match, latin):
                 continue
             # The case-blind alternation's spellings are keyed lower-cased, the others as written.
             group = groups[match.group().lower() if pattern.flags & re.IGNORECASE else match.group()]

@@ -10,6 +10,7 @@ from qa.conditions import (
     check_condition,
     conflicting_years,
     extract_conditions,
+    places_in,
     year_mentions,
 )
 
@@ -141,6 +142,21 @@ def test_a_country_is_one_condition_in_any_spelling() -> None:
 )
 def test_a_country_name_inside_another_word_is_no_place(question: str) -> None:
     assert [c.text for c in extract_conditions(question) if c.kind == "place"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("Which rainforest covers most of the basin in South America?", []),
+        ("How did Latin America and North America differ?", []),
+        ("How did South Korea rank in 2025?", ["South Korea"]),  # a country whose name has a compass word
+        ("South Africa's R&D spending", ["South Africa"]),
+        ("荷蘭語的名稱是什麼？", []),  # a language, not the country
+        ("荷蘭的研發經費是多少？", ["荷蘭"]),
+    ],
+)
+def test_a_region_or_a_language_is_no_country(text: str, places: list[str]) -> None:
+    assert [p.text for p in places_in(text)] == places
 
 
 @pytest.mark.parametrize(
