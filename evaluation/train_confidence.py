@@ -3,7 +3,8 @@
     python -m evaluation.train_confidence [--reports ../shared/reports] [--datasets ../shared/datasets]
 
 Training questions come only from data no check uses: the "train" articles of DRCD dev (see
-`evaluation.drcd.article_part`), the CMRC 2018 trial set, the development set's tune part, and
+`evaluation.drcd.article_part`), the CMRC 2018 trial set, the XQuAD articles of the fusion's tuning
+half (`evaluation.train_fusion.tuning_article`), the development set's tune part, and
 near-misses made from answerable ones of these by changing one condition (a year in either
 calendar, a country, an agency) to one the gold passage does not state, which must be refused.
 Every question is searched and its candidate sentences are scored exactly as `qa ask` does
@@ -23,7 +24,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,12 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from corpus.normalize import to_simplified_text
-from evaluation.drcd import load_squad
+from evaluation.drcd import SquadSet, load_squad
 from evaluation.judging import Judge
 from evaluation.matching import fold
 from evaluation.questions import Question, evenly_spaced, load_questions
 from evaluation.runner import corpus_index, squad_index
+from evaluation.train_fusion import tuning_article
 from qa.answer import AnswerConfig, Selectable, candidate_records, select_indices
 from qa.conditions import agencies_in, places_in, year_mentions
 from qa.confidence import (
@@ -59,6 +61,9 @@ log = logging.getLogger(__name__)
 # paragraphs of QUESTIONS questions (plus same-article ones) are indexed, ASKED of them answered.
 DRCD_QUESTIONS, DRCD_PARAGRAPHS, DRCD_ASKED = 300, 400, 300
 CMRC_QUESTIONS, CMRC_PARAGRAPHS, CMRC_ASKED = 200, 300, 200
+# XQuAD: English questions over Chinese paragraphs, the only source that teaches what a right
+# answer looks like across languages; only the fusion's tuning half of its articles is used.
+XQUAD_ASKED = 300
 NEAR_MISS_PER_SOURCE = 90
 FEATURES_VERSION = "2"
 HELD_OUT = 5  # one question in five (by a hash of its id) is held out for the figures printed
@@ -325,13 +330,16 @@ def cached_records(
 def squad_records(
     name: str,
     path: Path,
-    caps: tuple[int, int, int],
+    caps: tuple[int | None, int | None, int],
     part: str,
     config: Config,
     args: argparse.Namespace,
+    keep: Callable[[SquadSet], SquadSet] | None = None,
 ) -> list[Record]:
     questions, paragraphs, n_asked = caps
     squad = load_squad(path, limit=questions, max_paragraphs=paragraphs, part=part)  # type: ignore[arg-type]
+    if keep is not None:
+        squad = keep(squad)
     text_of = {p.chunk_id: p.text for p in squad.paragraphs}
     kept = evenly_spaced(squad.questions, n_asked)
     passages = {q.id: text_of[q.gold_chunk_ids[0]] for q in kept if q.gold_chunk_ids}
@@ -345,6 +353,14 @@ def squad_records(
     return cached_records(
         name, asked, open_pipe, config.answer, refresh=args.refresh, progress=not args.quiet
     )
+
+
+def tuning_half(squad: SquadSet) -> SquadSet:
+    """The paragraphs and questions of the articles the learned fusion tunes on (never the others)."""
+    paragraphs = [p for p in squad.paragraphs if tuning_article(p.article)]
+    kept = {p.chunk_id for p in paragraphs}
+    questions = [q for q in squad.questions if set(q.gold_chunk_ids) & kept]
+    return dataclasses.replace(squad, paragraphs=paragraphs, questions=questions)
 
 
 def devset_records(config: Config, args: argparse.Namespace) -> list[Record]:
@@ -643,6 +659,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "all",
             config,
             args,
+        ),
+        *squad_records(
+            "xquad",
+            args.datasets / "xquad" / "xquad_en2zh_dev.json",
+            (None, None, XQUAD_ASKED),
+            "all",
+            config,
+            args,
+            keep=tuning_half,
         ),
         *devset_records(config, args),
     ]

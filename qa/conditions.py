@@ -542,6 +542,36 @@ _NOT_PROGRAMMES = frozenset(
 )
 
 
+# An English name of two or more capitalised words ("Taiwan Startup Stadium", "TW FidO"), with
+# "of", "and", "for" inside it; the words that open a question are not part of one.
+_EN_NAME = re.compile(
+    r"(?<![A-Za-z0-9'])[A-Z][A-Za-z0-9-]*(?:\s+(?:(?:of|and|for)\s+)?[A-Z0-9][A-Za-z0-9-]*)+(?![A-Za-z0-9])"
+)
+_EN_OPENERS = frozenset(
+    "What How Which Who Whom Whose When Where Why Did Does Do Is Are Was Were In By The Of For Under "
+    "According To At On From Since Over Across Among Between Has Have Had Can Could Will".split()
+)
+
+
+def _english_names(question: str) -> list[tuple[str, int, int]]:
+    """Names of two or more capitalised words an English question uses, as (name, start, end)."""
+    if _has_cjk(question):
+        return []
+    taken = [(a, b) for _, a, b in english_agencies_in(question)]
+    taken += [(p.start, p.end) for p in places_in(question) if " " in p.text]
+    names = []
+    for match in _EN_NAME.finditer(question):
+        words = match.group().split()
+        start = match.start()
+        while words and words[0] in _EN_OPENERS:
+            start = question.index(words[1], start + len(words[0])) if len(words) > 1 else match.end()
+            words = words[1:]
+        if len(words) < 2 or any(a < match.end() and start < b for a, b in taken):
+            continue
+        names.append((" ".join(words), start, match.end()))
+    return names
+
+
 def _programme_conditions(question: str) -> list[Condition]:
     conditions = []
     for match in _QUOTED.finditer(question):
@@ -561,6 +591,13 @@ def _programme_conditions(question: str) -> list[Condition]:
             continue
         # Acronyms are often spelled out or translated in the reports: stating them is not required.
         conditions.append(Condition(word, "programme", forms=(word.lower(),), strict=False))
+    for name, start, end in _english_names(question):
+        if any(c.text in name for c in conditions):
+            conditions = [c for c in conditions if c.text not in name]
+        # English evidence must state the name (a plural or possessive may follow); Chinese evidence
+        # cannot be held to an English spelling, so there it stays unverified.
+        form = re.sub(r"\s", "", name.lower()).removesuffix("s")
+        conditions.append(Condition(question[start:end], "programme", forms=(form,)))
     return conditions
 
 

@@ -13,9 +13,9 @@ _CURRENCY = r"(?:NT\\?\$|US\\?\$|NTD\s?|USD\s?|TWD\s?|新臺幣|新台幣|\$|＄
 _NUMBER = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CJK_UNITS = (
     r"(?:兆|億|亿|萬|万|千|百)?(?:臺幣|台幣|台币|元|美元|日圓|歐元)"
-    r"|兆|億|亿|萬人次|万人次|萬人|万人|萬家|萬件|萬|万|人次|人年|家次|家|人|件|篇|項|项|個|个|次|名|倍|座|所|套"
+    r"|兆|億|亿|萬人次|万人次|萬人|万人|萬家|萬件|萬度|万度|萬|万|人次|人年|家次|家|人|件|篇|項|项|個|个|次|名|倍|座|所|套"
     r"|處|处|位|款|場|场|國|国|公噸|公吨|噸|吨|度|公頃|公顷|公里|小時|小时|天|個月|个月|年度|年|月|日"
-    r"|臺|台|輛|辆|艘|架|棵|株|隻|只|種|种|部|支|筆|笔|張|张|份|門|门|期|週|周|小組|團隊|团队|組|组"
+    r"|臺|台|輛|辆|艘|架|棵|株|隻|只|種|种|部|支|筆|笔|張|张|份|門|门|期|週|周|小組|團隊|团队|組|组|盞|盏"
 )
 _EN_UNITS = (
     r"(?:billion|million|trillion|thousand)(?:\s(?:kWh|metric tons|tons|people|users|uses|"
@@ -246,6 +246,9 @@ _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
     "area": ("公顷",),
     "mass": ("公吨", "吨"),
     "ratio": ("倍",),
+    "light": ("盏",),
+    # 度 is a kilowatt-hour in the reports' power tables (萬度) and a degree elsewhere: both answer 幾度.
+    "energy": ("度", "千瓦时"),
 }
 _CLASS_OF = {word: name for name, words in _COUNTER_CLASSES.items() for word in words}
 # Nouns that name a measure of one class (canonical script): 「航行里程」 is a distance.

@@ -60,6 +60,9 @@ def _hits(tmp_path: Path, text: str = REPORT, name: str = "report.txt") -> list[
         ("全臺新創家數是多少？", "1,158 家", True),
         ("總航行里程是多少？", "4 艘", False),  # a distance asked, ships counted
         ("總航行里程是多少？", "1,200 公里", True),
+        ("智慧路燈共安裝了多少盞？", "1,200 盞", True),
+        ("智慧路燈共安裝了多少盞？", "312 萬度", False),  # lamps asked, power generated
+        ("潮流機組全年發電多少度？", "1,284 萬度", True),
         ("平臺的註冊人數目標是多少？", "42 個", None),  # the target of a count of people: 個 says nothing
         ("平臺的註冊人數目標是多少？", "62 項", False),
         ("教育雲的使用人次是多少？", "62 項", False),  # a noun ending in a two-character counter

@@ -203,6 +203,38 @@ def test_an_acronym_the_question_spells_out_must_be_stated_in_one_of_its_forms()
 
 
 @pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        (
+            "How many startup teams has the Taiwan Startup Stadium program nurtured?",
+            ["Taiwan Startup Stadium"],
+        ),
+        ("What is the Smart Nation Plan's 2025 target?", ["Smart Nation Plan"]),
+        (
+            "In the IMD World Competitiveness Ranking, where did Germany rank?",
+            ["IMD World Competitiveness Ranking"],
+        ),
+        ("What was South Korea's R&D spending?", []),  # a place of two words is a place
+        ("What did the Financial Supervisory Commission fund?", []),  # an agency is an organisation
+        ("What share went to talent?", []),
+    ],
+)
+def test_english_names_of_several_capitalised_words(question: str, names: list[str]) -> None:
+    assert [c.text for c in kinds(question).get("programme", [])] == names
+
+
+def test_an_english_name_must_be_stated_by_english_evidence_only() -> None:
+    condition = only("How many startup teams has the Taiwan Startup Stadium program nurtured?", "programme")
+    assert condition.strict
+    other = "Participation by 40 tech startups in CES generated NT$4.2 billion in business."
+    assert check_condition(condition, sentence(other)).blocking
+    named = "The Taiwan Startup Stadium programs have nurtured 300 teams."
+    assert check_condition(condition, sentence(named)).status == "met"  # a plural still names it
+    chinese = Evidence(unit="新創團隊共 300 隊。", passage="新創團隊共 300 隊。", cross_script=True)
+    assert not check_condition(condition, chinese).blocking  # an English name is not looked for in Chinese
+
+
+@pytest.mark.parametrize(
     ("question", "text", "opposite"),
     [
         ("2025 年非偏鄉 5G 人口涵蓋率目標", "非偏鄉", "偏乡"),
