@@ -561,14 +561,13 @@ def _english_names(question: str) -> list[tuple[str, int, int]]:
     taken += [(p.start, p.end) for p in places_in(question) if " " in p.text]
     names = []
     for match in _EN_NAME.finditer(question):
-        words = match.group().split()
-        start = match.start()
-        while words and words[0] in _EN_OPENERS:
-            start = question.index(words[1], start + len(words[0])) if len(words) > 1 else match.end()
-            words = words[1:]
+        words = [w for w in re.finditer(r"\S+", match.group())]
+        while words and words[0].group() in _EN_OPENERS:
+            words.pop(0)
+        start = match.start() + words[0].start() if words else match.end()
         if len(words) < 2 or any(a < match.end() and start < b for a, b in taken):
             continue
-        names.append((" ".join(words), start, match.end()))
+        names.append((question[start : match.end()], start, match.end()))
     return names
 
 
@@ -592,11 +591,11 @@ def _programme_conditions(question: str) -> list[Condition]:
         # Acronyms are often spelled out or translated in the reports: stating them is not required.
         conditions.append(Condition(word, "programme", forms=(word.lower(),), strict=False))
     for name, start, end in _english_names(question):
-        if any(c.text in name for c in conditions):
-            conditions = [c for c in conditions if c.text not in name]
+        conditions = [c for c in conditions if c.text not in name]  # IMD inside its full name
         # English evidence must state the name (a plural or possessive may follow); Chinese evidence
         # cannot be held to an English spelling, so there it stays unverified.
-        form = re.sub(r"\s", "", name.lower()).removesuffix("s")
+        form = re.sub(r"\s", "", name.lower())
+        form = form if form.endswith("ss") else form.removesuffix("s")
         conditions.append(Condition(question[start:end], "programme", forms=(form,)))
     return conditions
 
