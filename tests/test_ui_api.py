@@ -58,7 +58,7 @@ def test_ask_follow_up_uses_history(client: Client) -> None:
         question="那 2024 年呢？", history=["2023 年智慧路燈安裝了多少盞？"], api_name="/ask"
     )
     assert result["abstained"] is False
-    assert result["figure"] == "7,350" and result["text"].startswith("7,350")
+    assert result["figure"] == "7,350盞" and result["text"].startswith("7,350")
 
 
 def test_ask_rejects_bad_input_with_a_message(client: Client) -> None:
@@ -82,7 +82,7 @@ def test_ask_with_a_long_noisy_history_uses_its_last_turns(client: Client) -> No
     noise = ["<i>附註</i>" + "與本題無關的長篇文字。" * 800] * 30
     history = [*noise, "\x1b[1m2023 年智慧路燈安裝了多少盞？\x1b[0m"]
     result = client.predict(question="那 2024 年呢？", history=history, api_name="/ask")
-    assert result.get("figure") == "7,350", result
+    assert result.get("figure") == "7,350盞", result
 
 
 def test_search_with_filters(client: Client, running: Any) -> None:
