@@ -363,6 +363,16 @@ def tuning_half(squad: SquadSet) -> SquadSet:
     return dataclasses.replace(squad, paragraphs=paragraphs, questions=questions)
 
 
+# (name, file under --datasets, caps, DRCD article part, restriction): the public training sources.
+SQUAD_SOURCES: tuple[
+    tuple[str, str, tuple[int | None, int | None, int], str, Callable[[SquadSet], SquadSet] | None], ...
+] = (
+    ("drcd", "drcd/DRCD_dev.json", (DRCD_QUESTIONS, DRCD_PARAGRAPHS, DRCD_ASKED), "train", None),
+    ("cmrc", "cmrc2018/cmrc2018_trial.json", (CMRC_QUESTIONS, CMRC_PARAGRAPHS, CMRC_ASKED), "all", None),
+    ("xquad", "xquad/xquad_en2zh_dev.json", (None, None, XQUAD_ASKED), "all", tuning_half),
+)
+
+
 def devset_records(config: Config, args: argparse.Namespace) -> list[Record]:
     devset = Path(__file__).parent / "data" / "devset.jsonl"
     tune = [q for q in load_questions(devset) if q.split == "tune"]
@@ -644,30 +654,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = Config.load()
     started = time.perf_counter()
     records = [
-        *squad_records(
-            "drcd",
-            args.datasets / "drcd" / "DRCD_dev.json",
-            (DRCD_QUESTIONS, DRCD_PARAGRAPHS, DRCD_ASKED),
-            "train",
-            config,
-            args,
-        ),
-        *squad_records(
-            "cmrc",
-            args.datasets / "cmrc2018" / "cmrc2018_trial.json",
-            (CMRC_QUESTIONS, CMRC_PARAGRAPHS, CMRC_ASKED),
-            "all",
-            config,
-            args,
-        ),
-        *squad_records(
-            "xquad",
-            args.datasets / "xquad" / "xquad_en2zh_dev.json",
-            (None, None, XQUAD_ASKED),
-            "all",
-            config,
-            args,
-            keep=tuning_half,
+        *(
+            record
+            for name, path, caps, part, keep in SQUAD_SOURCES
+            for record in squad_records(name, args.datasets / path, caps, part, config, args, keep)
         ),
         *devset_records(config, args),
     ]
