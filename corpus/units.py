@@ -38,6 +38,16 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _row_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets of a table row without surrounding spaces; tabs stay, because a leading tab is the
+    row's empty first cell (a header's blank corner, a row without a label) and dropping it would
+    shift every cell one column to the left of its header."""
+    piece = text[start:end]
+    start += len(piece) - len(piece.lstrip(" \u3000"))
+    end -= len(piece) - len(piece.rstrip(" \u3000"))
+    return start, end
+
+
 def split_units(chunk: Chunk) -> list[Sentence]:
     """Sentences of prose lines and rows of tab-separated lines, in document order.
 
@@ -54,7 +64,7 @@ def split_units(chunk: Chunk) -> list[Sentence]:
         line_start, line_end = offset, offset + len(line)
         offset = line_end + 1
         if "\t" in line:
-            start, end = _trimmed(text, line_start, line_end)
+            start, end = _row_span(text, line_start, line_end)
             row = text[start:end]
             if not in_table and chunk.table_header is None:
                 header = row  # a new table starts with its header row

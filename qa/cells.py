@@ -217,6 +217,18 @@ def _asked_column(table: Table, question_key: str) -> int | None:
     return found
 
 
+def _named_column(table: Table, question_key: str) -> int | None:
+    """The one column a which-question names by its whole header: a table of countries side by side
+    (臺灣, 美國, 日本 over rows 期程, 政策) asked 「美國的農業政策是哪一項計畫」 wants 美國's cell of
+    the row it names, not a row of the table."""
+    named = [
+        j
+        for j, name in enumerate(table.columns)
+        if j > 0 and len(key := cell_key(name)) >= 2 and not _column_years(name) and key in question_key
+    ]
+    return named[0] if len(named) == 1 else None
+
+
 def _value_columns(table: Table) -> list[int]:
     """Columns holding figures in most data rows."""
     width = len(table.columns)
@@ -415,6 +427,8 @@ def find_cell(
         chunk = hit.chunk
         if which:
             column, missing = _asked_column(table, question_key), ""
+            if column is None:
+                column = _named_column(table, question_key)
             if column is None:
                 continue
             matched = _row_match(table, question_key, forms, skip=column, question=question)

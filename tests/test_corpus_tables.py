@@ -417,6 +417,53 @@ def test_which_row_question_is_still_left_to_sentences(tmp_path: Path) -> None:
     assert find_cell(question, extract_conditions(question), _hits(PLAN_REPORT, tmp_path)) is None
 
 
+# Places side by side as columns, the attributes as rows; the header's corner cell and the first
+# data row's label are empty, so both lines open with a tab.
+SIDE_BY_SIDE_REPORT = """示範報告
+
+示範國家漁業政策對照
+
+\t甲國\t乙國\t丙國
+\t2022-2026\t2025-2029\t2023-2027
+政策\t海洋永續 行動綱領\t漁業振興計畫\t近海資源 管理計畫
+目標\t復育漁場\t穩定供給\t保護物種
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "column"),
+    [
+        ("示範國家漁業政策對照中，乙國的漁業政策是哪一項計畫？", "漁業振興計畫", "乙國"),
+        ("示範國家漁業政策對照中，丙國的政策是哪一個？", "近海資源 管理計畫", "丙國"),
+    ],
+)
+def test_which_question_naming_a_column_header_reads_its_cell(
+    tmp_path: Path, question: str, value: str, column: str
+) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(SIDE_BY_SIDE_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name, cell.label) == (value, column, "政策")
+
+
+def test_rows_with_an_empty_first_cell_stay_under_their_headers(tmp_path: Path) -> None:
+    from corpus.units import split_units
+    from qa.sentences import header_cells, row_cells
+
+    chunk = next(h.chunk for h in _hits(SIDE_BY_SIDE_REPORT, tmp_path) if h.chunk.kind == "table")
+    rows = [u for u in split_units(chunk) if u.is_row]
+    assert all(u.text == chunk.text[u.start : u.end] for u in rows)
+    by_column = {
+        u.text.split("\t")[0] or "(empty)": dict(zip(header_cells(u), row_cells(u.text), strict=False))
+        for u in rows
+    }
+    assert by_column["(empty)"]["乙國"] == "2025-2029"
+    assert by_column["政策"]["甲國"] == "海洋永續 行動綱領"
+
+
+def test_which_question_naming_two_column_headers_reads_no_cell(tmp_path: Path) -> None:
+    question = "示範國家漁業政策對照中，甲國與乙國的政策是哪一項？"
+    assert find_cell(question, extract_conditions(question), _hits(SIDE_BY_SIDE_REPORT, tmp_path)) is None
+
+
 def test_title_row_over_the_header_row_is_a_header_level() -> None:
     rows = ["課程安排\t\t", "日期\t時間\t單元", "6/1\t09:00-10:00\t導論", "\t10:00-12:00\t實作"]
     table = parse_table("", rows, [])
