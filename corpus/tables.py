@@ -406,9 +406,13 @@ def is_note(line: str) -> bool:
     return bool(_NOTE.match(line.strip()))
 
 
+# A figure's caption, which reports set below the figure (a table drawn as a figure has no other name).
+_FIGURE_CAPTION = re.compile(r"^(?:圖|图|附圖|附图|Figure)\s*\d+(?:[-–.]\d+)*\s")
+
+
 def read_table_text(text: str, header: str | None = None) -> Table | None:
     """The Table in a table chunk's text (caption, rows, notes), with the repeated header if given."""
-    caption = ""
+    caption = below = ""
     rows: list[str] = []
     notes: list[str] = []
     lines = [ln for ln in ((header or "") + "\n" + text).split("\n") if ln.strip()]
@@ -427,8 +431,13 @@ def read_table_text(text: str, header: str | None = None) -> Table | None:
                 caption = stripped
         elif is_note(stripped):
             notes.append(stripped)
+        elif not below and _FIGURE_CAPTION.match(stripped):
+            below = stripped
     if len(rows) < 1:
         return None
+    # A table drawn as a figure is named below it (圖 3-13 …): that name wins over a sentence above.
+    if below and (not caption or (not _NUMBER.match(caption) and caption[-1] in "。！？.!?")):
+        caption = below
     return parse_table(caption, rows, notes)
 
 

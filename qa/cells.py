@@ -229,6 +229,35 @@ def _named_column(table: Table, question_key: str) -> int | None:
     return named[0] if len(named) == 1 else None
 
 
+# 「哪一年開始」, "which year": a year is asked (canonical script).
+_ASKS_YEAR = re.compile(r"哪一?年|何年|which year|what year", re.IGNORECASE)
+# 「期程是哪幾年」, "what period": the question asks for a span of years (canonical script).
+_ASKS_PERIOD = re.compile(r"期程|期间|哪几年|起讫|\bperiod\b|\bwhich years\b|\btime ?frame\b", re.IGNORECASE)
+_YEAR_SPAN = re.compile(r"(?:19|20)\d{2}\s*[-–—~～至到]\s*(?:19|20)\d{2}")
+
+
+def _period_cell(
+    table: Table, question: str, question_key: str, forms: Sequence[str]
+) -> tuple[int, int] | None:
+    """(row, column) of the one span of years (2025-2029) in the one column the question names, when
+    it asks for a period: a plan's 期程 often stands in a row without a label."""
+    if _ASKS_PERIOD.search(canonical(question)) is None:
+        return None
+    column = _named_column(table, question_key)
+    if column is None:
+        named = {cell_key(f) for f in forms}
+        by_form = [j for j, name in enumerate(table.columns) if j > 0 and cell_key(name) in named]
+        column = by_form[0] if len(by_form) == 1 else None
+    if column is None:
+        return None
+    spans = [
+        n
+        for n, row in enumerate(table.rows)
+        if column < len(row) and _YEAR_SPAN.fullmatch(row[column].strip())
+    ]
+    return (spans[0], column) if len(spans) == 1 else None
+
+
 def _value_columns(table: Table) -> list[int]:
     """Columns holding figures in most data rows."""
     width = len(table.columns)
@@ -425,7 +454,11 @@ def find_cell(
     measure = asked_measure(question)
     for hit, table in _tables_of(hits, question):
         chunk = hit.chunk
-        if which:
+        period = _period_cell(table, question, question_key, forms)
+        if period is not None:
+            # A span of years asked of the one column named: its one span, whatever row is named.
+            matched, column, missing = (period[0], 0, period[1]), period[1], ""
+        elif which:
             column, missing = _asked_column(table, question_key), ""
             if column is None:
                 column = _named_column(table, question_key)
@@ -450,6 +483,8 @@ def find_cell(
         line = _row_line(chunk, cells)
         if not value or line is None:
             continue
+        if _ASKS_YEAR.search(question_key) and not _column_years(value):
+            continue  # 「哪一年開始」 is not answered by a plan's name
         empty = PLACEHOLDER.fullmatch(value.strip()) is not None  # 「-」: the table has no figure there
         # Among tables naming the row and column, the one whose caption and header share most of
         # the question's wording (the country's figure in the table of the asked measure). Pairs
@@ -515,14 +550,16 @@ def render_cell(cell: CellAnswer, number: int, language: Language) -> str:
     where = _table_where(table, language)
     if language == "en":
         unit = f"; unit: {table.unit}" if table.unit else ""
-        text = f"{cell.value} ({where}, row “{cell.label}”, column “{cell.column_name}”{unit}) [{number}]"
+        row = f", row “{cell.label}”" if cell.label != cell.value else ""
+        text = f"{cell.value} ({where}{row}, column “{cell.column_name}”{unit}) [{number}]"
         if cell.missing:
             return f"The table has no column for {cell.missing}; nearest: {text}"
         return text
     unit = f"；單位：{table.unit}" if table.unit else ""
     if language == "zh-Hans":
         unit = unit.replace("單位", "单位")
-    text = f"{cell.value}（{where}，列「{cell.label}」，欄「{cell.column_name}」{unit}）[{number}]"
+    row = f"，列「{cell.label}」" if cell.label != cell.value else ""
+    text = f"{cell.value}（{where}{row}，欄「{cell.column_name}」{unit}）[{number}]"
     if language == "zh-Hans":
         text = text.replace("欄", "栏")
     if cell.missing:

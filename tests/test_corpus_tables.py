@@ -419,15 +419,18 @@ def test_which_row_question_is_still_left_to_sentences(tmp_path: Path) -> None:
 
 # Places side by side as columns, the attributes as rows; the header's corner cell and the first
 # data row's label are empty, so both lines open with a tab.
-SIDE_BY_SIDE_REPORT = """示範報告
-
-示範國家漁業政策對照
+SIDE_BY_SIDE_REPORT = (
+    "示範報告\n\n"
+    + "各國近年相繼提出漁業政策，以因應資源減少與氣候變遷帶來的挑戰。" * 8
+    + """
 
 \t甲國\t乙國\t丙國
 \t2022-2026\t2025-2029\t2023-2027
 政策\t海洋永續 行動綱領\t漁業振興計畫\t近海資源 管理計畫
 目標\t復育漁場\t穩定供給\t保護物種
+圖 2-1 示範國家漁業政策對照圖
 """
+)
 
 
 @pytest.mark.parametrize(
@@ -457,6 +460,42 @@ def test_rows_with_an_empty_first_cell_stay_under_their_headers(tmp_path: Path) 
     }
     assert by_column["(empty)"]["乙國"] == "2025-2029"
     assert by_column["政策"]["甲國"] == "海洋永續 行動綱領"
+
+
+def test_a_table_drawn_as_a_figure_takes_its_caption_from_below(tmp_path: Path) -> None:
+    chunk = next(h.chunk for h in _hits(SIDE_BY_SIDE_REPORT, tmp_path) if h.chunk.kind == "table")
+    table = read_table_text(chunk.text, chunk.table_header)
+    assert table is not None and table.caption == "圖 2-1 示範國家漁業政策對照圖"
+    assert list(table.columns[1:]) == ["甲國", "乙國", "丙國"] and len(table.rows) == 3
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "column"),
+    [
+        ("示範國家漁業政策對照中，乙國的計畫期程是哪幾年？", "2025-2029", "乙國"),
+        ("示範国家渔业政策对照里，丙国政策的期程为何？", "2023-2027", "丙國"),
+    ],
+)
+def test_a_period_asked_of_a_named_column_is_its_one_span_of_years(
+    tmp_path: Path, question: str, value: str, column: str
+) -> None:
+    cell = find_cell(question, extract_conditions(question), _hits(SIDE_BY_SIDE_REPORT, tmp_path))
+    assert cell is not None and (cell.value, cell.column_name) == (value, column)
+    shown = render_cell(cell, 1, "zh-Hant")
+    assert shown.startswith(
+        f"{value}（表「圖 2-1 示範國家漁業政策對照圖」，欄「{column}」"
+    )  # no empty row label
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "示範國家漁業政策對照中，乙國的計畫是哪一年開始？",  # a year, not a period
+        "示範國家漁業政策對照中，丁國的計畫期程是哪幾年？",  # a column the table lacks
+    ],
+)
+def test_no_period_cell_without_a_period_asked_of_a_named_column(tmp_path: Path, question: str) -> None:
+    assert find_cell(question, extract_conditions(question), _hits(SIDE_BY_SIDE_REPORT, tmp_path)) is None
 
 
 def test_which_question_naming_two_column_headers_reads_no_cell(tmp_path: Path) -> None:
