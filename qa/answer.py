@@ -239,12 +239,15 @@ def _pick_row_figure(info: _QuestionInfo, unit: Sentence) -> tuple[Figure, str] 
     """The cell of a table row that answers the question, with the header of its column."""
     cells = row_cells(unit.text)
     header = header_cells(unit)
+    # A growth asked is read from the column that states one (年均複合成長率), never from a year's level.
+    changes = {i for i, name in enumerate(header) if CHANGE_NAMED.search(matching_form(name))}
+    growth = info.measure is not None and info.measure.change and bool(changes)
     best: tuple[float, Figure, str] | None = None
     offset = 0
     for index, raw in enumerate(unit.text.split("\t")):
         cell_start = offset + (len(raw) - len(raw.lstrip()))
         offset += len(raw) + 1
-        if index == 0 or not cells[index]:
+        if index == 0 or not cells[index] or (growth and index not in changes):
             continue
         figures = [f for f in find_figures(cells[index]) if f.kind != "year" or info.kind == "year"]
         if not figures:
@@ -885,8 +888,10 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             # A row's unit stands in its header; a share or an amount is not read from a ranking,
             # nor a growth from a column of levels.
             column = candidate.column or ""
-            ranking = measure.kind is not None and not measure.change and RANKING.search(column)
             caption = candidate.unit.header.split("\n", 1)[0] if candidate.unit.header else ""
+            # A caption naming a ranking (「…競爭力排名」) makes every column of it a rank.
+            ranked = RANKING.search(column) or (RANKING.search(caption) and "\t" not in caption)
+            ranking = measure.kind is not None and not measure.change and ranked
             level = measure.change and not CHANGE_NAMED.search(matching_form(f"{caption} {column}"))
             if ranking or level:
                 result = ConditionResult(named, "measure", "contradicted", column, "sentence", blocking=True)

@@ -175,7 +175,8 @@ def _single_figures(text: str) -> list[Figure]:
 _FIGURE_CUES = re.compile(
     r"多少|幾|几|比率|比例|占比|佔比|百分比|百分之|金額|金额|數量|数量|規模|规模|排名|名次|第幾|第几|成長率|成长率|增加率|總額|总额"
     r"|how much|how many|what share|what percentage|what proportion|what percent|what fraction"
-    r"|which rank|what rank|ranked|what was the total|what is the total|how large|how big",
+    r"|which rank|what rank|ranked|what was the total|what is the total|how large|how big"
+    r"|\b(?:expenditures?|spending|budget|revenue|turnover)\b",
     re.IGNORECASE,
 )
 _KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
@@ -192,7 +193,7 @@ _KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
         "money",
         re.compile(
             r"經費|经费|預算|预算|金額|金额|錢|钱|投資|投资|產值|产值|營收|营收|營業額|营业额|收入|補助|补助|(?<![西單单公紀纪])元(?![年朝素旦月首])"
-            r"|\b(?:budget|spen[dt]|invest|cost|fund(?:s|ing|ed)?\b|revenue|output|money|dollar|worth)|NT\$",
+            r"|\b(?:budget|spen[dt]|expenditure|invest|cost|fund(?:s|ing|ed)?\b|revenue|output|money|dollar|worth)|NT\$",
             re.I,
         ),
     ),

@@ -20,19 +20,24 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from corpus import to_canonical_script
 
 log = logging.getLogger(__name__)
 
 # Bump when the way the table is built from the dictionary changes: cached tables are keyed by it.
-TABLE_VERSION = 1
+# 2: the cache also holds the table by word stem; 3, 4: hyphenated glosses are keyed as phrases.
+TABLE_VERSION = 4
 
 _LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
 _SKIP_GLOSS = ("surname ", "variant of", "see ", "cl:", "used in ", "abbr. for", "old variant")
 _CJK = re.compile(r"^[\u3400-\u9fff]{2,}$")
+# A possessive ("Germany's") and a hyphen between words ("research-vessel") are not part of a word.
+_POSSESSIVE = re.compile(r"['’]s\b")
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
 # Words too general to translate usefully (they gloss hundreds of Chinese words).
 _GENERAL = frozenset(
@@ -62,13 +67,16 @@ class Glossary:
             words = _WORD.findall(gloss)
             if not words or len(words) > 3:
                 continue
-            key = " ".join(words)
+            # A hyphenated gloss ("forward-looking") is keyed as the phrase a question's words make;
+            # it still counts as one word, so the entries kept (and `sample_words`) do not change.
+            key = " ".join(_WORD.findall(_HYPHEN.sub(" ", gloss)))
             # A short gloss names the word's meaning; in a long one the English word is incidental.
             # Taiwan usage first: the reports this product was built for are Taiwanese.
             score = 1.0 / len(words) + (0.5 if taiwan else 0.0)
             if score > table[key].get(word, 0.0):
                 table[key][word] = score
         self._table = {k: sorted(v, key=lambda w: (-v[w], len(w))) for k, v in table.items()}
+        self._stems = _by_stem(self._table)
 
     def sample_words(self, n: int, lengths: tuple[int, int] = (2, 4)) -> list[str]:
         """`n` Chinese words spread evenly over the dictionary (the same ones on every call): a
@@ -101,9 +109,10 @@ class Glossary:
         return cls(entries())
 
     @classmethod
-    def from_table(cls, table: dict[str, list[str]]) -> Glossary:
+    def from_table(cls, table: dict[str, list[str]], stems: dict[str, list[str]] | None = None) -> Glossary:
         glossary = cls(())
         glossary._table = table
+        glossary._stems = stems if stems is not None else _by_stem(table)
         return glossary
 
     def _lookup(self, words: list[str]) -> list[str] | None:
@@ -113,11 +122,13 @@ class Glossary:
             hits = self._table.get(" ".join(form))
             if hits:
                 return hits
-        return None
+        # A form the dictionary does not gloss ("agricultural", "operated") meets the words glossed
+        # by its stem's forms ("agriculture", "operate").
+        return self._stems.get(_stem(words[0])) if len(words) == 1 else None
 
     def terms(self, question: str, per_word: int = 3) -> list[str]:
         """Chinese words for the content words and phrases of an English question."""
-        words = _WORD.findall(question.lower())
+        words = _WORD.findall(_HYPHEN.sub(" ", _POSSESSIVE.sub("", question.lower())))
         found: list[str] = []
         used: set[int] = set()
         # Longest phrases first: "submarine cable" is one word in Chinese, not two.
@@ -134,6 +145,29 @@ class Glossary:
                 found.extend(hits[:per_word])
                 used.update(span)
         return list(dict.fromkeys(found))
+
+
+@cache
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+def _stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def _by_stem(table: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Single-word glosses by their stem: the Chinese words of all the forms, best first."""
+    merged: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, words in table.items():
+        if " " in key:
+            continue
+        ranks = merged[_stem(key)]
+        for rank, word in enumerate(words):
+            ranks[word] = min(rank, ranks.get(word, rank))
+    return {stem: sorted(ranks, key=lambda w: (ranks[w], len(w))) for stem, ranks in merged.items()}
 
 
 def _singular(word: str) -> str:
@@ -176,9 +210,9 @@ def _cached(dictionary: Path) -> Glossary:
     """
     cache_file = _cache_file(dictionary)
     try:
-        table = json.loads(cache_file.read_text(encoding="utf-8"))
-        if isinstance(table, dict):
-            return Glossary.from_table(table)
+        cached = json.loads(cache_file.read_text(encoding="utf-8"))
+        if isinstance(cached, dict) and isinstance(cached.get("table"), dict):
+            return Glossary.from_table(cached["table"], cached.get("stems"))
     except (OSError, ValueError):
         pass  # absent or damaged: build it again
     built = Glossary.from_cedict(dictionary)
@@ -187,7 +221,9 @@ def _cached(dictionary: Path) -> Glossary:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(built._table, fh, ensure_ascii=False, separators=(",", ":"))
+            json.dump(
+                {"table": built._table, "stems": built._stems}, fh, ensure_ascii=False, separators=(",", ":")
+            )
         os.replace(tmp, cache_file)
         tmp = None
     except OSError as exc:  # a read-only cache costs only the parse on the next run

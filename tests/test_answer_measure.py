@@ -416,6 +416,7 @@ def test_a_change_is_asked_by_its_verb_or_noun(question: str, change: bool) -> N
         ("How much fundamental research did the institute publish?", None),  # no "fund" either
         ("What share of GDP went to R&D?", "percent"),
         ("How much funding did the platform receive?", "money"),
+        ("What was Norway's R&D expenditure in 2022?", "money"),
         ("When did the platform open?", "year"),
     ],
 )
@@ -445,3 +446,29 @@ def test_an_indicator_row_names_the_measure_itself(tmp_path: Path) -> None:
     answer = _ask("2024年數位經濟規模達到多少？", hits)
     # Read from the cell, though the caption shares no word with the question: the row is the measure.
     assert answer.text.startswith("9.3 兆元（表「示範方案總體指標 2024 年階段達成情形」，列「數位經濟規模」")
+
+
+GROWTH_TABLE = (
+    "示範研發年報\n\n附表 1 2021-2023 年主要國家研發經費 (百萬美元)\n\n"
+    "國家\t2021\t2022\t2023\t年均複合成長率\n芬蘭\t43,244\t49,051\t57,004\t14.8%\n"
+    "德國\t153,293\t150,789\t160,159\t2.2%\n\n"
+    "附表 5 2021-2023 年主要國家總體競爭力排名\n\n國家\t2021\t2022\t2023\n挪威\t12\t11\t9\n"
+)
+
+
+def test_an_english_expenditure_question_asks_an_amount_and_a_ranking_holds_none(tmp_path: Path) -> None:
+    from qa.figures import is_figure_question
+
+    question = "What was Norway's R&D expenditure in 2022?"
+    assert is_figure_question(question) and asked_measure(question) is not None
+    # 丙國 stands only in the ranking table (its caption says 排名): no expenditure of it is given.
+    answer = _ask(
+        "What was the R&D expenditure of 丙國 in 2022?", _hits(tmp_path, GROWTH_TABLE, "growth.txt")
+    )
+    assert answer.abstained and answer.figure is None
+
+
+def test_a_growth_over_years_is_read_from_the_growth_column(tmp_path: Path) -> None:
+    question = "In the national R&D expenditure table, what was Finland's compound annual growth rate?"
+    answer = _ask(question, _hits(tmp_path, GROWTH_TABLE, "growth.txt"))
+    assert not answer.abstained and answer.figure == "14.8%"

@@ -28,6 +28,28 @@ def test_phrases_win_over_their_words_and_plurals_are_found() -> None:
     assert g.terms("how many of them") == []  # general words are not translated
 
 
+def test_possessives_hyphens_and_other_forms_of_a_word_are_found() -> None:
+    g = Glossary(
+        [
+            ("germany", "德国", False),
+            ("research vessel", "研究船", False),
+            ("forward-looking", "前瞻", False),
+            ("agriculture", "农业", False),
+            ("operate", "营运", False),
+            ("organ", "器官", False),
+            ("organization", "组织", False),
+        ]
+    )
+    assert g.terms("What did Germany's ministry spend?") == ["德国"]
+    assert g.terms("Germany’s spending") == ["德国"]  # a typographic apostrophe too
+    assert g.terms("the shared research-vessel platform") == ["研究船"]
+    assert g.terms("Forward-looking plans") == ["前瞻"]  # a hyphenated gloss meets the hyphenated word
+    assert g.terms("national agricultural policies") == ["农业"]  # agricultural -> agriculture
+    assert g.terms("vessels operated in 2024") == ["营运"]
+    # A form the dictionary glosses itself keeps its own gloss, not its stem's.
+    assert g.terms("the organization") == ["组织"]
+
+
 def test_the_shipped_dictionary_translates_report_vocabulary() -> None:
     g = glossary()
     if g is None:
@@ -64,3 +86,4 @@ def test_the_parsed_dictionary_is_cached_and_read_back_the_same(
     assert again.terms("Where is the submarine cable sensor?") == first.terms(
         "Where is the submarine cable sensor?"
     )
+    assert again.terms("How many sensors?") == ["感测器"]  # the table by stem is cached too
