@@ -483,7 +483,7 @@ def find_cell(
         line = _row_line(chunk, cells)
         if not value or line is None:
             continue
-        if _ASKS_YEAR.search(question_key) and not _column_years(value):
+        if _ASKS_YEAR.search(canonical(question)) and not _column_years(value):
             continue  # 「哪一年開始」 is not answered by a plan's name
         empty = PLACEHOLDER.fullmatch(value.strip()) is not None  # 「-」: the table has no figure there
         # Among tables naming the row and column, the one whose caption and header share most of
