@@ -236,13 +236,9 @@ _ASKS_PERIOD = re.compile(r"期程|期间|哪几年|起讫|\bperiod\b|\bwhich ye
 _YEAR_SPAN = re.compile(r"(?:19|20)\d{2}\s*[-–—~～至到]\s*(?:19|20)\d{2}")
 
 
-def _period_cell(
-    table: Table, question: str, question_key: str, forms: Sequence[str]
-) -> tuple[int, int] | None:
-    """(row, column) of the one span of years (2025-2029) in the one column the question names, when
-    it asks for a period: a plan's 期程 often stands in a row without a label."""
-    if _ASKS_PERIOD.search(canonical(question)) is None:
-        return None
+def _period_cell(table: Table, question_key: str, forms: Sequence[str]) -> tuple[int, int] | None:
+    """(row, column) of the one span of years (2025-2029) in the one column the question names (a
+    question asking for a period): a plan's 期程 often stands in a row without a label."""
     column = _named_column(table, question_key)
     if column is None:
         named = {cell_key(f) for f in forms}
@@ -426,6 +422,8 @@ def find_cell(
     question asking which row (「占比最低的是哪個主管機關」) is left to the sentence answerer.
     """
     which = _WHICH.search(question) is not None
+    asks_period = _ASKS_PERIOD.search(canonical(question)) is not None
+    asks_year = _ASKS_YEAR.search(canonical(question)) is not None
     question_key = cell_key(question)
     forms = [f for c in conditions if c.kind in ("place", "organisation", "programme") for f in c.forms]
     terms: list[str] = []
@@ -454,7 +452,7 @@ def find_cell(
     measure = asked_measure(question)
     for hit, table in _tables_of(hits, question):
         chunk = hit.chunk
-        period = _period_cell(table, question, question_key, forms)
+        period = _period_cell(table, question_key, forms) if asks_period else None
         if period is not None:
             # A span of years asked of the one column named: its one span, whatever row is named.
             matched, column, missing = (period[0], 0, period[1]), period[1], ""
@@ -483,7 +481,7 @@ def find_cell(
         line = _row_line(chunk, cells)
         if not value or line is None:
             continue
-        if _ASKS_YEAR.search(canonical(question)) and not _column_years(value):
+        if asks_year and not _column_years(value):
             continue  # 「哪一年開始」 is not answered by a plan's name
         empty = PLACEHOLDER.fullmatch(value.strip()) is not None  # 「-」: the table has no figure there
         # Among tables naming the row and column, the one whose caption and header share most of

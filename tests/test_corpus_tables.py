@@ -14,7 +14,7 @@ from corpus.reading import ReadingConfig, read_document
 from corpus.tables import caption_parts, document_tables, join_wrapped, parse_table, read_table_text
 from corpus.types import Chunk
 from index.types import Hit
-from qa.cells import find_cell, render_cell
+from qa.cells import CellAnswer, find_cell, render_cell
 from qa.conditions import extract_conditions
 from ui.citations import table_csv
 from ui.render import render_page_view, table_html
@@ -170,6 +170,11 @@ def _hits(text: str, tmp_path: Path, name: str = "r.txt") -> list[Hit]:
     return [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(chunks)]
 
 
+def _cell(question: str, report: str, tmp_path: Path) -> CellAnswer | None:
+    """The cell `find_cell` reads for the question from the report's chunks."""
+    return find_cell(question, extract_conditions(question), _hits(report, tmp_path))
+
+
 GDP_REPORT = """示範報告
 
 附表 2 2019-2023 年主要國家研發經費占 GDP 比率 (百分比, %)
@@ -204,7 +209,7 @@ def test_cell_answer_names_table_row_column_and_unit(
 
 def test_absent_column_is_said_with_the_neighbouring_cell(tmp_path: Path) -> None:
     question = "德國2024年研發經費占GDP比率是多少？"
-    cell = find_cell(question, extract_conditions(question), _hits(GDP_REPORT, tmp_path))
+    cell = _cell(question, GDP_REPORT, tmp_path)
     assert cell is not None and cell.missing == "2024"
     text = render_cell(cell, 1, "zh-Hant")
     assert text.startswith("表中沒有 2024 年的欄位")
@@ -213,7 +218,7 @@ def test_absent_column_is_said_with_the_neighbouring_cell(tmp_path: Path) -> Non
 
 def test_absent_row_gives_no_cell(tmp_path: Path) -> None:
     question = "法國2021年研發經費占GDP比率是多少？"
-    assert find_cell(question, extract_conditions(question), _hits(GDP_REPORT, tmp_path)) is None
+    assert _cell(question, GDP_REPORT, tmp_path) is None
 
 
 def test_answer_question_uses_the_cell(tmp_path: Path) -> None:
@@ -290,7 +295,7 @@ BUDGET_REPORT = """示範報告
 def test_cell_column_chosen_by_wording_among_columns_of_the_year(
     tmp_path: Path, question: str, value: str, row: str
 ) -> None:
-    cell = find_cell(question, extract_conditions(question), _hits(BUDGET_REPORT, tmp_path))
+    cell = _cell(question, BUDGET_REPORT, tmp_path)
     assert cell is not None and (cell.value, cell.label) == (value, row)
 
 
@@ -303,7 +308,7 @@ def test_cell_column_chosen_by_wording_among_columns_of_the_year(
     ],
 )
 def test_questions_a_cell_does_not_answer(tmp_path: Path, question: str) -> None:
-    assert find_cell(question, extract_conditions(question), _hits(BUDGET_REPORT, tmp_path)) is None
+    assert _cell(question, BUDGET_REPORT, tmp_path) is None
 
 
 @needs_font
@@ -356,7 +361,7 @@ SHARE_REPORT = """示範彙編
 def test_column_chosen_by_characters_when_word_pairs_tie(tmp_path: Path) -> None:
     # 「比例」 shares no character pair with either column, but its 比 (and 占) stand only in the share's.
     question = "甲部 114 年度預算占全部預算的比例是多少？"
-    cell = find_cell(question, extract_conditions(question), _hits(SHARE_REPORT, tmp_path))
+    cell = _cell(question, SHARE_REPORT, tmp_path)
     assert cell is not None and (cell.value, cell.column_name) == ("30.0%", "114 年度預算法定數占比 (%)")
 
 
@@ -373,7 +378,7 @@ INDICATOR_REPORT = """示範方案
 
 def test_row_named_with_another_word_of_the_same_length(tmp_path: Path) -> None:
     question = "宽频网络偏乡家户涵盖率 2025 年达成多少？"  # 网络 where the table writes 網路
-    cell = find_cell(question, extract_conditions(question), _hits(INDICATOR_REPORT, tmp_path))
+    cell = _cell(question, INDICATOR_REPORT, tmp_path)
     assert cell is not None and (cell.value, cell.label) == ("91.5%", "寬頻網路偏鄉家戶涵蓋率")
 
 
@@ -385,7 +390,7 @@ def test_row_named_with_another_word_of_the_same_length(tmp_path: Path) -> None:
     ],
 )
 def test_row_not_named_gives_no_cell(tmp_path: Path, question: str) -> None:
-    assert find_cell(question, extract_conditions(question), _hits(INDICATOR_REPORT, tmp_path)) is None
+    assert _cell(question, INDICATOR_REPORT, tmp_path) is None
 
 
 PLAN_REPORT = """示範彙編
@@ -407,14 +412,14 @@ PLAN_REPORT = """示範彙編
 def test_which_question_naming_a_column_reads_that_cell(
     tmp_path: Path, question: str, value: str, label: str
 ) -> None:
-    cell = find_cell(question, extract_conditions(question), _hits(PLAN_REPORT, tmp_path))
+    cell = _cell(question, PLAN_REPORT, tmp_path)
     assert cell is not None and (cell.value, cell.column_name) == (value, "部會")
     assert cell.label == label  # the cell that names the row, not its group's empty label
 
 
 def test_which_row_question_is_still_left_to_sentences(tmp_path: Path) -> None:
     question = "哪個部會負責最多計畫？"  # asks which row, naming none
-    assert find_cell(question, extract_conditions(question), _hits(PLAN_REPORT, tmp_path)) is None
+    assert _cell(question, PLAN_REPORT, tmp_path) is None
 
 
 # Places side by side as columns, the attributes as rows; the header's corner cell and the first
@@ -443,7 +448,7 @@ SIDE_BY_SIDE_REPORT = (
 def test_which_question_naming_a_column_header_reads_its_cell(
     tmp_path: Path, question: str, value: str, column: str
 ) -> None:
-    cell = find_cell(question, extract_conditions(question), _hits(SIDE_BY_SIDE_REPORT, tmp_path))
+    cell = _cell(question, SIDE_BY_SIDE_REPORT, tmp_path)
     assert cell is not None and (cell.value, cell.column_name, cell.label) == (value, column, "政策")
 
 
@@ -479,7 +484,7 @@ def test_a_table_drawn_as_a_figure_takes_its_caption_from_below(tmp_path: Path) 
 def test_a_period_asked_of_a_named_column_is_its_one_span_of_years(
     tmp_path: Path, question: str, value: str, column: str
 ) -> None:
-    cell = find_cell(question, extract_conditions(question), _hits(SIDE_BY_SIDE_REPORT, tmp_path))
+    cell = _cell(question, SIDE_BY_SIDE_REPORT, tmp_path)
     assert cell is not None and (cell.value, cell.column_name) == (value, column)
     shown = render_cell(cell, 1, "zh-Hant")
     assert shown.startswith(
@@ -495,12 +500,12 @@ def test_a_period_asked_of_a_named_column_is_its_one_span_of_years(
     ],
 )
 def test_no_period_cell_without_a_period_asked_of_a_named_column(tmp_path: Path, question: str) -> None:
-    assert find_cell(question, extract_conditions(question), _hits(SIDE_BY_SIDE_REPORT, tmp_path)) is None
+    assert _cell(question, SIDE_BY_SIDE_REPORT, tmp_path) is None
 
 
 def test_which_question_naming_two_column_headers_reads_no_cell(tmp_path: Path) -> None:
     question = "示範國家漁業政策對照中，甲國與乙國的政策是哪一項？"
-    assert find_cell(question, extract_conditions(question), _hits(SIDE_BY_SIDE_REPORT, tmp_path)) is None
+    assert _cell(question, SIDE_BY_SIDE_REPORT, tmp_path) is None
 
 
 def test_title_row_over_the_header_row_is_a_header_level() -> None:
@@ -522,7 +527,7 @@ GROWTH_REPORT = """示範彙編
 
 def test_english_question_meets_a_measure_column_through_the_glossary(tmp_path: Path) -> None:
     question = "What was Germany's compound annual growth rate of R&D expenditure over 2021-2022?"
-    cell = find_cell(question, extract_conditions(question), _hits(GROWTH_REPORT, tmp_path))
+    cell = _cell(question, GROWTH_REPORT, tmp_path)
     assert cell is not None and (cell.value, cell.column_name) == ("10.0%", "年均複合成長率")
 
 
@@ -544,7 +549,7 @@ COURSE_REPORT = """示範課程
     ],
 )
 def test_dates_and_times_written_otherwise_name_the_row(tmp_path: Path, question: str, value: str) -> None:
-    cell = find_cell(question, extract_conditions(question), _hits(COURSE_REPORT, tmp_path))
+    cell = _cell(question, COURSE_REPORT, tmp_path)
     assert cell is not None and (cell.value, cell.column_name) == (value, "單元")
 
 
@@ -620,7 +625,7 @@ TWO_RESEARCHER_TABLES = """示範彙編
 def test_table_of_the_asked_measure_wins_over_one_sharing_only_years(
     tmp_path: Path, report: str, question: str, value: str
 ) -> None:
-    cell = find_cell(question, extract_conditions(question), _hits(report, tmp_path))
+    cell = _cell(question, report, tmp_path)
     assert cell is not None and cell.value == value
 
 
@@ -659,7 +664,7 @@ def test_a_share_is_not_read_from_a_table_of_amounts(tmp_path: Path) -> None:
 def test_a_share_named_by_the_row_label_is_read(tmp_path: Path) -> None:
     text = "示範報告\n\n指標\t2024 年 (目標)\t2025 年 (目標)\n寬頻服務涵蓋率\t80%\t90%\n"
     question = "寬頻服務涵蓋率的 2025 年目標是多少？"
-    cell = find_cell(question, extract_conditions(question), _hits(text, tmp_path))
+    cell = _cell(question, text, tmp_path)
     assert cell is not None and cell.value == "90%"
 
 
