@@ -2,7 +2,8 @@
 
 Part 1 (default): renders a fixed set of pages of the two sample PDFs to images, OCRs them and
 compares with the PDFs' own text: character error rate (CER) for prose pages and, separately, for
-table pages, plus pages per second.
+table pages; the share of the text layer's table cells that OCR reads into the same row and column
+with the same text; and pages per second.
 
     python bench/bench_ocr.py [--reports DIR] [--pages-per-file 15] [--engine tesseract|rapidocr]
 
@@ -43,6 +44,8 @@ class PageScore:
     edits: int
     confidence: float
     seconds: float
+    table_cells: int = 0  # filled cells of the page's bordered tables, as the text layer gives them
+    cells_same: int = 0  # of those, read by OCR into the same row and column with the same text
 
     @property
     def cer(self) -> float:
@@ -102,6 +105,22 @@ def table_pages(path: Path) -> set[int]:
     return pages
 
 
+def same_cells(own: list[list[list[str]]], read: list[list[list[str]]]) -> tuple[int, int]:
+    """Filled cells of the text layer's tables, and how many OCR put at the same row and column
+    with the same text (white space ignored, NFKC): tables are paired in page order."""
+    total = same = 0
+    for k, grid in enumerate(own):
+        other = read[k] if k < len(read) else []
+        for r, row in enumerate(grid):
+            for c, cell in enumerate(row):
+                if not normalise(cell):
+                    continue
+                total += 1
+                got = other[r][c] if r < len(other) and c < len(other[r]) else ""
+                same += normalise(got) == normalise(cell)
+    return total, same
+
+
 def _recogniser(engine: str):
     if engine == "tesseract":
         from corpus.ocr import DEFAULT_LANGUAGES, choose_languages, recognise_image
@@ -128,7 +147,7 @@ def _recogniser(engine: str):
         result, _ = reader(np.array(image.convert("RGB")))
         result = result or []
         text = "\n".join(line[1] for line in result)
-        return text, 100 * sum(float(line[2]) for line in result) / max(1, len(result))
+        return text, 100 * sum(float(line[2]) for line in result) / max(1, len(result)), []
 
     return rapid
 
@@ -138,6 +157,7 @@ def score_pages(reports: Path, per_file: int, engine: str, dpi: int | None = Non
 
     from corpus.ocr import render_page
     from corpus.pdf import extract_pdf
+    from corpus.tables import find_grids
 
     recognise = _recogniser(engine)
     scores: list[PageScore] = []
@@ -152,9 +172,10 @@ def score_pages(reports: Path, per_file: int, engine: str, dpi: int | None = Non
             if index == 0:
                 recognise(image, path.name)  # warm-up (and model choice): not timed
             started = time.perf_counter()
-            text, confidence = recognise(image, path.name)
+            text, confidence, grids = recognise(image, path.name)
             seconds = time.perf_counter() - started
             ref = normalise(own[number - 1])
+            cells, same = same_cells(find_grids(data, number - 1, number)[0], grids)
             score = PageScore(
                 path.name,
                 number,
@@ -163,11 +184,13 @@ def score_pages(reports: Path, per_file: int, engine: str, dpi: int | None = Non
                 edit_distance(ref, normalise(text)),
                 round(confidence, 1),
                 round(seconds, 2),
+                cells,
+                same,
             )
             scores.append(score)
             print(
                 f"  {path.name[:12]} p.{number:<4} {score.kind:5} CER {score.cer:6.2%}  "
-                f"conf {confidence:5.1f}  {seconds:5.1f} s",
+                f"conf {confidence:5.1f}  {seconds:5.1f} s" + (f"  cells {same}/{cells}" if cells else ""),
                 flush=True,
             )
         scan.close()
@@ -182,6 +205,10 @@ def report(scores: list[PageScore]) -> dict[str, object]:
             out[f"{kind}_pages"] = len(part)
             out[f"{kind}_cer"] = round(sum(s.edits for s in part) / sum(s.ref_chars for s in part), 4)
             out[f"{kind}_worst_page_cer"] = round(max(s.cer for s in part), 4)
+    cells = sum(s.table_cells for s in scores)
+    if cells:
+        out["table_cells"] = cells
+        out["table_cells_same"] = round(sum(s.cells_same for s in scores) / cells, 4)
     total = sum(s.seconds for s in scores)
     out["pages_per_second"] = round(len(scores) / total, 3) if total else None
     out["mean_confidence"] = round(sum(s.confidence for s in scores) / len(scores), 1)

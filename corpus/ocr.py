@@ -13,9 +13,15 @@ import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from corpus import ruling
+
+if TYPE_CHECKING:
+    from corpus.ruling import ImageTable
+    from corpus.tables import Grid
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,7 @@ class OcrPage:
     text: str
     confidence: float
     error: str = ""  # why the page could not be read ("" when it was)
+    grids: list[Grid] = field(default_factory=list)  # its bordered tables' cells, top to bottom
 
 
 @dataclass
@@ -55,6 +62,7 @@ class OcrResult:
     confidences: list[float] = field(default_factory=list)  # parallel to `pages`
     failed: list[int] = field(default_factory=list)  # needed OCR, but nothing could be read
     unavailable: str = ""  # OCR was needed but no engine is installed: the reason
+    grids: dict[int, list[Grid]] = field(default_factory=dict)  # page -> bordered tables read by OCR
 
 
 @functools.cache
@@ -138,40 +146,233 @@ def _join_words(words: list[str]) -> str:
     return out
 
 
-def text_from_boxes(data: dict[str, list[Any]]) -> tuple[str, float]:
-    """Lines in the engine's reading order (block, paragraph, line) and the mean word confidence."""
-    lines: dict[tuple[int, int, int], list[str]] = {}
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    line: tuple[int, int, int]  # Tesseract's (block, paragraph, line)
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float
+
+
+def _words(data: dict[str, list[Any]]) -> tuple[list[_Word], list[float]]:
+    words: list[_Word] = []
     confidences: list[float] = []
-    for i, word in enumerate(data["text"]):
-        word = str(word).strip()
+    for i, text in enumerate(data["text"]):
+        text = str(text).strip()
         conf = float(data["conf"][i])
-        if not word or conf < 0:
+        if not text or conf < 0:
             continue
         key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
-        lines.setdefault(key, []).append(word)
+        box = (int(data["left"][i]), int(data["top"][i]), int(data["width"][i]), int(data["height"][i]))
+        words.append(_Word(text, key, *box, conf))
         confidences.append(conf)
+    return words, confidences
+
+
+def _cell_text(words: list[_Word]) -> str:
+    """A cell's words: its lines top to bottom, each left to right."""
+    lines: dict[tuple[int, int, int], list[_Word]] = {}
+    for word in words:
+        lines.setdefault(word.line, []).append(word)
+    ordered = sorted(lines.values(), key=lambda ws: min(w.top for w in ws))
+    return "\n".join(_join_words([w.text for w in sorted(ws, key=lambda w: w.left)]) for ws in ordered)
+
+
+# Cells are read stacked one above another in one image, this far apart (pixels at RENDER_DPI):
+# more than a line gap, so no two cells are taken for one line.
+_STACK_GAP = 24
+
+
+# Crops are read stacked one above another in one image, this far apart (pixels at RENDER_DPI):
+# more than a line gap, so no two crops are taken for one line.
+_STACK_GAP = 24
+# A word the Chinese models read as a figure, misreadings included (「0.040%」, 「84.190%0」), and
+# what a figure read again must look like (「0.04%」, 「<0.01%」, 「1,032,165」).
+_FIGURE_LIKE = re.compile(r"^[<>≦≧~+\-−–(（]?\d[\d,.%％]*[)）]?[,，、]?$")
+_AFTER = ",，、.。"  # punctuation that may follow a figure
+_NUMERIC = re.compile(r"^[<>≦≧~+\-−–(（]?\d[\d,.]*\s?[%％]?[)）]?[,，、]?$")
+NUMBER_MODEL = "eng"
+
+
+def read_stacked(crops: Sequence[Any], languages: str) -> tuple[list[list[_Word]], list[float]]:
+    """Words of each crop (PIL images), read in one Tesseract run as a block of short lines."""
+    import pytesseract
+    from PIL import Image
+
+    if not crops:
+        return [], []
+    width = max(crop.width for crop in crops) + 2 * _STACK_GAP
+    height = sum(crop.height + _STACK_GAP for crop in crops) + _STACK_GAP
+    canvas = Image.new("L", (width, height), 255)
+    bands: list[tuple[int, int]] = []
+    y = _STACK_GAP
+    for crop in crops:
+        canvas.paste(crop, (_STACK_GAP, y))
+        bands.append((y, y + crop.height))
+        y += crop.height + _STACK_GAP
+    # --psm 6: one uniform block of text, which a column of short lines is.
+    data = pytesseract.image_to_data(
+        canvas, lang=languages, config="--psm 6", output_type=pytesseract.Output.DICT
+    )
+    words, confidences = _words(data)
+    found: list[list[_Word]] = [[] for _ in crops]
+    for word in words:
+        middle = word.top + word.height / 2
+        nearest = min(range(len(bands)), key=lambda i: max(bands[i][0] - middle, middle - bands[i][1], 0))
+        found[nearest].append(word)
+    return found, confidences
+
+
+def _ink_box(pixels: Any, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The part of `box` that holds ink, or None for an empty box (or a speck)."""
+    import numpy as np
+
+    x0, y0, x1, y1 = box
+    ink = np.argwhere(pixels[y0:y1, x0:x1] < ruling.DARK)
+    if len(ink) < 4:
+        return None
+    (top, left), (bottom, right) = ink.min(axis=0), ink.max(axis=0)
+    return x0 + int(left), y0 + int(top), x0 + int(right) + 1, y0 + int(bottom) + 1
+
+
+def reread_numbers(image: Any, boxes: Sequence[tuple[int, int, int, int]], texts: Sequence[str]) -> list[str]:
+    """Figures read again with the English model, which reads digits, separators and 「%」 better.
+
+    The Chinese models misread figures in ways that change them: 「0.04%」 as 「0.040%」, 「84.19%」
+    as 「84.190%0」, 「1,032,165」 as 「1032,165」, 「1,222」 as 「222」. The second reading may only mend
+    those: add what the first lost, take a separator for another, drop a 「0」 written beside 「%」.
+    Where it reads other digits (some fonts' 「1.1」 came back as 「1.4」) or fewer separators (「1.3」
+    as 「13」) the first stays, as it does without the English model.
+    """
+    wanted = [i for i, text in enumerate(texts) if _FIGURE_LIKE.match(text)]
+    if not wanted or engine(NUMBER_MODEL) is None:
+        return list(texts)
+    pad = 4
+    crops = [
+        image.crop((max(0, x0 - pad), max(0, y0 - pad), x1 + pad, y1 + pad))
+        for x0, y0, x1, y1 in (boxes[i] for i in wanted)
+    ]
+    found, _ = read_stacked(crops, NUMBER_MODEL)
+    out = list(texts)
+    for i, words in zip(wanted, found, strict=True):
+        # Punctuation after the figure stays as first read: 「2.」 opening a list item is not 「2,」.
+        first = texts[i].rstrip(_AFTER)
+        tail = texts[i][len(first) :]
+        again = "".join(w.text for w in sorted(words, key=lambda w: w.left)).rstrip(_AFTER)
+        if _NUMERIC.match(again) and _mends(first, again):
+            out[i] = again + tail
+    return out
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _within(short: str, long: str) -> bool:
+    """Every character of `short`, in order, in `long`."""
+    rest = iter(long)
+    return all(ch in rest for ch in short)
+
+
+def _mends(first: str, again: str) -> bool:
+    """`again` keeps every digit of `first` (less a 「0」 beside 「%」), every separator, and its 「%」."""
+    if sum(ch in ",." for ch in again) < sum(ch in ",." for ch in first):
+        return False
+    if any(ch in "%％" for ch in again) != any(ch in "%％" for ch in first):
+        return False  # a crop's edge read as 「%」: 「第 14 名」 is not 「14%」
+    return any(_within(_digits(text), _digits(again)) for text in (first, re.sub(r"0?[%％]0?", "%", first)))
+
+
+def read_table(image: Any, table: ImageTable, languages: str) -> tuple[Grid, list[float]]:
+    """A bordered table's cells (rules already erased from `image`) and its words' confidences.
+
+    Each cell is cut out and the cells are read stacked, in one Tesseract run. Read in place, as
+    part of the page, a cell beside a wide gap was often misread (「韓國」 as 「韓上」, 「瑞典」 as 「瑞」);
+    read alone, none were.
+    """
+    import numpy as np
+
+    from corpus.tables import grid_rows
+
+    pixels = np.asarray(image.convert("L"))
+    inset = ruling.SNAP // 2 + 1
+    slots: list[tuple[int, int]] = []
+    boxes: list[tuple[int, int, int, int]] = []
+    for slot, (x0, y0, x1, y1) in table.cells().items():
+        box = _ink_box(pixels, (x0 + inset, y0 + inset, x1 - inset, y1 - inset))
+        if box is not None:
+            slots.append(slot)
+            boxes.append(box)
+    found, confidences = read_stacked([image.crop(box) for box in boxes], languages)
+    texts = reread_numbers(image, boxes, [_cell_text(words) for words in found])
+    cells = dict(zip(slots, texts, strict=True))
+    raw = [
+        [cells.get((r, c), "") if table.owner[r][c] == (r, c) else None for c in range(len(row))]
+        for r, row in enumerate(table.owner)
+    ]
+    return grid_rows(raw), confidences
+
+
+def page_text(words: Sequence[_Word], tables: Sequence[tuple[int, Grid]] = ()) -> str:
+    """Lines in the engine's reading order (block, paragraph, line); each table's rows (given with
+    the y where the table starts) stand where the table stands."""
+    lines: dict[tuple[int, int, int], list[_Word]] = {}
+    for word in words:
+        lines.setdefault(word.line, []).append(word)
+    pending = sorted(tables, key=lambda t: t[0])
     text_lines: list[str] = []
     previous_block = None
-    for (block, _, _), words in lines.items():  # dicts keep insertion = reading order
+
+    def flush_until(y: float) -> None:
+        while pending and pending[0][0] < y:
+            text_lines.extend(" ".join(cell for cell in row if cell) for row in pending.pop(0)[1])
+
+    for (block, _, _), line_words in lines.items():  # dicts keep insertion = reading order
+        flush_until(min(w.top for w in line_words))
         if previous_block is not None and block != previous_block:
             text_lines.append("")  # a new block is a new paragraph
-        text_lines.append(_join_words(words))
+        text_lines.append(_join_words([w.text for w in line_words]))
         previous_block = block
-    mean = sum(confidences) / len(confidences) if confidences else 0.0
-    return "\n".join(text_lines), mean
+    flush_until(float("inf"))
+    return "\n".join(text_lines)
 
 
-def recognise_image(image: Any, languages: str = DEFAULT_LANGUAGES) -> tuple[str, float]:
-    """Text and mean confidence of one page image (a PIL image)."""
+def recognise_image(image: Any, languages: str = DEFAULT_LANGUAGES) -> tuple[str, float, list[Grid]]:
+    """Text, mean word confidence and bordered tables' cells of one page image (a PIL image)."""
     import pytesseract
+    from PIL import ImageDraw
 
+    tables, rules = ruling.find_tables(image)
+    grids: list[tuple[int, Grid]] = []
+    confidences: list[float] = []
+    if tables:
+        image = ruling.erase_rules(image, rules)
+        for table in tables:
+            grid, table_confidences = read_table(image, table, languages)
+            confidences += table_confidences
+            # As for a text PDF (corpus.tables.find_grids): a table is at least one row of two cells.
+            if grid and max(map(len, grid)) >= 2:
+                grids.append((table.ys[0], grid))
+        image = image.copy()
+        draw = ImageDraw.Draw(image)
+        for table in tables:  # read once: the page pass sees only what is outside the tables
+            draw.rectangle(table.box, fill=255)
     # --psm 4 (one column of lines of varying size): the automatic layout (--psm 3) cut a plain
     # one-column report page into dozens of fragments read out of order (CER 93% on a benchmark
-    # page, 6.7% with --psm 4). A table row stays one line, cells left to right.
+    # page, 6.7% with --psm 4).
     data = pytesseract.image_to_data(
         image, lang=languages, config="--psm 4", output_type=pytesseract.Output.DICT
     )
-    return text_from_boxes(data)
+    words, page_confidences = _words(data)
+    boxes = [(w.left, w.top, w.left + w.width, w.top + w.height) for w in words]
+    texts = reread_numbers(image, boxes, [w.text for w in words])
+    text = page_text([replace(w, text=t) for w, t in zip(words, texts, strict=True)], grids)
+    confidences += page_confidences
+    mean = sum(confidences) / len(confidences) if confidences else 0.0
+    return text, mean, [grid for _, grid in grids]
 
 
 def choose_languages(probe: str, languages: str) -> str:
@@ -243,11 +444,11 @@ def read_scanned_pages(
         try:
             with render_lock:
                 image = render_page(pdf, number - 1)
-            text, confidence = recognise_image(image, languages)
+            text, confidence, grids = recognise_image(image, languages)
         except Exception as exc:  # one unreadable page must not cost the others
             reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
             return OcrPage(number, "", 0.0, reason)
-        return OcrPage(number, text, confidence)
+        return OcrPage(number, text, confidence, grids=grids)
 
     try:
         with render_lock:
@@ -271,6 +472,7 @@ def read_scanned_pages(
                     continue
                 log.info("%s: page %d read by OCR (confidence %.0f)", path.name, page.number, page.confidence)
                 texts[page.number - 1] = page.text
+                result.grids[page.number] = page.grids
                 result.pages.append(page.number)
                 result.confidences.append(round(page.confidence, 1))
         bar.close()

@@ -226,7 +226,9 @@ def extract_pdf(path: Path, data: bytes, workers: int = 1, ocr_mode: str = "auto
     for number in garbled:
         log.warning("%s: page %d dropped: its text cannot be decoded", path.name, number)
         texts[number - 1] = ""
-    texts = _tables_as_rows(texts, [grids for _text, grids in pages])
+    # An OCR'd page's tables are those found in its image (corpus/ruling.py), not in its text layer.
+    grids = [ocr.grids.get(number, page_grids) for number, (_text, page_grids) in enumerate(pages, start=1)]
+    texts = _tables_as_rows(texts, grids)
     if not any(t and t.strip() for t in texts):
         if failures == page_count:
             raise CorpusError(path, "damaged PDF (no page could be read)")

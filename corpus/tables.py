@@ -9,6 +9,7 @@ read alike by `parse_table`.
 from __future__ import annotations
 
 import bisect
+import difflib
 import io
 import logging
 import re
@@ -235,7 +236,7 @@ def join_continued_tables(texts: list[str], tables: list[list[PageTable]]) -> li
         # The repeated header: as many leading rows as the table's header has levels, each identical.
         first = 0
         depth = min(_header_depth(prev.grid), len(head.grid) - 1)
-        while first < depth and squash("".join(head.grid[first])) == squash("".join(prev.grid[first])):
+        while first < depth and _same_row(head.grid[first], prev.grid[first]):
             pages[k][head.first_line + first] = None
             first += 1
         if (
@@ -250,6 +251,17 @@ def join_continued_tables(texts: list[str], tables: list[list[PageTable]]) -> li
             # Later pages learn what a whole row fills from the whole row, not from its remainder.
             tables[k][0] = replace(head, grid=[*head.grid[:first], row, *head.grid[first + 1 :]])
     return ["\n".join(line for line in lines if line is not None) for lines in pages]
+
+
+def _same_row(a: list[str], b: list[str]) -> bool:
+    """Rows equal but for a character or two: a header repeated on a scanned page is read again by
+    OCR, which may misread a character of it (「占比」 as 「上右比」)."""
+    x, y = squash("".join(a)), squash("".join(b))
+    if x == y:
+        return True
+    return (
+        len(a) == len(b) and min(len(x), len(y)) >= 4 and difflib.SequenceMatcher(None, x, y).ratio() >= 0.8
+    )
 
 
 def _filled_columns(rows: Grid, width: int) -> set[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,15 @@ def test_ingested_scan_is_searchable_with_the_mark(
     out = capsys.readouterr().out
     assert code == 0 and "+ notes.txt" in out
     assert "skipped scan.pdf: no extractable text; needs OCR" in out
+    # With OCR, the scan's bordered table answers by its cell, and the citation carries the mark.
+    assert cli.main(["ingest", str(only_scan), "--index", str(tmp_path / "idx3"), "-q"]) == 0
+    pipe = Pipeline.open(make_config(tmp_path / "idx3", **{"reading.cache_dir": cache}))
+    try:
+        answer = pipe.ask("日本2024年的研究人力是多少人？")
+    finally:
+        pipe.close()
+    assert not answer.abstained and "12,997" in answer.text, answer.text
+    assert answer.citations and answer.citations[0].address == "p. 1 (OCR)"
 
 
 def test_undecodable_text_layer_is_read_by_ocr(tmp_path: Path) -> None:
@@ -184,3 +194,68 @@ def test_undecodable_text_layer_is_read_by_ocr(tmp_path: Path) -> None:
     # The broken encoding also changes which glyphs are drawn on later pages: those read poorly,
     # and the summary names them when their confidence is under the floor.
     assert "資料治理與開放創新" in doc.text
+
+
+@pytest.fixture(scope="module")
+def scanned_tables(tmp_path_factory: pytest.TempPathFactory, cache: Path):
+    """The bordered-table fixture report as a scan: merged header cells, an empty cell, a ragged row,
+    a footnote row and a table continued over pages with its header repeated."""
+    _engine()
+    path = tmp_path_factory.mktemp("table-scan") / "tables.pdf"
+    path.write_bytes(bench_ocr.scan_pdf(pdfgen.build_pdf(pdfgen.table_items(), outline=False)))
+    from corpus.tables import document_tables
+
+    doc = read_document(path, ReadingConfig(cache_dir=cache))
+    assert all(p.ocr for p in doc.pages)
+    return document_tables(doc)
+
+
+def _seen(cells) -> tuple[str, ...]:
+    """Cells as a reader compares them: OCR writes 「：」 as 「 : 」 and spaces CJK from digits."""
+    return tuple(unicodedata.normalize("NFKC", "".join(cell.split())) for cell in cells)
+
+
+def test_scanned_table_keeps_its_rows_and_columns(scanned_tables) -> None:
+    table = scanned_tables[0]
+    assert table.number == "附表 1" and table.unit == "百萬美元"
+    assert len(table.header_rows) == 2  # merged parent cells over a row of years
+    assert table.columns == ["國家", "研發經費 2022", "研發經費 2023", "研究人員 2022", "研究人員 2023"]
+    assert table.rows[0] == ("臺灣", "1,200", "1,310", "160", "171")
+    assert table.rows[1] == ("日本", "2,100", "", "700", "705")  # the empty cell stays in its column
+    assert table.rows[2] == ("韓國", "1,500", "1,620", "", "")  # the ragged row is not shifted
+    assert _seen(table.notes[:1]) == ("註:空白表示尚未公布。",)
+
+
+def test_scanned_table_over_pages_is_one_table(scanned_tables) -> None:
+    table = scanned_tables[1]
+    assert len(table.pages) >= 2
+    (header,) = table.header_rows  # the header repeated on later pages is dropped
+    assert header[0] == "部會" and header[2] == "占比 (%)" and header[1].startswith("預算 (")
+    assert len(table.rows) == pdfgen.LONG_TABLE_ROWS
+    expected = [
+        (f"第{i}號機關", f"{1000 + 37 * i:,}", f"{i / 10:.1f}") for i in range(1, pdfgen.LONG_TABLE_ROWS + 1)
+    ]
+    # Figures are read again with the English model (corpus.ocr.reread_numbers); in this font both
+    # models misread a few short ones (「1,111」, 「1.7」), where the page image must be checked.
+    figures = sum(row[1:] == want[1:] for row, want in zip(table.rows, expected, strict=True))
+    assert figures >= pdfgen.LONG_TABLE_ROWS - 3, table.rows
+    same = sum(_seen(row) == want for row, want in zip(table.rows, expected, strict=True))
+    assert same >= pdfgen.LONG_TABLE_ROWS - 2, table.rows
+
+
+def test_figures_are_read_again_by_the_english_model() -> None:
+    _engine()
+    from PIL import Image, ImageDraw, ImageFont
+
+    from corpus.ocr import reread_numbers
+
+    font = ImageFont.truetype(str(pdfgen.require_font(pdfgen.DEFAULT_FONT)), 40)
+    image = Image.new("L", (900, 300), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 20), "0.04%", fill=0, font=font)
+    draw.text((20, 120), "1,032,165", fill=0, font=font)
+    draw.text((20, 220), "研發", fill=0, font=font)
+    boxes = [(15, 15, 200, 75), (15, 115, 300, 175), (15, 215, 120, 275)]
+    # First readings as the Chinese model gave them on a sample report page; words not read as a
+    # figure are never sent again.
+    assert reread_numbers(image, boxes, ["0.040%", "1032,165", "研發"]) == ["0.04%", "1,032,165", "研發"]
