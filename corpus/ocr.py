@@ -136,11 +136,29 @@ def pages_to_read(
     return wanted
 
 
+# Half-width punctuation the Chinese models write for 「（」「）」「，」「：」 and the like: written
+# against the CJK text beside it, as the text layer has it (an opening bracket keeps the space
+# before it, a closing one the space after it: 「預算法定數 (千元)」, 「(二) 研發人力」).
+_OPENING = frozenset("([{")
+_CLOSING = frozenset(")]}")
+_INNER_PUNCT = frozenset(",.:;!?%、")
+
+
+def _tight(left: str, right: str) -> bool:
+    left_cjk, right_cjk = bool(_CJK.match(left)), bool(_CJK.match(right))
+    if left_cjk and right_cjk:
+        return True
+    if left_cjk:
+        return right in _CLOSING or right in _INNER_PUNCT
+    return right_cjk and (left in _OPENING or left in _INNER_PUNCT)
+
+
 def _join_words(words: list[str]) -> str:
-    """Tesseract splits Chinese into one "word" per character: no space between CJK neighbours."""
+    """Tesseract splits Chinese into one "word" per character: no space between CJK neighbours, nor
+    between CJK and the punctuation that belongs to it (「(二 )」 would not be read as a heading)."""
     out = ""
     for word in words:
-        if out and not (_CJK.match(out[-1]) and _CJK.match(word[0])):
+        if out and not _tight(out[-1], word[0]):
             out += " "
         out += word
     return out
@@ -157,9 +175,9 @@ class _Word:
     confidence: float
 
 
-def _words(data: dict[str, list[Any]]) -> tuple[list[_Word], list[float]]:
+def _words(data: dict[str, list[Any]]) -> list[_Word]:
+    """The recognised words of Tesseract's `image_to_data` output (empty boxes and rules left out)."""
     words: list[_Word] = []
-    confidences: list[float] = []
     for i, text in enumerate(data["text"]):
         text = str(text).strip()
         conf = float(data["conf"][i])
@@ -168,8 +186,7 @@ def _words(data: dict[str, list[Any]]) -> tuple[list[_Word], list[float]]:
         key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
         box = (int(data["left"][i]), int(data["top"][i]), int(data["width"][i]), int(data["height"][i]))
         words.append(_Word(text, key, *box, conf))
-        confidences.append(conf)
-    return words, confidences
+    return words
 
 
 def _cell_text(words: list[_Word]) -> str:
@@ -179,11 +196,6 @@ def _cell_text(words: list[_Word]) -> str:
         lines.setdefault(word.line, []).append(word)
     ordered = sorted(lines.values(), key=lambda ws: min(w.top for w in ws))
     return "\n".join(_join_words([w.text for w in sorted(ws, key=lambda w: w.left)]) for ws in ordered)
-
-
-# Cells are read stacked one above another in one image, this far apart (pixels at RENDER_DPI):
-# more than a line gap, so no two cells are taken for one line.
-_STACK_GAP = 24
 
 
 # Crops are read stacked one above another in one image, this far apart (pixels at RENDER_DPI):
@@ -217,13 +229,13 @@ def read_stacked(crops: Sequence[Any], languages: str) -> tuple[list[list[_Word]
     data = pytesseract.image_to_data(
         canvas, lang=languages, config="--psm 6", output_type=pytesseract.Output.DICT
     )
-    words, confidences = _words(data)
+    words = _words(data)
     found: list[list[_Word]] = [[] for _ in crops]
     for word in words:
         middle = word.top + word.height / 2
         nearest = min(range(len(bands)), key=lambda i: max(bands[i][0] - middle, middle - bands[i][1], 0))
         found[nearest].append(word)
-    return found, confidences
+    return found, [w.confidence for w in words]
 
 
 def _ink_box(pixels: Any, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
@@ -346,19 +358,18 @@ def recognise_image(image: Any, languages: str = DEFAULT_LANGUAGES) -> tuple[str
     from PIL import ImageDraw
 
     tables, rules = ruling.find_tables(image)
-    grids: list[tuple[int, Grid]] = []
+    kept: list[tuple[ImageTable, Grid]] = []
     confidences: list[float] = []
     if tables:
-        image = ruling.erase_rules(image, rules)
+        image = ruling.erase_rules(image, rules)  # a copy
         for table in tables:
             grid, table_confidences = read_table(image, table, languages)
-            confidences += table_confidences
             # As for a text PDF (corpus.tables.find_grids): a table is at least one row of two cells.
             if grid and max(map(len, grid)) >= 2:
-                grids.append((table.ys[0], grid))
-        image = image.copy()
+                kept.append((table, grid))
+                confidences += table_confidences
         draw = ImageDraw.Draw(image)
-        for table in tables:  # read once: the page pass sees only what is outside the tables
+        for table, _ in kept:  # read once: the page pass sees only what is outside the tables
             draw.rectangle(table.box, fill=255)
     # --psm 4 (one column of lines of varying size): the automatic layout (--psm 3) cut a plain
     # one-column report page into dozens of fragments read out of order (CER 93% on a benchmark
@@ -366,13 +377,14 @@ def recognise_image(image: Any, languages: str = DEFAULT_LANGUAGES) -> tuple[str
     data = pytesseract.image_to_data(
         image, lang=languages, config="--psm 4", output_type=pytesseract.Output.DICT
     )
-    words, page_confidences = _words(data)
+    words = _words(data)
     boxes = [(w.left, w.top, w.left + w.width, w.top + w.height) for w in words]
     texts = reread_numbers(image, boxes, [w.text for w in words])
+    grids = [(table.ys[0], grid) for table, grid in kept]
     text = page_text([replace(w, text=t) for w, t in zip(words, texts, strict=True)], grids)
-    confidences += page_confidences
+    confidences += [w.confidence for w in words]
     mean = sum(confidences) / len(confidences) if confidences else 0.0
-    return text, mean, [grid for _, grid in grids]
+    return text, mean, [grid for _, grid in kept]
 
 
 def choose_languages(probe: str, languages: str) -> str:

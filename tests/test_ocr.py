@@ -259,3 +259,14 @@ def test_figures_are_read_again_by_the_english_model() -> None:
     # First readings as the Chinese model gave them on a sample report page; words not read as a
     # figure are never sent again.
     assert reread_numbers(image, boxes, ["0.040%", "1032,165", "研發"]) == ["0.04%", "1,032,165", "研發"]
+
+
+def test_ocr_words_are_joined_as_the_text_layer_writes_them() -> None:
+    from corpus.ocr import _join_words
+
+    # A heading read as 「(二 ) 研發人力」 would not be taken for one.
+    assert _join_words(["(二", ")", "研", "發", "人", "力"]) == "(二) 研發人力"
+    assert _join_words(["數", "(", "千", "元", ")"]) == "數 (千元)"
+    assert _join_words(["部", "門", ",", "以", "及"]) == "部門,以及"
+    assert _join_words(["2019", "年", "81.05%"]) == "2019 年 81.05%"  # figures keep their space
+    assert _join_words(["OECD", "(Sep.", "2025)"]) == "OECD (Sep. 2025)"
