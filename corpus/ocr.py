@@ -201,9 +201,9 @@ def _cell_text(words: list[_Word]) -> str:
 # Crops are read stacked one above another in one image, this far apart (pixels at RENDER_DPI):
 # more than a line gap, so no two crops are taken for one line.
 _STACK_GAP = 24
-# A word the Chinese models read as a figure, misreadings included (「0.040%」, 「84.190%0」), and
+# A word the Chinese models read as a figure, misreadings included (「0.040%」, 「84.190%0」, 「l001」), and
 # what a figure read again must look like (「0.04%」, 「<0.01%」, 「1,032,165」).
-_FIGURE_LIKE = re.compile(r"^[<>≦≧~+\-−–(（]?\d[\d,.%％]*[)）]?[,，、]?$")
+_FIGURE_LIKE = re.compile(r"^[<>≦≧~+\-−–(（]?(?:\d|[lI|](?=[\d,.]))[\d,.%％]*[)）]?[,，、]?$")
 _AFTER = ",，、.。"  # punctuation that may follow a figure
 _NUMERIC = re.compile(r"^[<>≦≧~+\-−–(（]?\d[\d,.]*\s?[%％]?[)）]?[,，、]?$")
 NUMBER_MODEL = "eng"
@@ -250,16 +250,24 @@ def _ink_box(pixels: Any, box: tuple[int, int, int, int]) -> tuple[int, int, int
     return x0 + int(left), y0 + int(top), x0 + int(right) + 1, y0 + int(bottom) + 1
 
 
-def reread_numbers(image: Any, boxes: Sequence[tuple[int, int, int, int]], texts: Sequence[str]) -> list[str]:
+def reread_numbers(
+    image: Any,
+    boxes: Sequence[tuple[int, int, int, int]],
+    texts: Sequence[str],
+    figures: Sequence[bool] | None = None,
+) -> list[str]:
     """Figures read again with the English model, which reads digits, separators and 「%」 better.
 
     The Chinese models misread figures in ways that change them: 「0.04%」 as 「0.040%」, 「84.19%」
     as 「84.190%0」, 「1,032,165」 as 「1032,165」, 「1,222」 as 「222」. The second reading may only mend
     those: add what the first lost, take a separator for another, drop a 「0」 written beside 「%」.
     Where it reads other digits (some fonts' 「1.1」 came back as 「1.4」) or fewer separators (「1.3」
-    as 「13」) the first stays, as it does without the English model.
+    as 「13」) the first stays, as it does without the English model. `figures` marks boxes known
+    to hold a figure whatever the first reading (a cell of a column of figures): any figure the
+    English model reads there replaces a first reading that was not one.
     """
-    wanted = [i for i, text in enumerate(texts) if _FIGURE_LIKE.match(text)]
+    known = list(figures) if figures is not None else [False] * len(texts)
+    wanted = [i for i, text in enumerate(texts) if known[i] or _FIGURE_LIKE.match(text)]
     if not wanted or engine(NUMBER_MODEL) is None:
         return list(texts)
     pad = 4
@@ -274,7 +282,9 @@ def reread_numbers(image: Any, boxes: Sequence[tuple[int, int, int, int]], texts
         first = texts[i].rstrip(_AFTER)
         tail = texts[i][len(first) :]
         again = "".join(w.text for w in sorted(words, key=lambda w: w.left)).rstrip(_AFTER)
-        if _NUMERIC.match(again) and _mends(first, again):
+        if not _NUMERIC.match(again):
+            continue
+        if _mends(first, again) if _FIGURE_LIKE.match(texts[i]) else known[i]:
             out[i] = again + tail
     return out
 
@@ -290,7 +300,10 @@ def _within(short: str, long: str) -> bool:
 
 
 def _mends(first: str, again: str) -> bool:
-    """`again` keeps every digit of `first` (less a 「0」 beside 「%」), every separator, and its 「%」."""
+    """`again` keeps every digit of `first` (less a 「0」 beside 「%」), every separator, and its 「%」;
+    or `again` ends in 「%」 where `first` has what the Chinese models make of one (「0」, 「00」, 「9%」)."""
+    if again[-1:] in "%％" and re.fullmatch(re.escape(again[:-1]) + r"[09%％]{1,3}", first):
+        return True
     if sum(ch in ",." for ch in again) < sum(ch in ",." for ch in first):
         return False
     if any(ch in "%％" for ch in again) != any(ch in "%％" for ch in first):
@@ -319,7 +332,18 @@ def read_table(image: Any, table: ImageTable, languages: str) -> tuple[Grid, lis
             slots.append(slot)
             boxes.append(box)
     found, confidences = read_stacked([image.crop(box) for box in boxes], languages)
-    texts = reread_numbers(image, boxes, [_cell_text(words) for words in found])
+    first = [_cell_text(words) for words in found]
+    # A cell of a column of figures holds a figure even when the Chinese model read characters
+    # (「17.25」 as 「兰-呈」): the header row is left out of the count.
+    column_figures: dict[int, list[bool]] = {}
+    for (row, col), text in zip(slots, first, strict=True):
+        if row > 0 and text:
+            column_figures.setdefault(col, []).append(bool(_FIGURE_LIKE.match(text)))
+    numeric = {
+        col for col, marks in column_figures.items() if len(marks) >= 2 and sum(marks) * 2 > len(marks)
+    }
+    in_numeric = [row > 0 and col in numeric for row, col in slots]
+    texts = reread_numbers(image, boxes, first, in_numeric)
     cells = dict(zip(slots, texts, strict=True))
     raw = [
         [cells.get((r, c), "") if table.owner[r][c] == (r, c) else None for c in range(len(row))]

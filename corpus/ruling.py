@@ -1,11 +1,11 @@
-"""Bordered tables in a page image: ruling lines found, erased before OCR, and OCR words put in cells.
+"""Bordered tables in a page image: their ruling lines and cells, and the image with the rules erased.
 
 A scan has no drawing operators for pdfplumber to find, but its ruling lines are still there as long
 thin runs of dark pixels. A table is a set of horizontal and vertical rules that touch each other;
 its cells are the spaces between neighbouring rules, merged where no rule separates them. The rules
-are painted white before recognition (Tesseract otherwise reads a rule beside a character as 「|」
-or takes the two for another character), and each recognised word goes to the cell that holds its
-centre, so the page keeps the same tab-separated rows a text PDF gives.
+are painted white before recognition (Tesseract reads a rule beside a character as 「|」 or takes the
+two for another character); `corpus.ocr` then reads each cell, so that a scanned page keeps the
+tab-separated rows a text PDF gives.
 """
 
 from __future__ import annotations
@@ -96,8 +96,9 @@ def _rules(runs: list[tuple[int, int, int]], horizontal: bool) -> list[Rule]:
         if home is None:
             home = []
             groups.append(home)
+            open_groups.append(home)
         home.append(run)
-        open_groups = [g for g in groups if line - g[-1][0] <= 1]
+        open_groups = [g for g in open_groups if line - g[-1][0] <= 1]
     rules = []
     for group in groups:
         lines = [r[0] for r in group]

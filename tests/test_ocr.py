@@ -270,3 +270,24 @@ def test_ocr_words_are_joined_as_the_text_layer_writes_them() -> None:
     assert _join_words(["部", "門", ",", "以", "及"]) == "部門,以及"
     assert _join_words(["2019", "年", "81.05%"]) == "2019 年 81.05%"  # figures keep their space
     assert _join_words(["OECD", "(Sep.", "2025)"]) == "OECD (Sep. 2025)"
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "taken"),
+    [
+        ("1032,165", "1,032,165", True),  # a separator the Chinese model lost
+        ("222", "1,222", True),  # digits it lost
+        ("l001", "1,001", True),
+        ("640%", "64%", True),  # what the Chinese models make of 「%」: 「0%」, 「9%」, 「0」, 「00」
+        ("13.89%", "13.8%", True),
+        ("18.40", "18.4%", True),
+        ("99.96800", "99.968%", True),
+        ("1.1", "1.4", False),  # other digits
+        ("1.3", "13", False),  # fewer separators
+        ("14", "14%", False),  # a 「%」 from the edge of the crop: 「第 14 名」
+    ],
+)
+def test_a_second_reading_only_mends_a_figure(first: str, again: str, taken: bool) -> None:
+    from corpus.ocr import _mends
+
+    assert _mends(first, again) is taken
