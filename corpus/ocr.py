@@ -201,11 +201,15 @@ def _cell_text(words: list[_Word]) -> str:
 # Crops are read stacked one above another in one image, this far apart (pixels at RENDER_DPI):
 # more than a line gap, so no two crops are taken for one line.
 _STACK_GAP = 24
-# A word the Chinese models read as a figure, misreadings included (「0.040%」, 「84.190%0」, 「l001」), and
-# what a figure read again must look like (「0.04%」, 「<0.01%」, 「1,032,165」).
-_FIGURE_LIKE = re.compile(r"^[<>≦≧~+\-−–(（]?(?:\d|[lI|](?=[\d,.]))[\d,.%％]*[)）]?[,，、]?$")
-_AFTER = ",，、.。"  # punctuation that may follow a figure
-_NUMERIC = re.compile(r"^[<>≦≧~+\-−–(（]?\d[\d,.]*\s?[%％]?[)）]?[,，、]?$")
+# A word the Chinese models read as a figure, misreadings included (「0.040%」, 「84.190%0」, 「l001」):
+# its figure, and what follows it when that is punctuation and more (「99.96800、RTT」, 「640%,」).
+_FIGURE_LEAD = re.compile(
+    r"([<>≦≧~+\-−–(（]?(?:\d|[lI|](?=[\d,.]))[\d,.%％\-–~]*?[)）]?)([,，、.。;；:：]*(?:(?<=[,，、;；:：])(?!\d)\S*)?)"
+)
+# What a figure read again must look like: 「0.04%」, 「<0.01%」, 「1,032,165」, 「10.1%-14.7%」.
+_NUMERIC = re.compile(r"[<>≦≧~+\-−–(（]?\d[\d,.]*[%％]?(?:[-–~]\d[\d,.]*[%％]?)?[)）]?")
+_AFTER = ",，、.。"  # punctuation that may end the English reading of a crop
+_FIGURE_PART = re.compile(r"[\d<>≦≧~+\-−–(（),.%％]+")
 NUMBER_MODEL = "eng"
 
 
@@ -263,11 +267,11 @@ def reread_numbers(
     those: add what the first lost, take a separator for another, drop a 「0」 written beside 「%」.
     Where it reads other digits (some fonts' 「1.1」 came back as 「1.4」) or fewer separators (「1.3」
     as 「13」) the first stays, as it does without the English model. `figures` marks boxes known
-    to hold a figure whatever the first reading (a cell of a column of figures): any figure the
-    English model reads there replaces a first reading that was not one.
+    to hold a figure whatever the first reading (a cell among figures): any figure the English
+    model reads there replaces a first reading that was not one.
     """
     known = list(figures) if figures is not None else [False] * len(texts)
-    wanted = [i for i, text in enumerate(texts) if known[i] or _FIGURE_LIKE.match(text)]
+    wanted = [i for i, text in enumerate(texts) if known[i] or _FIGURE_LEAD.fullmatch(text)]
     if not wanted or engine(NUMBER_MODEL) is None:
         return list(texts)
     pad = 4
@@ -278,13 +282,19 @@ def reread_numbers(
     found, _ = read_stacked(crops, NUMBER_MODEL)
     out = list(texts)
     for i, words in zip(wanted, found, strict=True):
-        # Punctuation after the figure stays as first read: 「2.」 opening a list item is not 「2,」.
-        first = texts[i].rstrip(_AFTER)
-        tail = texts[i][len(first) :]
-        again = "".join(w.text for w in sorted(words, key=lambda w: w.left)).rstrip(_AFTER)
-        if not _NUMERIC.match(again):
+        # What follows the figure stays as first read: 「2.」 opening a list item is not 「2,」.
+        lead = _FIGURE_LEAD.fullmatch(texts[i])
+        first, tail = lead.groups() if lead else ("", "")  # no figure read: all of it goes
+        # The English reading's figure: its leading words that are figures (「64%」 of 「64% °」).
+        again = ""
+        for word in sorted(words, key=lambda w: w.left):
+            if not _FIGURE_PART.fullmatch(word.text):
+                break
+            again += word.text
+        again = again.rstrip(_AFTER)
+        if not _NUMERIC.fullmatch(again):
             continue
-        if _mends(first, again) if _FIGURE_LIKE.match(texts[i]) else known[i]:
+        if _mends(first, again) if first else known[i]:
             out[i] = again + tail
     return out
 
@@ -311,6 +321,26 @@ def _mends(first: str, again: str) -> bool:
     return any(_within(_digits(text), _digits(again)) for text in (first, re.sub(r"0?[%％]0?", "%", first)))
 
 
+def _figure_slots(slots: Sequence[tuple[int, int]], texts: Sequence[str]) -> list[bool]:
+    """Cells that hold a figure whatever the Chinese model read there (「17.25」 as 「兰-呈」): those in
+    a column, or a row, whose other cells are mostly figures (header row and label column aside)."""
+    by_col: dict[int, list[bool]] = {}
+    by_row: dict[int, list[bool]] = {}
+    for (row, col), text in zip(slots, texts, strict=True):
+        if row > 0 and col > 0 and text:
+            figure = bool(_FIGURE_LEAD.fullmatch(text))
+            by_col.setdefault(col, []).append(figure)
+            by_row.setdefault(row, []).append(figure)
+
+    def mostly(marks: list[bool]) -> bool:
+        return len(marks) >= 3 and sum(marks) * 2 > len(marks)
+
+    return [
+        row > 0 and col > 0 and (mostly(by_col.get(col, [])) or mostly(by_row.get(row, [])))
+        for row, col in slots
+    ]
+
+
 def read_table(image: Any, table: ImageTable, languages: str) -> tuple[Grid, list[float]]:
     """A bordered table's cells (rules already erased from `image`) and its words' confidences.
 
@@ -333,16 +363,7 @@ def read_table(image: Any, table: ImageTable, languages: str) -> tuple[Grid, lis
             boxes.append(box)
     found, confidences = read_stacked([image.crop(box) for box in boxes], languages)
     first = [_cell_text(words) for words in found]
-    # A cell of a column of figures holds a figure even when the Chinese model read characters
-    # (「17.25」 as 「兰-呈」): the header row is left out of the count.
-    column_figures: dict[int, list[bool]] = {}
-    for (row, col), text in zip(slots, first, strict=True):
-        if row > 0 and text:
-            column_figures.setdefault(col, []).append(bool(_FIGURE_LIKE.match(text)))
-    numeric = {
-        col for col, marks in column_figures.items() if len(marks) >= 2 and sum(marks) * 2 > len(marks)
-    }
-    in_numeric = [row > 0 and col in numeric for row, col in slots]
+    in_numeric = _figure_slots(slots, first)
     texts = reread_numbers(image, boxes, first, in_numeric)
     cells = dict(zip(slots, texts, strict=True))
     raw = [

@@ -259,6 +259,12 @@ def test_figures_are_read_again_by_the_english_model() -> None:
     # First readings as the Chinese model gave them on a sample report page; words not read as a
     # figure are never sent again.
     assert reread_numbers(image, boxes, ["0.040%", "1032,165", "研發"]) == ["0.04%", "1,032,165", "研發"]
+    # What follows a figure stays as first read; a box known to hold a figure takes the English reading.
+    assert reread_numbers(image, boxes, ["0.040%、的", "l032,165", "研發"], [False, False, True]) == [
+        "0.04%、的",
+        "1,032,165",
+        "研發",  # the English model reads no figure there
+    ]
 
 
 def test_ocr_words_are_joined_as_the_text_layer_writes_them() -> None:
@@ -282,6 +288,7 @@ def test_ocr_words_are_joined_as_the_text_layer_writes_them() -> None:
         ("13.89%", "13.8%", True),
         ("18.40", "18.4%", True),
         ("99.96800", "99.968%", True),
+        ("10.10%-14.7%", "10.1%-14.7%", True),
         ("1.1", "1.4", False),  # other digits
         ("1.3", "13", False),  # fewer separators
         ("14", "14%", False),  # a 「%」 from the edge of the crop: 「第 14 名」
