@@ -1,4 +1,5 @@
-"""Bordered tables in a page image: their ruling lines and cells, and the image with the rules erased.
+"""Layout of a page image: bordered tables (ruling lines and cells, and the image with the rules
+erased), and the gutter of a page set in two columns.
 
 A scan has no drawing operators for pdfplumber to find, but its ruling lines are still there as long
 thin runs of dark pixels. A table is a set of horizontal and vertical rules that touch each other;
@@ -214,3 +215,61 @@ def erase_rules(image: Any, rules: Sequence[Rule]) -> Any:
         along = slice(rule.start, rule.end + 1)
         pixels[(across, along) if rule.horizontal else (along, across)] = 255
     return Image.fromarray(pixels)
+
+
+# A page set in two columns has a white gutter down its middle, crossed at most by a heading or two
+# across both columns; a one-column page has text across its middle on every line. Ink is widened by
+# GUTTER_REACH pixels each way first, so the gaps between the characters of a line (a few pixels,
+# and aligned from line to line in justified CJK text) do not count as white.
+GUTTER_REACH = 8
+GUTTER_MIN_PX = 8  # what is left of a column gap of about 3 mm (24 px at 200 dpi) after widening
+GUTTER_MAX_INK = 0.1  # share of the lines with ink that may cross the gutter (headings)
+GUTTER_MAX_SHARE = 0.12  # a column gap is narrow: at most this share of the text's width
+COLUMN_MIN_PX = 200  # ink rows a column of text fills at least: about six lines at 200 dpi
+
+
+def column_gutter(image: Any) -> int | None:
+    """The x of the white gutter between two columns of text, or None for a one-column page.
+
+    Looked for in the middle 40% of the text's width: the widest band of pixel columns that (almost)
+    no line of text crosses, with text on both sides of it.
+    """
+    import numpy as np
+
+    dark = np.asarray(image.convert("L")) < DARK
+    lines = dark[dark.any(axis=1)]
+    cols = np.flatnonzero(dark.any(axis=0))
+    if len(lines) < 2 or len(cols) < 2:
+        return None
+    summed = np.pad(
+        np.cumsum(lines, axis=1, dtype=np.int32), ((0, 0), (GUTTER_REACH + 1, GUTTER_REACH)), mode="edge"
+    )
+    summed[:, : GUTTER_REACH + 1] = 0
+    near_ink = (summed[:, 2 * GUTTER_REACH + 1 :] - summed[:, : -2 * GUTTER_REACH - 1]) > 0
+    crossing = near_ink.sum(axis=0)  # lines with ink within reach of each x
+    left, right = int(cols[0]), int(cols[-1])
+    lo, hi = left + int(0.3 * (right - left)), left + int(0.7 * (right - left))
+    clear = crossing[lo:hi] <= GUTTER_MAX_INK * len(lines)
+    best, best_start, start = 0, -1, -1
+    for i, ok in enumerate([*clear, False]):
+        if ok and start < 0:
+            start = i
+        elif not ok and start >= 0:
+            if i - start > best:
+                best, best_start = i - start, start
+            start = -1
+    if best < GUTTER_MIN_PX:
+        return None
+    if best > GUTTER_MAX_SHARE * (right - left):
+        return None  # white space beside short lines (a contents page, a list), not a column gap
+    gutter = lo + best_start + best // 2
+    # Two columns of text: each side has ink on most lines of the page, and there are enough of them
+    # (a page number, a picture beside a short block, or what is left around a table is not).
+    # A contents page's column of page numbers is not one: a column of text is wide.
+    sides = (lines[:, left:gutter], lines[:, gutter : right + 1])
+    for side in sides:
+        filled = np.flatnonzero(side.any(axis=0))
+        rows = int(side.any(axis=1).sum())
+        if rows < max(COLUMN_MIN_PX, len(lines) // 2) or filled[-1] - filled[0] < 0.3 * (right - left):
+            return None
+    return gutter

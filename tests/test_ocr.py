@@ -298,3 +298,40 @@ def test_a_second_reading_only_mends_a_figure(first: str, again: str, taken: boo
     from corpus.ocr import _mends
 
     assert _mends(first, again) is taken
+
+
+def _two_column_page() -> bytes:
+    """A scanned page set in two columns: each column one paragraph, its lines side by side."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(pdfgen.require_font(pdfgen.DEFAULT_FONT)), 30)
+    left = "左欄的段落說明研究計畫的經費來源與執行方式並列出各年度的預算。" * 5
+    right = "右欄的段落記錄平臺上線後的服務人次與使用者滿意度調查的結果。" * 5
+    image = Image.new("L", (1654, 2339), 255)
+    draw = ImageDraw.Draw(image)
+    per_line = 20  # 20 characters of 30 px: 600 px a line, the columns 36 px apart
+    for i in range(0, max(len(left), len(right)), per_line):
+        y = 200 + 50 * (i // per_line)
+        draw.text((170, y), left[i : i + per_line], fill=0, font=font)
+        draw.text((806, y), right[i : i + per_line], fill=0, font=font)
+    out = io.BytesIO()
+    image.save(out, "PDF", resolution=200.0)
+    return out.getvalue()
+
+
+def test_two_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
+    _engine()
+    from corpus import ocr, ruling
+
+    data = _two_column_page()
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    image = ocr.render_page(pdf, 0)
+    pdf.close()
+    assert ruling.column_gutter(image) is not None
+    text, _, _ = ocr.recognise_image(image, "chi_tra")
+    flat = "".join(text.split())
+    # The whole left column, then the whole right one: read across, the lines would alternate.
+    assert flat.count("左欄") >= 4 and flat.count("右欄") >= 4, text
+    assert flat.rindex("左欄") < flat.index("右欄"), text

@@ -76,3 +76,27 @@ def test_two_tables_come_top_to_bottom() -> None:
     _grid(draw, [100, 300, 900], [100, 160, 220, 280])
     tables, _ = find_tables(image)
     assert [len(t.ys) for t in tables] == [4, 3]
+
+
+def _lines(draw: ImageDraw.ImageDraw, spans: list[tuple[int, int]], rows: int = 30) -> None:
+    """Text lines drawn as rows of character-sized blocks with gaps, at each (x0, x1) span."""
+    for r in range(rows):
+        y = 150 + 50 * r
+        for x0, x1 in spans:
+            for x in range(x0, x1 - 25, 32):
+                draw.rectangle((x, y, x + 26, y + 28), fill=0)
+
+
+def test_two_columns_have_a_gutter_and_one_column_has_none() -> None:
+    from corpus.ruling import column_gutter
+
+    image, draw = _page()
+    _lines(draw, [(100, 570), (606, 1100)])  # two columns 36 px apart
+    gutter = column_gutter(image)
+    assert gutter is not None and 570 < gutter < 606
+    image, draw = _page()
+    _lines(draw, [(100, 1100)])  # one column: the gaps between characters line up, but are narrow
+    assert column_gutter(image) is None
+    image, draw = _page()
+    _lines(draw, [(100, 400), (1040, 1100)])  # a contents page: entries, then page numbers far right
+    assert column_gutter(image) is None
