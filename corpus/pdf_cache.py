@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 # Bump when extraction changes what it returns, so old entries are not reused.
 # 3: bordered tables as tab-separated rows; 4: OCR'd pages (corpus/ocr.py);
 # 5: table rows cut by a page break joined, multi-level repeated headers dropped;
-# 6-9: bordered tables on OCR'd pages read from the image's ruling lines (corpus/ruling.py).
-EXTRACTION_VERSION = 9
+# 6-10: OCR'd pages: bordered tables from the image's ruling lines, figures read twice, two columns.
+EXTRACTION_VERSION = 10
 
 
 def default_cache_dir() -> Path:
