@@ -312,7 +312,7 @@ def _within(short: str, long: str) -> bool:
 def _mends(first: str, again: str) -> bool:
     """`again` keeps every digit of `first` (less a 「0」 beside 「%」), every separator, and its 「%」;
     or `again` ends in 「%」 where `first` has what the Chinese models make of one (「0」, 「00」, 「9%」)."""
-    if again[-1:] in "%％" and re.fullmatch(re.escape(again[:-1]) + r"[09%％]{1,3}", first):
+    if again.endswith(("%", "％")) and re.fullmatch(re.escape(again[:-1]) + r"[09%％]{1,3}", first):
         return True
     if sum(ch in ",." for ch in again) < sum(ch in ",." for ch in first):
         return False
