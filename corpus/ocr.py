@@ -6,6 +6,7 @@ Optional at run time: without pypdfium2, pytesseract, the tesseract program or i
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import os
@@ -213,13 +214,13 @@ _FIGURE_PART = re.compile(r"[\d<>≦≧~+\-−–(（),.%％]+")
 NUMBER_MODEL = "eng"
 
 
-def read_stacked(crops: Sequence[Any], languages: str) -> tuple[list[list[_Word]], list[float]]:
+def read_stacked(crops: Sequence[Any], languages: str) -> list[list[_Word]]:
     """Words of each crop (PIL images), read in one Tesseract run as a block of short lines."""
     import pytesseract
     from PIL import Image
 
     if not crops:
-        return [], []
+        return []
     width = max(crop.width for crop in crops) + 2 * _STACK_GAP
     height = sum(crop.height + _STACK_GAP for crop in crops) + _STACK_GAP
     canvas = Image.new("L", (width, height), 255)
@@ -233,13 +234,19 @@ def read_stacked(crops: Sequence[Any], languages: str) -> tuple[list[list[_Word]
     data = pytesseract.image_to_data(
         canvas, lang=languages, config="--psm 6", output_type=pytesseract.Output.DICT
     )
-    words = _words(data)
+    starts = [top for top, _ in bands]
+
+    def distance(i: int, middle: float) -> float:
+        return max(bands[i][0] - middle, middle - bands[i][1], 0)
+
     found: list[list[_Word]] = [[] for _ in crops]
-    for word in words:
+    for word in _words(data):
         middle = word.top + word.height / 2
-        nearest = min(range(len(bands)), key=lambda i: max(bands[i][0] - middle, middle - bands[i][1], 0))
-        found[nearest].append(word)
-    return found, [w.confidence for w in words]
+        i = max(0, bisect.bisect_right(starts, middle) - 1)  # the crop at or above the word's middle
+        if i + 1 < len(bands) and distance(i + 1, middle) < distance(i, middle):
+            i += 1
+        found[i].append(word)
+    return found
 
 
 def _ink_box(pixels: Any, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
@@ -279,7 +286,7 @@ def reread_numbers(
         image.crop((max(0, x0 - pad), max(0, y0 - pad), x1 + pad, y1 + pad))
         for x0, y0, x1, y1 in (boxes[i] for i in wanted)
     ]
-    found, _ = read_stacked(crops, NUMBER_MODEL)
+    found = read_stacked(crops, NUMBER_MODEL)
     out = list(texts)
     for i, words in zip(wanted, found, strict=True):
         # What follows the figure stays as first read: 「2.」 opening a list item is not 「2,」.
@@ -361,7 +368,7 @@ def read_table(image: Any, table: ImageTable, languages: str) -> tuple[Grid, lis
         if box is not None:
             slots.append(slot)
             boxes.append(box)
-    found, confidences = read_stacked([image.crop(box) for box in boxes], languages)
+    found = read_stacked([image.crop(box) for box in boxes], languages)
     first = [_cell_text(words) for words in found]
     in_numeric = _figure_slots(slots, first)
     texts = reread_numbers(image, boxes, first, in_numeric)
@@ -370,7 +377,7 @@ def read_table(image: Any, table: ImageTable, languages: str) -> tuple[Grid, lis
         [cells.get((r, c), "") if table.owner[r][c] == (r, c) else None for c in range(len(row))]
         for r, row in enumerate(table.owner)
     ]
-    return grid_rows(raw), confidences
+    return grid_rows(raw), [w.confidence for words in found for w in words]
 
 
 def page_text(words: Sequence[_Word], tables: Sequence[tuple[int, Grid]] = ()) -> str:
