@@ -129,6 +129,9 @@ class AnswerConfig:
     generative_timeout_s: float = 30.0
     max_candidates: int = 24  # sentences embedded per question (cheap lexical pre-selection first)
     keep_ratio: float = 0.8  # further sentences need this share of the best sentence's score
+    # ... or this share when they come from the best sentence's own passage: the answer often sits
+    # beside the sentence that repeats the question's words (chosen on the tuning halves, README).
+    same_passage_ratio: float = 0.5
 
 
 CONFIDENCE_MODES = ("learned", "hand")  # [answer] confidence
@@ -482,10 +485,17 @@ class Selectable:
     cross_script: bool
     blocked: bool
     form: str  # matching form of the sentence, to drop repeats from overlapping chunks
+    passage: str = ""  # chunk id ("" when unknown: cached training records)
 
 
-def select_indices(items: Sequence[Selectable], max_sentences: int, keep_ratio: float) -> list[int]:
-    """The one to `max_sentences` candidates shown, best first."""
+def select_indices(
+    items: Sequence[Selectable],
+    max_sentences: int,
+    keep_ratio: float,
+    same_passage_ratio: float | None = None,
+) -> list[int]:
+    """The one to `max_sentences` candidates shown, best first; sentences of the best one's passage
+    need `same_passage_ratio` of its score and coverage, others `keep_ratio`."""
     order = sorted(range(len(items)), key=lambda i: items[i].score, reverse=True)
     chosen: list[int] = []
     for i in order:
@@ -494,9 +504,12 @@ def select_indices(items: Sequence[Selectable], max_sentences: int, keep_ratio: 
             break
         if chosen:
             first = items[chosen[0]]
-            if candidate.score < keep_ratio * first.score:
-                break
-            if candidate.coverage < keep_ratio * first.coverage:
+            ratio = keep_ratio
+            if same_passage_ratio is not None and candidate.passage and candidate.passage == first.passage:
+                ratio = same_passage_ratio
+            if candidate.score < ratio * first.score:
+                continue
+            if candidate.coverage < ratio * first.coverage:
                 continue  # close only by rank or dense similarity: more likely a neighbour than an answer
             if candidate.cross_script and not first.cross_script:
                 continue  # the answer is in the question's language; other-language text adds nothing
@@ -515,11 +528,13 @@ def _selectable(candidate: _Candidate) -> Selectable:
         cross_script=candidate.cross_script,
         blocked=bool(candidate.blocked),
         form=matching_form(candidate.unit.text),
+        passage=candidate.hit.chunk.chunk_id,
     )
 
 
 def _select(candidates: list[_Candidate], config: AnswerConfig) -> list[_Candidate]:
-    picked = select_indices([_selectable(c) for c in candidates], config.max_sentences, config.keep_ratio)
+    items = [_selectable(c) for c in candidates]
+    picked = select_indices(items, config.max_sentences, config.keep_ratio, config.same_passage_ratio)
     return [candidates[i] for i in picked]
 
 
@@ -640,7 +655,8 @@ def _hand_chosen(candidates: list[_Candidate], config: AnswerConfig) -> list[_Ca
         dataclasses.replace(_selectable(c), score=c.features.hand_score if c.features else 0.0)
         for c in candidates
     ]
-    return [candidates[i] for i in select_indices(items, config.max_sentences, config.keep_ratio)]
+    picked = select_indices(items, config.max_sentences, config.keep_ratio, config.same_passage_ratio)
+    return [candidates[i] for i in picked]
 
 
 def _answer_features(

@@ -8,7 +8,14 @@ import pytest
 from ci_guard import skip_or_fail
 from fixtures.answer.reports import COASTAL, OCEAN, load_report, rank, real_embedder
 
-from qa.answer import CONFIDENCE_MODES, AnswerConfig, answer_question, effective_threshold
+from qa.answer import (
+    CONFIDENCE_MODES,
+    AnswerConfig,
+    Selectable,
+    answer_question,
+    effective_threshold,
+    select_indices,
+)
 from qa.citations import build_citation, verify_quote
 from qa.config import Config
 from qa.errors import QAError
@@ -158,6 +165,23 @@ def test_answer_sentences_are_limited_and_cited_in_order() -> None:
     assert len(answer.citations) == 1
     assert answer.text.endswith("[1]")
     assert "18 座海氣象觀測站" in answer.text
+
+
+def test_the_best_sentences_own_passage_keeps_weaker_sentences_than_other_passages() -> None:
+    def item(score: float, passage: str, form: str) -> Selectable:
+        return Selectable(
+            score, coverage=score, cross_script=False, blocked=False, form=form, passage=passage
+        )
+
+    items = [item(1.0, "p1", "a"), item(0.7, "p2", "b"), item(0.6, "p1", "c"), item(0.3, "p1", "d")]
+    # keep_ratio 0.8 alone: nothing else comes close enough to the best sentence
+    assert select_indices(items, 3, 0.8) == [0]
+    # its own passage's third sentence (0.6 of its score) joins; the other passage's 0.7 does not
+    assert select_indices(items, 3, 0.8, same_passage_ratio=0.5) == [0, 2]
+    # the limit still holds, and an unknown passage ("") is never taken for the same one
+    assert select_indices(items, 1, 0.8, same_passage_ratio=0.1) == [0]
+    unknown = [item(1.0, "", "a"), item(0.6, "", "c")]
+    assert select_indices(unknown, 3, 0.8, same_passage_ratio=0.5) == [0]
 
 
 @pytest.fixture(scope="module")
