@@ -586,6 +586,15 @@ def _features(info: _QuestionInfo, q: _QuestionEvidence, candidate: _Candidate) 
         )
         if term.kind == "number" and not is_year and not term_found(term, chunk_form, chunk_words):
             numbers_missing += 1
+    absent = [
+        t
+        for t in info.terms
+        if ((t.kind == "cjk" and len(t.text) >= 3) or _is_name(t))
+        and not term_found(t, chunk_form, chunk_words)
+    ]
+    if absent:  # the document's title names its subject too (a DRCD article's, a report's)
+        title_form, title_words = matching_form(chunk.title), latin_word_set(chunk.title)
+        absent = [t for t in absent if not term_found(t, title_form, title_words)]
     figure = candidate.figure
     wanted = figure is not None and (info.kind is None or figure.kind == info.kind or unit.is_row)
     cosine = candidate.dense if candidate.dense is not None else 0.0
@@ -634,6 +643,7 @@ def _features(info: _QuestionInfo, q: _QuestionEvidence, candidate: _Candidate) 
         column_year=column_year,
         column_coverage=column_coverage,
         **condition_counts(candidate.conditions),
+        names_absent=0.0 if cross else float(len(absent)),
     )
 
 
@@ -1478,16 +1488,31 @@ def _shown_answer(
     figure_line: str | None = None
     figure: str | None = None
     shown = {(c.hit.chunk.chunk_id, c.unit.start) for c in chosen}
+    cited: dict[str, int] = {}  # chunk id -> its citation's place in `citations`
     for candidate in chosen:
+        chunk = candidate.hit.chunk
         # A sentence that opens with 他 / 該計畫 / "These" is quoted from the sentence it points
         # back at, unless that one is shown anyway.
-        unit = with_antecedent(candidate.hit.chunk, candidate.unit)
-        if unit is not candidate.unit and (candidate.hit.chunk.chunk_id, unit.start) in shown:
+        unit = with_antecedent(chunk, candidate.unit)
+        if unit is not candidate.unit and (chunk.chunk_id, unit.start) in shown:
             unit = candidate.unit
-        citation = build_citation(len(citations) + 1, candidate.hit.chunk, unit.text, near=unit.start)
+        place = cited.get(chunk.chunk_id)
+        if place is None:
+            citation = build_citation(len(citations) + 1, chunk, unit.text, near=unit.start)
+        else:
+            # One passage is one source: a second sentence of it widens that citation's quote to
+            # cover both, so the reader checks one passage once, under one number.
+            earlier = citations[place]
+            start = min(earlier.quote_start - chunk.char_start, unit.start)
+            end = max(earlier.quote_end - chunk.char_start, unit.end)
+            citation = build_citation(earlier.number, chunk, chunk.text[start:end], near=start)
         if citation is None:
             continue  # a quote that does not verify is never shown
-        citations.append(citation)
+        if place is None:
+            cited[chunk.chunk_id] = len(citations)
+            citations.append(citation)
+        else:
+            citations[place] = citation
         lines.append(_render(dataclasses.replace(candidate, unit=unit), citation, info.language))
         if info.figure_question and figure is None and candidate.figure is not None:
             figure = candidate.figure.text

@@ -77,6 +77,9 @@ class CandidateFeatures:
     qualifier_met: float = 0.0
     qualifier_missing: float = 0.0
     qualifier_contradicted: float = 0.0
+    # names of the question (3+ CJK characters, capitalised Latin) its own passage does not state:
+    # retrieval found a passage on another subject that shares the question's other words
+    names_absent: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(v) for v in astuple(self)]

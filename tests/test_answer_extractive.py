@@ -13,6 +13,7 @@ from qa.answer import (
     AnswerConfig,
     Selectable,
     answer_question,
+    candidate_records,
     effective_threshold,
     select_indices,
 )
@@ -182,6 +183,30 @@ def test_the_best_sentences_own_passage_keeps_weaker_sentences_than_other_passag
     assert select_indices(items, 1, 0.8, same_passage_ratio=0.1) == [0]
     unknown = [item(1.0, "", "a"), item(0.6, "", "c")]
     assert select_indices(unknown, 3, 0.8, same_passage_ratio=0.5) == [0]
+
+
+def test_sentences_of_one_passage_share_one_citation_quoting_both() -> None:
+    config = dataclasses.replace(CONFIG, same_passage_ratio=0.0)  # keep every sentence of the passage
+    answer = ask("海洋委員會補助多少所大學？", config=config)
+    assert not answer.abstained and len(answer.text.splitlines()) >= 3  # the figure and two sentences
+    assert len(answer.citations) == 1 and answer.text.count("[2]") == 0
+    quote = answer.citations[0].quote
+    # widened from the sentence over the table row below it, both of the same passage
+    assert quote.startswith("海洋委員會另補助 42 所大學") and quote.endswith("海洋委員會\t4,120\t47.6%")
+    assert_citations_verbatim(answer)
+
+
+def test_names_the_candidates_own_passage_lacks_are_counted() -> None:
+    question = "海洋生物多樣性資料庫收錄了多少種物種紀錄？"
+    chunks = load_report(OCEAN).chunks
+    prepared = candidate_records(question, rank(question, chunks), embedder=None, config=CONFIG)
+    absent = {}
+    for candidate in prepared.candidates:
+        assert candidate.features is not None
+        absent[candidate.unit.text] = candidate.features.names_absent
+    # the database's own passage states every name; the funding sentences state neither 多樣性 nor 資料庫
+    assert absent[next(t for t in absent if "9,850" in t)] == 0.0
+    assert absent[next(t for t in absent if "86.5" in t)] >= 2.0
 
 
 @pytest.fixture(scope="module")
