@@ -401,7 +401,7 @@ def _missing_factor(info: _QuestionInfo, hits: Sequence[Hit], top: _Candidate) -
         missing = [t for t in content if not any(term_found(t, f, w) for f, w in forms)]
         factor *= 1.0 - 0.7 * sum(t.weight for t in missing) / total
         for term in missing:
-            if (term.kind == "cjk" and len(term.text) >= 3) or _is_name(term):
+            if _names_something(term):
                 factor *= 0.75  # a name no top passage mentions
     return factor
 
@@ -559,7 +559,7 @@ def _question_evidence(info: _QuestionInfo, hits: Sequence[Hit]) -> _QuestionEvi
     total = sum(t.weight for t in content)
     missing = [t for t in content if not any(term_found(t, f, w) for f, w in forms)]
     share = sum(t.weight for t in missing) / total if total else 0.0
-    names = sum(1 for t in missing if (t.kind == "cjk" and len(t.text) >= 3) or _is_name(t))
+    names = sum(1 for t in missing if _names_something(t))
     return _QuestionEvidence(
         passage_dense=max(hit_dense) if hit_dense else 0.0,
         asked_years=frozenset(years_in(info.text)),
@@ -586,12 +586,7 @@ def _features(info: _QuestionInfo, q: _QuestionEvidence, candidate: _Candidate) 
         )
         if term.kind == "number" and not is_year and not term_found(term, chunk_form, chunk_words):
             numbers_missing += 1
-    absent = [
-        t
-        for t in info.terms
-        if ((t.kind == "cjk" and len(t.text) >= 3) or _is_name(t))
-        and not term_found(t, chunk_form, chunk_words)
-    ]
+    absent = [t for t in info.terms if _names_something(t) and not term_found(t, chunk_form, chunk_words)]
     if absent:  # the document's title names its subject too (a DRCD article's, a report's)
         title_form, title_words = matching_form(chunk.title), latin_word_set(chunk.title)
         absent = [t for t in absent if not term_found(t, title_form, title_words)]
@@ -719,6 +714,11 @@ def _if_met(model: ConfidenceModel, features: AnswerFeatures) -> float:
 def _is_name(term: Term) -> bool:
     """Latin words written with capitals in the question (NVIDIA, Kinmen, AI) are names."""
     return term.kind == "latin" and term.name
+
+
+def _names_something(term: Term) -> bool:
+    """A name or a Chinese word of three or more characters (研究船, 基地台): a subject, not a verb."""
+    return (term.kind == "cjk" and len(term.text) >= 3) or _is_name(term)
 
 
 def effective_threshold(config: AnswerConfig, model: ConfidenceModel | None = None) -> float:
