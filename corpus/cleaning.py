@@ -115,13 +115,23 @@ def _joins_tight(prev: str, nxt: str) -> bool:
     return (_is_cjk_like(prev) and _is_cjk_like(nxt)) or prev in "（(/-" or nxt in "，。、；：）)"
 
 
-def reflow(lines: list[str], full_width: float) -> list[str]:
-    """Join a PDF page's wrapped lines into paragraphs.
+def wrap_joint(last: str, text: str, full_width: float) -> str | None:
+    """How `text` joins the line `last` when `last` wrapped into it ("" or " "), or None when `last`
+    ended its paragraph: a wrap is nearly as wide as the text column and ends no sentence. A line
+    ending in a hyphenated word is no wrap here: `matching_text` joins it, since the hyphen may be real."""
+    last, text = last.strip(), text.strip()
+    if not last or not text or "\t" in last or "\t" in text:
+        return None
+    prev = last[-1]
+    if _width(last) < 0.85 * full_width or prev in _TERMINAL or _BLOCK_START.match(text):
+        return None
+    if prev == "-" and text[0].islower():
+        return None
+    return "" if _joins_tight(prev, text[0]) else " "
 
-    A line is a wrap (not a paragraph end) when it is nearly as wide as the text column and does
-    not end a sentence; the join adds a space only between Latin/digit characters. Lines ending
-    in a hyphenated word are left for `matching_text` to join, since the hyphen may be real.
-    """
+
+def reflow(lines: list[str], full_width: float) -> list[str]:
+    """Join a PDF page's wrapped lines into paragraphs (see `wrap_joint`)."""
     out: list[str] = []
     current = ""
     last = ""
@@ -130,13 +140,9 @@ def reflow(lines: list[str], full_width: float) -> list[str]:
         if not text:
             continue
         if current:
-            prev = current[-1]
-            wrapped = (
-                _width(last) >= 0.85 * full_width and prev not in _TERMINAL and not _BLOCK_START.match(text)
-            )
-            if wrapped and not (prev == "-" and text[0].islower()):
-                sep = "" if _joins_tight(prev, text[0]) else " "
-                current += sep + text
+            joint = wrap_joint(last, text, full_width)
+            if joint is not None:
+                current += joint + text
                 last = text
                 continue
             out.append(current)

@@ -17,6 +17,7 @@ from corpus.cleaning import (
     page_number_lines,
     reflow,
     repeated_title_lines,
+    wrap_joint,
 )
 from corpus.cover import guess_metadata, guess_title
 from corpus.decoding import decode_text
@@ -28,6 +29,10 @@ from corpus.tables import markdown_rows
 from corpus.types import CorpusError, Document, Page, Skipped
 
 log = logging.getLogger(__name__)
+
+# Bumped when the same file is read into other text (2: paragraphs wrapped over a page break are
+# joined); an index stores it, and one built by another reading reads its documents again.
+READING_VERSION = 2
 
 
 @dataclass
@@ -142,6 +147,7 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
     pages: list[Page] = []
     offset = 0
     flat_index = 0
+    last_line = ""  # the previous page's last kept line
     for number, (lines, drop) in enumerate(zip(pages_lines, margins, strict=True), start=1):
         # Table rows are never margins, however alike the rows ending and opening consecutive pages look.
         kept = [
@@ -151,10 +157,19 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
         ]
         flat_index += len(lines)
         page_text = "\n".join(_reflow_keeping_rows(kept, width))
+        if parts:
+            # A paragraph wrapped over the page break goes on in one line (「共 38 萬 2,784 人」 + 「次。」),
+            # so that its sentence is not cut in two where the page number stood.
+            first_line = next((line for line in kept if line.strip()), "")
+            joint = wrap_joint(last_line, first_line, width) if page_text else None
+            joint = "\n" if joint is None else joint
+            parts.append(joint)
+            offset += len(joint)
         ocr = number in content.ocr_pages
         pages.append(Page(number, content.labels[number - 1], offset, offset + len(page_text), ocr))
         parts.append(page_text)
-        offset += len(page_text) + 1
+        offset += len(page_text)
+        last_line = next((line for line in reversed(kept) if line.strip()), "")
     metadata = guess_metadata(all_lines)
     if content.author and "publisher" not in metadata:
         metadata["author"] = content.author
@@ -164,7 +179,7 @@ def _read_pdf(path: Path, content: PdfContent, doc_id: str) -> Document:
         file_name=path.name,
         title=title or path.stem,
         kind="pdf",
-        text="\n".join(parts),
+        text="".join(parts),
         pages=pages,
         outline=tuple((e.level, e.title) for e in content.outline),
         metadata=metadata,

@@ -103,7 +103,10 @@ def file_hash(path: Path) -> str:
 def _settings(chunking: ChunkingConfig, options: IndexOptions) -> dict[str, object]:
     from dataclasses import asdict
 
+    from corpus.reading import READING_VERSION
+
     return {
+        "reading": READING_VERSION,
         "chunking": asdict(chunking),
         "bm25": [options.bm25_k1, options.bm25_b],
         "unit_vectors": options.unit_vectors,

@@ -131,6 +131,31 @@ def test_pdf_wrapped_lines_are_joined(sample_pdf: Path) -> None:
 
 
 @needs_font
+def test_a_paragraph_wrapped_over_a_page_break_reads_as_one(tmp_path: Path) -> None:
+    # Figures stand between spaces, as the reports write them (a wrap beside a digit reads as a
+    # space); each sentence names its own site, or its lines would recur like a running footer.
+    def site(n: int) -> str:
+        return "".join("〇一二三四五六七八九"[int(d)] for d in str(n)) + "號站"
+
+    sentences = [
+        f"第 {n} 項工作於{site(n)}完成驗收並交付使用單位，執行率達 {60 + n}%。" for n in range(1, 91)
+    ]
+    items = [pdfgen.Item("heading", "壹、工作成果", 0), pdfgen.Item("para", "".join(sentences))]
+    path = tmp_path / "over-pages.pdf"
+    path.write_bytes(pdfgen.build_pdf(items))
+    doc = read_document(path)
+    assert len(doc.pages) >= 2
+    # Every sentence is whole, the one the page break cut included: no line break, no page number
+    # inside (spaces aside, which the text layer doubles).
+    flat = doc.text.replace(" ", "")
+    for sentence in sentences:
+        assert sentence.replace(" ", "") in flat
+    second = doc.pages[1]
+    # page 2 goes on with the paragraph of page 1: at most a space between them, no line break
+    assert doc.text[doc.pages[0].char_end : second.char_start] in ("", " ")
+
+
+@needs_font
 def test_cff_cid_font_with_embedded_cmap_reads_as_written(tmp_path: Path) -> None:
     data = pdfgen.sample_pdf("noto")
     assert pdfgen.cmap_encoded_fonts(data) >= 1  # the case under test: /Encoding is a CMap stream

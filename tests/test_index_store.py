@@ -38,6 +38,18 @@ def _doc_names(config) -> list[str]:
         pipe.close()
 
 
+def test_an_index_read_by_another_reading_reads_its_documents_again(
+    reports: Path, tmp_path: Path, default_embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import corpus.reading
+
+    config = make_config(tmp_path / "idx")
+    ingest([reports], config, progress=False)
+    monkeypatch.setattr(corpus.reading, "READING_VERSION", corpus.reading.READING_VERSION + 1)
+    again = ingest([reports], config, progress=False)
+    assert again.wrote and not again.unchanged and len(again.added) == 2  # read as new documents
+
+
 def test_incremental_ingest_embeds_only_what_changed(reports: Path, tmp_path: Path, default_embedder) -> None:
     config = make_config(tmp_path / "idx")
     first = ingest([reports], config, progress=False)
