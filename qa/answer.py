@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -588,7 +589,7 @@ def _features(info: _QuestionInfo, q: _QuestionEvidence, candidate: _Candidate) 
             numbers_missing += 1
     absent = [t for t in info.terms if _names_something(t) and not term_found(t, chunk_form, chunk_words)]
     if absent:  # the document's title names its subject too (a DRCD article's, a report's)
-        title_form, title_words = matching_form(chunk.title), latin_word_set(chunk.title)
+        title_form, title_words = _title_forms(chunk.title)
         absent = [t for t in absent if not term_found(t, title_form, title_words)]
     figure = candidate.figure
     wanted = figure is not None and (info.kind is None or figure.kind == info.kind or unit.is_row)
@@ -714,6 +715,12 @@ def _if_met(model: ConfidenceModel, features: AnswerFeatures) -> float:
 def _is_name(term: Term) -> bool:
     """Latin words written with capitals in the question (NVIDIA, Kinmen, AI) are names."""
     return term.kind == "latin" and term.name
+
+
+@lru_cache(maxsize=256)
+def _title_forms(title: str) -> tuple[str, frozenset[str]]:
+    """A document title's matching form and Latin words (the same for all its passages)."""
+    return matching_form(title), latin_word_set(title)
 
 
 def _names_something(term: Term) -> bool:
