@@ -8,9 +8,10 @@ half (`evaluation.train_fusion.tuning_article`), the development set's tune part
 near-misses made from answerable ones of these by changing one condition (a year in either
 calendar, a country, an agency) to one the gold passage does not state, which must be refused.
 Every question is searched and its candidate sentences are scored exactly as `qa ask` does
-(`qa.answer.candidate_records`); their feature records are cached per source under the cache folder,
-so a refit after the first run takes seconds. The models are scikit-learn logistic regressions
-whose coefficients are written as JSON (`qa/data/confidence.json`).
+(`Pipeline.candidate_records`: the same hits, table names and table slices); their feature records
+are cached per source under the cache folder, so a refit after the first run takes seconds. The
+models are scikit-learn logistic regressions whose coefficients are written as JSON
+(`qa/data/confidence.json`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from evaluation.matching import fold
 from evaluation.questions import Question, evenly_spaced, load_questions
 from evaluation.runner import corpus_index, squad_index
 from evaluation.train_fusion import tuning_article
-from qa.answer import AnswerConfig, Selectable, candidate_records, select_indices
+from qa.answer import AnswerConfig, Selectable, select_indices
 from qa.conditions import agencies_in, places_in, year_mentions
 from qa.confidence import (
     ANSWER_EXTRA,
@@ -67,6 +68,7 @@ XQUAD_ASKED = 300
 NEAR_MISS_PER_SOURCE = 90
 FEATURES_VERSION = "2"
 HELD_OUT = 5  # one question in five (by a hash of its id) is held out for the figures printed
+FOLDS = 5  # the threshold is chosen on confidences cross-fitted over this many folds
 MAX_ANSWERABLE_REFUSED = 0.05  # the threshold refuses at most this share of any source's answerable ones
 
 # Stand-ins for near-misses: another country or agency than the question names.
@@ -96,8 +98,18 @@ class Record:
     kind: str = ""  # the near-miss kind ("" for the source's own questions)
 
     @property
+    def group(self) -> str:
+        """The question a near-miss was made from (itself otherwise): the two share a passage."""
+        return self.qid.split("-nm-", 1)[-1]
+
+    @property
     def held_out(self) -> bool:
         return int(hashlib.sha256(f"{self.source}:{self.qid}".encode()).hexdigest(), 16) % HELD_OUT == 0
+
+
+def _fold(record: Record) -> int:
+    key = f"fold:{record.source}:{record.group}"
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS
 
 
 # -- near-misses ---------------------------------------------------------------------------------
@@ -221,16 +233,13 @@ def _labels(judge: Judge, question: Question, record_units: list[tuple[str, obje
 
 
 def extract(
-    pipe: Pipeline, source: str, questions: Sequence[Question], config: AnswerConfig, *, progress: bool
+    pipe: Pipeline, source: str, questions: Sequence[Question], *, progress: bool
 ) -> Iterator[Record]:
+    """Feature records of `questions`, read as `pipe.ask` reads them (its own answer settings)."""
     judge = Judge()
-    depth = max(config.passages, pipe.config.retrieval.k)
     started = time.perf_counter()
     for n, question in enumerate(questions, 1):
-        hits = pipe.search(question.question, k=depth, mode="hybrid")
-        prepared = candidate_records(
-            question.question, hits, embedder=pipe.embedder, config=config, index=pipe
-        )
+        prepared = pipe.candidate_records(question.question)
         units = [
             (f"{c.unit.header}\n{c.unit.text}" if c.unit.is_row else c.unit.text, c.hit.chunk)
             for c in prepared.candidates
@@ -302,7 +311,6 @@ def cached_records(
     source: str,
     questions: list[Question],
     open_pipe: object,
-    config: AnswerConfig,
     *,
     refresh: bool,
     progress: bool,
@@ -313,7 +321,7 @@ def cached_records(
         return [Record(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
     pipe: Pipeline = open_pipe()  # type: ignore[operator]
     try:
-        records = list(extract(pipe, source, questions, config, progress=progress))
+        records = list(extract(pipe, source, questions, progress=progress))
     finally:
         pipe.close()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -350,9 +358,7 @@ def squad_records(
         squad_index(squad, config, index_dir)
         return Pipeline.open(dataclasses.replace(config, index_dir=index_dir))
 
-    return cached_records(
-        name, asked, open_pipe, config.answer, refresh=args.refresh, progress=not args.quiet
-    )
+    return cached_records(name, asked, open_pipe, refresh=args.refresh, progress=not args.quiet)
 
 
 def tuning_half(squad: SquadSet) -> SquadSet:
@@ -387,9 +393,7 @@ def devset_records(config: Config, args: argparse.Namespace) -> list[Record]:
     # Near-misses of the tune part: changed against the evidence the question was written from.
     passages = {q.id: "\n".join(q.evidence) for q in tune if q.answerable}
     asked = _with_near_misses(tune, passages, "dev", NEAR_MISS_PER_SOURCE)
-    return cached_records(
-        "devtune", asked, open_pipe, config.answer, refresh=args.refresh, progress=not args.quiet
-    )
+    return cached_records("devtune", asked, open_pipe, refresh=args.refresh, progress=not args.quiet)
 
 
 # -- fitting -------------------------------------------------------------------------------------
@@ -508,29 +512,50 @@ def _reliability(pairs: Sequence[tuple[float, int]], bins: int = 10) -> list[tup
     return table
 
 
+def _sentence_data(rs: Sequence[Record]) -> tuple[np.ndarray, np.ndarray]:
+    x = [f for r in rs if not r.refused for f in r.features]
+    y = [lab for r in rs if not r.refused for lab in r.labels]
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=int)
+
+
+def _models(rs: Sequence[Record], config: AnswerConfig, selection: str) -> tuple[Logistic, Logistic]:
+    """The sentence model, and the answer model over the answers it (or the hand score) chooses."""
+    sentence = _fit(*_sentence_data(rs), FEATURE_NAMES)
+    rows = _answer_rows(rs, sentence, config, selection)
+    answer = _fit(
+        np.asarray([v for _, v, _, _ in rows], dtype=float),
+        np.asarray([y for _, _, y, _ in rows], dtype=int),
+        (*FEATURE_NAMES, *ANSWER_EXTRA),
+    )
+    return sentence, answer
+
+
+def cross_fitted(
+    records: Sequence[Record], config: AnswerConfig, selection: str
+) -> list[tuple[Record, float, bool]]:
+    """Each question's confidence from models fitted on the other folds (a near-miss in its source
+    question's fold), with whether its answer fails a condition."""
+    confidences: list[tuple[Record, float, bool]] = []
+    for part in range(FOLDS):
+        sentence, answer = _models([r for r in records if _fold(r) != part], config, selection)
+        rows = _answer_rows([r for r in records if _fold(r) == part], sentence, config, selection)
+        confidences += [(r, sigmoid(answer.logit(v)), blocked) for r, v, _, blocked in rows]
+    return confidences
+
+
 def fit_models(records: list[Record], config: AnswerConfig) -> tuple[ConfidenceModel, dict[str, object]]:
     """Fit on the training part, choose the sentence choice and report on the held-out part, then
     refit on everything."""
 
-    def sentence_data(rs: Sequence[Record]) -> tuple[np.ndarray, np.ndarray]:
-        x = [f for r in rs if not r.refused for f in r.features]
-        y = [lab for r in rs if not r.refused for lab in r.labels]
-        return np.asarray(x, dtype=float), np.asarray(y, dtype=int)
-
     def both(rs: Sequence[Record], selection: str) -> tuple[Logistic, Logistic, float]:
-        sentence = _fit(*sentence_data(rs), FEATURE_NAMES)
-        rows = _answer_rows(rs, sentence, config, selection)
-        answer = _fit(
-            np.asarray([v for _, v, _, _ in rows], dtype=float),
-            np.asarray([y for _, _, y, _ in rows], dtype=int),
-            (*FEATURE_NAMES, *ANSWER_EXTRA),
-        )
-        confidences = [(r, sigmoid(answer.logit(v)), blocked) for r, v, _, blocked in rows]
-        return sentence, answer, _threshold(confidences)
+        # The threshold is read from confidences of questions each model did not see: on its own
+        # training questions a model is surer than on new ones, and a threshold set there refuses
+        # more new answerable questions than the allowance.
+        return *_models(rs, config, selection), _threshold(cross_fitted(rs, config, selection))
 
     train = [r for r in records if not r.held_out]
     held = [r for r in records if r.held_out]
-    sentence = _fit(*sentence_data(train), FEATURE_NAMES)
+    sentence = _fit(*_sentence_data(train), FEATURE_NAMES)
     accuracy = _selection_accuracy(held, sentence, config)
     # The sentence choice that shows a right sentence more often on held-out questions; ties keep
     # the hand score, whose behaviour is known.

@@ -155,6 +155,8 @@ class LocalIndex:
                     continue
                 if needle and needle not in self._sections[i].lower():
                     continue
+                if flt.scripts and c.script not in flt.scripts:
+                    continue
                 rows.append(i)
         return np.array(sorted(rows), dtype=np.int64)
 

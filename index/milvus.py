@@ -151,6 +151,11 @@ def _chunk_record(c: Chunk) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+def _script_mark(script: str) -> str:
+    """How a chunk record written by `_chunk_record` states its script."""
+    return json.dumps({"script": script}, ensure_ascii=False)[1:-1]
+
+
 def _chunk_from_record(text: str) -> Chunk:
     data = json.loads(text)
     data["section_path"] = tuple(data["section_path"])
@@ -315,11 +320,19 @@ class MilvusIndex:
                 # LIKE has no portable escape; '%' and '_' only widen the match, and the exact
                 # substring test is repeated on the rows that come back.
                 parts.append(f"section like {_quote('%' + needle + '%')}")
+            if flt.scripts:
+                # The script lives only in the stored record; the exact test is repeated on the rows.
+                either = " or ".join(
+                    f"record like {_quote('%' + _script_mark(s) + '%')}" for s in flt.scripts
+                )
+                parts.append(f"({either})")
         return " and ".join(parts)
 
     def _visible(self, doc_id: str, gen: int, chunk: Chunk | None, flt: SearchFilter | None) -> bool:
         if self._committed.doc_gens.get(doc_id) != gen:
             return False  # an older version of a document, or one a later commit removed
+        if flt is not None and flt.scripts and chunk is not None and chunk.script not in flt.scripts:
+            return False
         needle = (flt.section_contains or "").strip().lower() if flt is not None else ""
         return not needle or chunk is None or needle in "\n".join(chunk.section_path).lower()
 

@@ -24,10 +24,15 @@ class SearchFilter:
     page_min: int | None = None
     page_max: int | None = None
     section_contains: str | None = None  # substring of the joined section path
+    scripts: tuple[str, ...] = ()  # passages written in one of these ("en", "zh-Hant" ...); empty = any
 
     def is_empty(self) -> bool:
         return (
-            not self.doc_ids and self.page_min is None and self.page_max is None and not self.section_contains
+            not self.doc_ids
+            and self.page_min is None
+            and self.page_max is None
+            and not self.section_contains
+            and not self.scripts
         )
 
 

@@ -68,6 +68,7 @@ from qa.figures import (
     states_a_quantity,
     years_in,
 )
+from qa.glossary import Translations
 from qa.language import (
     Language,
     Term,
@@ -547,6 +548,8 @@ class _QuestionEvidence:
     asked_years: frozenset[int]
     content_missing: float
     names_missing: int
+    # the question's words as passages in the other language would state them
+    translations: Translations | None = None
 
 
 def _question_evidence(info: _QuestionInfo, hits: Sequence[Hit]) -> _QuestionEvidence:
@@ -566,7 +569,21 @@ def _question_evidence(info: _QuestionInfo, hits: Sequence[Hit]) -> _QuestionEvi
         asked_years=frozenset(years_in(info.text)),
         content_missing=share,
         names_missing=names,
+        translations=_translations(info, hits),
     )
+
+
+# Translations looked for per word: the dictionary's first few are often rare senses.
+_GLOSS_WORDS = 12
+
+
+def _translations(info: _QuestionInfo, hits: Sequence[Hit]) -> Translations | None:
+    """The question's words in the other language, when passages in that language are to be read."""
+    english = info.language == "en"
+    if not any(is_cjk_text(h.chunk.text) == english for h in hits):
+        return None
+    words = [t.text for t in info.terms if t.kind == "cjk" and len(t.text) >= 2]
+    return Translations.of(info.text, words, into_english=not english, per_word=_GLOSS_WORDS)
 
 
 def _features(info: _QuestionInfo, q: _QuestionEvidence, candidate: _Candidate) -> CandidateFeatures:
@@ -594,8 +611,10 @@ def _features(info: _QuestionInfo, q: _QuestionEvidence, candidate: _Candidate) 
     figure = candidate.figure
     wanted = figure is not None and (info.kind is None or figure.kind == info.kind or unit.is_row)
     cosine = candidate.dense if candidate.dense is not None else 0.0
-    # Across languages the question's Chinese words cannot be looked for: only the names count.
+    # Across languages the question's Chinese words cannot be looked for: only the names count,
+    # and the words' dictionary translations.
     cross = candidate.cross_script
+    translated = q.translations if cross else None
     met_unit = sum(1 for r in candidate.conditions if r.status == "met" and r.where in ("sentence", "row"))
     met = sum(1 for r in candidate.conditions if r.status == "met")
     label_named = column_year = column_coverage = 0.0
@@ -640,6 +659,8 @@ def _features(info: _QuestionInfo, q: _QuestionEvidence, candidate: _Candidate) 
         column_coverage=column_coverage,
         **condition_counts(candidate.conditions),
         names_absent=0.0 if cross else float(len(absent)),
+        gloss_absent=translated.absent_share(f"{chunk.title}\n{chunk.index_text}") if translated else 0.0,
+        gloss_unit_absent=translated.absent_share(_unit_text(unit)) if translated else 0.0,
     )
 
 
@@ -1326,9 +1347,14 @@ def candidate_records(
     config: AnswerConfig,
     model: ConfidenceModel | None = None,
     index: object | None = None,
+    fetch: Callable[[str], Chunk | None] | None = None,
+    table_names: Sequence[str] = (),
+    table_rows: Sequence[Chunk] = (),
 ) -> ScoredCandidates:
     """The candidates and their feature records, as `answer_question` sees them (for training)."""
-    prepared = _prepare(question, hits, embedder, config, time.perf_counter(), index)
+    prepared = _prepare(
+        question, hits, embedder, config, time.perf_counter(), index, fetch, table_names, table_rows
+    )
     q = _question_evidence(prepared.info, prepared.hits)
     for candidate in prepared.candidates:
         candidate.features = _features(prepared.info, q, candidate)
@@ -1462,6 +1488,21 @@ def _no_figure_given(info: _QuestionInfo, chosen: list[_Candidate]) -> bool:
     return bool(figures) and not spelled and all(fits(measure, f, text) is False for f, text in figures)
 
 
+def _standing_with(info: _QuestionInfo, chosen: list[_Candidate]) -> list[_Candidate]:
+    """The sentences shown beside a figure: those of its own passage, and from other passages only
+    those stating the same number (another passage's figure answers another question)."""
+    top = chosen[0] if chosen else None
+    if top is None or not info.figure_question or top.figure is None:
+        return chosen
+    number = digits(top.figure.number)
+    return [
+        c
+        for c in chosen
+        if c.hit.chunk.chunk_id == top.hit.chunk.chunk_id
+        or any(digits(f.number) == number for f in find_figures(c.unit.text))
+    ]
+
+
 def _shown_answer(
     info: _QuestionInfo,
     considered: list[Hit],
@@ -1490,6 +1531,7 @@ def _shown_answer(
                 conditions=checked,
             )
 
+    chosen = _standing_with(info, chosen)
     lines: list[str] = []
     citations: list[Citation] = []
     figure_line: str | None = None

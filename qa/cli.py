@@ -153,6 +153,7 @@ def _filter(args: argparse.Namespace, pipe: Any) -> SearchFilter | None:
         page_min=getattr(args, "page_min", None),
         page_max=getattr(args, "page_max", None),
         section_contains=getattr(args, "section", None),
+        scripts=tuple(getattr(args, "script", None) or ()),
     )
     return None if flt.is_empty() else flt
 
@@ -298,6 +299,12 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--page-min", type=int, metavar="N", help="only passages on or after page N")
     p.add_argument("--page-max", type=int, metavar="N", help="only passages on or before page N")
     p.add_argument("--section", metavar="TEXT", help="only passages whose section path contains TEXT")
+    p.add_argument(
+        "--script",
+        action="append",
+        choices=("en", "zh-Hant", "zh-Hans", "mixed"),
+        help="only passages written in this script (repeatable)",
+    )
     p.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode (default: hybrid)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 

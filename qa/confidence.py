@@ -80,6 +80,10 @@ class CandidateFeatures:
     # names of the question (3+ CJK characters, capitalised Latin) its own passage does not state:
     # retrieval found a passage on another subject that shares the question's other words
     names_absent: float = 0.0
+    # a question over text in the other language: share of its words (as the dictionary translates
+    # them) that the passage, and the sentence itself, state in none of their translations
+    gloss_absent: float = 0.0
+    gloss_unit_absent: float = 0.0
 
     def vector(self) -> list[float]:
         return [float(v) for v in astuple(self)]

@@ -24,6 +24,8 @@ _EN_UNITS = (
 _FIGURE = re.compile(
     r"第\s?(?P<ord>\d+)(?:\s?(?:名|位))?"
     r"|(?P<en_ord>\d+)(?:st|nd|rd|th)\b"
+    # A return or a ratio written against one (1:19.1, 1 比 3.5): one figure, a proportion.
+    r"|(?<![\d.,:])(?P<ratio>1\s?[:：比]\s?\d+(?:\.\d+)?)(?![\d:])"
     rf"|(?:(?P<cur>{_CURRENCY})\s?)?(?P<num>{_NUMBER})\s?(?P<unit>%|％|‰|(?:{_CJK_UNITS})|(?:{_EN_UNITS})\b)?"
 )
 
@@ -154,6 +156,10 @@ def _single_figures(text: str) -> list[Figure]:
             end -= 1
         while start < end and text[start].isspace():
             start += 1
+        if match.group("ratio"):
+            ratio = match.group("ratio")
+            figures.append(Figure(text[start:end], start, end, ratio, "", "percent"))
+            continue
         if match.group("ord") or match.group("en_ord"):
             number = match.group("ord") or match.group("en_ord")
             figures.append(Figure(text[start:end], start, end, number, "名", "rank"))
@@ -242,6 +248,7 @@ _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
     "event": ("场次", "场", "梯次"),
     "times": ("次",),
     "card": ("张",),
+    "country": ("国家",),  # written after 個 (多少個國家, 12 個國家): 國 alone also opens 國內, 國際
     "duration": ("小时", "天", "个月", "周"),
     "distance": ("公里", "公尺", "海里", "浬"),
     "area": ("公顷",),
@@ -251,6 +258,9 @@ _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
     # 度 is a kilowatt-hour in the reports' power tables (萬度) and a degree elsewhere: both answer 幾度.
     "energy": ("度", "千瓦时"),
 }
+# Classes that answer each other: countries are often counted by what was agreed with each of them
+# (與 5 國 … 5 項協定).
+_AKIN = frozenset({frozenset(("country", "item"))})
 _CLASS_OF = {word: name for name, words in _COUNTER_CLASSES.items() for word in words}
 # Nouns that name a measure of one class (canonical script): 「航行里程」 is a distance.
 _MEASURE_NOUNS: dict[str, tuple[str, ...]] = {
@@ -277,6 +287,7 @@ _ENGLISH_COUNTED: dict[str, tuple[str, ...]] = {
     "event": ("event", "session", "workshop", "seminar", "conference", "exhibition"),
     "times": ("time", "use"),
     "card": ("card",),
+    "country": ("country", "countries", "nation"),
     "duration": ("hour", "day", "month", "week"),
     "distance": ("kilometre", "kilometer", "km", "metre", "meter", "mile"),
     "area": ("hectare",),
@@ -308,7 +319,9 @@ def _english_class(word: str) -> str | None:
 
 _COUNTERS = sorted(_CLASS_OF, key=len, reverse=True)
 _MAGNITUDE = re.compile(r"^(?:兆|亿|万|千|百)+")
-_ASKS_HOW_MANY = re.compile(r"(?<!第)(?:多少|几)\s*(?:个(?=\s*(?:小时|月)))?\s*")
+_ASKS_HOW_MANY = re.compile(r"(?<!第)(?:多少|几)\s*(?:个(?=\s*(?:小时|月|国家)))?\s*")
+# 國家 opening a compound names something national (幾個國家森林), not countries.
+_NATIONAL = re.compile(r"森林|公园|级|实验|队|奖|重点|图书|标准|发展|型")
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff]{1,8}?(?=[的是有，,？?。]|$)")
 _CURRENCY_MARK = re.compile(_CURRENCY)
 _CURRENCY_UNITS = ("元", "幣", "币", "圓")
@@ -380,9 +393,10 @@ def asked_measure(question: str) -> Measure | None:
             return Measure(unit.group(1), f"unit:{unit.group(1).lower()}")
         rest = canon[m.end() :]
         counter = next((c for c in _COUNTERS if rest.startswith(c)), None)
-        if counter is None:
+        if counter is None or (counter == "国家" and _NATIONAL.match(rest, len(counter))):
             continue
-        noun = _NOUN_AFTER.match(rest[len(counter) :])
+        # 國家 is itself the noun the figure counts; other counters name it after them (多少位使用者).
+        noun = None if counter == "国家" else _NOUN_AFTER.match(rest[len(counter) :])
         start = m.end() + (len(counter) if noun and noun.group(0) else 0)
         end = m.end() + len(counter) + (len(noun.group(0)) if noun else 0)
         return Measure(question[start:end], _CLASS_OF[counter])
@@ -443,7 +457,7 @@ def fits(measure: Measure, figure: Figure, text: str = "") -> bool | None:
             return False  # 30 元 for 多少張 (but 1 億 alone is a magnitude of anything)
         if counted is None:
             return None
-        return counted == measure.counter_class
+        return counted == measure.counter_class or frozenset((counted, measure.counter_class)) in _AKIN
     currency = bool(_CURRENCY_MARK.search(figure.text)) or figure.unit.endswith(_CURRENCY_UNITS)
     if not measure.change and (
         (measure.kind == "money" and figure.kind == "percent") or (measure.kind == "percent" and currency)

@@ -17,12 +17,15 @@ import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from importlib import resources
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 from corpus import to_canonical_script
+from corpus.normalize import compact_form
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,7 @@ class Glossary:
                 table[key][word] = score
         self._table = {k: sorted(v, key=lambda w: (-v[w], len(w))) for k, v in table.items()}
         self._stems = _by_stem(self._table)
+        self._inverse: dict[str, list[str]] | None = None  # Chinese word -> English glosses, on first use
 
     def sample_words(self, n: int, lengths: tuple[int, int] = (2, 4)) -> list[str]:
         """`n` Chinese words spread evenly over the dictionary (the same ones on every call): a
@@ -115,21 +119,28 @@ class Glossary:
         glossary._stems = stems if stems is not None else _by_stem(table)
         return glossary
 
-    def _lookup(self, words: list[str]) -> list[str] | None:
+    def _lookup(self, words: list[str], wide: bool = False) -> list[str] | None:
+        """The Chinese words of the first form glossed; `wide`: of every form, merged in turn."""
         if all(w in _GENERAL for w in words):
             return None
-        for form in (words, [*words[:-1], _singular(words[-1])]):
-            hits = self._table.get(" ".join(form))
-            if hits:
-                return hits
         # A form the dictionary does not gloss ("agricultural", "operated") meets the words glossed
         # by its stem's forms ("agriculture", "operate").
-        return self._stems.get(_stem(words[0])) if len(words) == 1 else None
+        stems = [self._stems.get(_stem(words[0]), [])] if len(words) == 1 else []
+        found = [
+            *(self._table.get(" ".join(f), []) for f in (words, [*words[:-1], _singular(words[-1])])),
+            *stems,
+        ]
+        if not wide:
+            return next((hits for hits in found if hits), None)
+        merged = [w for hits in zip_longest(*found) for w in hits if w is not None]
+        return list(dict.fromkeys(merged)) or None
 
-    def terms(self, question: str, per_word: int = 3) -> list[str]:
-        """Chinese words for the content words and phrases of an English question."""
+    def groups(self, question: str, per_word: int = 3, wide: bool = False) -> list[tuple[str, ...]]:
+        """For each content word or phrase of an English question that the dictionary glosses, its
+        Chinese words (best first, at most `per_word`), in the order the question names them;
+        `wide`: a word's plural, singular and stem glosses taken together."""
         words = _WORD.findall(_HYPHEN.sub(" ", _POSSESSIVE.sub("", question.lower())))
-        found: list[str] = []
+        found: list[tuple[int, tuple[str, ...]]] = []
         used: set[int] = set()
         # Longest phrases first: "submarine cable" is one word in Chinese, not two.
         for n in (3, 2, 1):
@@ -139,12 +150,67 @@ class Glossary:
                     continue
                 if n == 1 and len(words[i]) < 3:
                     continue
-                hits = self._lookup(words[i : i + n])
+                hits = self._lookup(words[i : i + n], wide)
                 if not hits:
                     continue
-                found.extend(hits[:per_word])
+                found.append((i, tuple(hits[:per_word])))
                 used.update(span)
+        return [group for _, group in sorted(found)]
+
+    def english(self, word: str, per_word: int = 3) -> tuple[str, ...]:
+        """The English glosses of a Chinese word (canonical script), best first: the other way round."""
+        if self._inverse is None:
+            inverse: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+            for key, words in self._table.items():
+                for rank, chinese in enumerate(words):
+                    inverse[chinese].append((rank, key.count(" "), key))
+            self._inverse = {w: [k for *_, k in sorted(keys)] for w, keys in inverse.items()}
+        return tuple(self._inverse.get(word, ())[:per_word])
+
+    def terms(self, question: str, per_word: int = 3) -> list[str]:
+        """Chinese words for the content words and phrases of an English question."""
+        found = [word for group in self.groups(question, per_word) for word in group]
         return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Translations:
+    """A question's words as the dictionary puts them into the other language, one group of
+    translations per word, for telling which of them a passage in that language states."""
+
+    groups: tuple[tuple[str, ...], ...]  # Chinese words (matching form), or English phrases as stems
+    into_english: bool
+
+    @classmethod
+    def of(cls, question: str, words: list[str], into_english: bool, per_word: int) -> Translations:
+        """`question` (English) into Chinese, or its Chinese `words` (matching form) into English."""
+        found = glossary()
+        if found is None:
+            return cls((), into_english)
+        if not into_english:
+            groups = found.groups(question, per_word, wide=True)
+            return cls(tuple(tuple(compact_form(w) for w in g) for g in groups), False)
+        phrases = [found.english(w, per_word) for w in words]
+        stemmed = (tuple(" ".join(map(_stem, p.split())) for p in g) for g in phrases if g)
+        return cls(tuple(stemmed), True)
+
+    def absent_share(self, text: str) -> float:
+        """Share of the words none of whose translations `text` states (0 when none were glossed)."""
+        if not self.groups:
+            return 0.0
+        if self.into_english:
+            stems = english_stems(text)
+            missing = sum(1 for g in self.groups if not any(all(s in stems for s in p.split()) for p in g))
+        else:
+            form = compact_form(text)
+            missing = sum(1 for g in self.groups if not any(w in form for w in g))
+        return missing / len(self.groups)
+
+
+@lru_cache(maxsize=4096)
+def english_stems(text: str) -> frozenset[str]:
+    """The stems of a text's English words ("certified" and "certification" meet at "certifi")."""
+    return frozenset(_stem(w) for w in _WORD.findall(_HYPHEN.sub(" ", text.lower())))
 
 
 @cache
@@ -170,7 +236,12 @@ def _by_stem(table: dict[str, list[str]]) -> dict[str, list[str]]:
     return {stem: sorted(ranks, key=lambda w: (ranks[w], len(w))) for stem, ranks in merged.items()}
 
 
+_IRREGULAR = {"women": "woman", "men": "man", "children": "child", "people": "person", "data": "datum"}
+
+
 def _singular(word: str) -> str:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("ses", "xes", "ches", "shes")):

@@ -157,6 +157,24 @@ def is_cjk_text(text: str) -> bool:
     return cjk > 0 and cjk >= len(_LATIN_WORD.findall(text))
 
 
+# A Chinese question about the reports' English text (英文執行摘要中…, …譯為什麼名稱), in canonical
+# script; an English question about their Chinese text ("the Chinese name of …").
+_ASKS_ENGLISH_TEXT = re.compile(
+    r"英文(?:版|本|执行摘要|摘要|报告|内容|部分|名称|名字|全名|译名|怎么)|英译|(?:翻)?译(?:为|成|作)(?:什么|何)"
+)
+_ASKS_CHINESE_TEXT = re.compile(
+    r"\bChinese\s+(?:version|text|summary|report|name|title|term)s?\b|\bin\s+Chinese\b", re.IGNORECASE
+)
+
+
+def asked_scripts(question: str) -> tuple[str, ...]:
+    """The scripts of the passages a question asks about when it names the other language's text
+    (「英文執行摘要中…」 -> English ones); empty when it does not, and any passage may answer."""
+    if detect_language(question) == "en":
+        return ("zh-Hant", "zh-Hans", "mixed") if _ASKS_CHINESE_TEXT.search(question) else ()
+    return ("en",) if _ASKS_ENGLISH_TEXT.search(to_canonical_script(question)) else ()
+
+
 # ---------------------------------------------------------------------------------------------
 # Localized fixed strings
 

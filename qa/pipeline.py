@@ -10,9 +10,10 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from corpus.types import Chunk, Document
 from index.backend import LocalIndex, SearchIndex, StoredUnits, open_index, unit_vectors_of
@@ -28,7 +29,7 @@ from index.embedding import (
 from index.errors import IndexError_
 from index.storage import POINTER
 from index.types import DocumentInfo, Hit, SearchFilter
-from qa.answer import answer_question
+from qa.answer import ScoredCandidates, answer_question, candidate_records
 from qa.config import Config
 from qa.errors import IndexUnavailable, QAError
 from qa.followup import contextualize, recent_questions
@@ -100,6 +101,9 @@ def build_index_from_chunks(documents: list[Document], chunks: list[Chunk], conf
         options=config.index,
         chunking=config.chunking,
     )
+
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -260,23 +264,34 @@ class Pipeline:
         started = time.perf_counter()
         asked = clean_question(question)
         query = contextualize(asked, recent_questions(history))
-        k = max(self.config.answer.passages, self.config.retrieval.k)
         with self._use() as loaded:
-            hits = loaded.retriever.search(query, k=k, flt=filter, mode=mode)
             # Inside the generation's use: the answer reads its stored sentence vectors and table slices.
-            answer = answer_question(
-                query,
-                hits,
-                embedder=self.embedder,
-                config=self.config.answer,
-                index=loaded.index,
-                fetch=loaded.index.chunk,
-                table_names=loaded.retriever.table_names_for(query),
-                table_rows=loaded.retriever.named_table_rows(query),
-            )
+            answer = self._read(answer_question, loaded, query, filter, mode)
         answer.question = asked
         answer.latency_ms = (time.perf_counter() - started) * 1000.0
         return answer
+
+    def candidate_records(self, question: str, *, mode: Mode = "hybrid") -> ScoredCandidates:
+        """The candidates `ask` would score for `question`, with their feature records (what the
+        confidence trainer learns from, read exactly as an answer reads them)."""
+        with self._use() as loaded:
+            return self._read(candidate_records, loaded, question, None, mode)
+
+    def _read(
+        self, reader: Callable[..., _T], loaded: _Loaded, query: str, flt: SearchFilter | None, mode: Mode
+    ) -> _T:
+        """`reader` (answer_question or candidate_records) over the question's hits and tables."""
+        k = max(self.config.answer.passages, self.config.retrieval.k)
+        return reader(
+            query,
+            loaded.retriever.search(query, k=k, flt=flt, mode=mode),
+            embedder=self.embedder,
+            config=self.config.answer,
+            index=loaded.index,
+            fetch=loaded.index.chunk,
+            table_names=loaded.retriever.table_names_for(query),
+            table_rows=loaded.retriever.named_table_rows(query),
+        )
 
     # -- documents ----------------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:

@@ -25,6 +25,7 @@ from index.embedding import Embedder
 from index.types import Candidate, Hit, SearchFilter
 from qa.conditions import agency_names, english_agencies_in
 from qa.errors import QAError
+from qa.language import asked_scripts
 from qa.names import NameAligner, NameMatch
 
 logger = logging.getLogger(__name__)
@@ -255,6 +256,17 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         k = self._checked_k(self.config.k if k is None else k)
+        # 「英文執行摘要中…」 asks what the English text says: look there first, and everywhere when
+        # the index holds no passage in that language (or the caller chose the scripts).
+        scripts = asked_scripts(query) if flt is None or not flt.scripts else ()
+        if scripts:
+            scoped = dataclasses.replace(flt or SearchFilter(), scripts=scripts)
+            hits = self._ranked(query, k, scoped, mode)
+            if hits:
+                return hits
+        return self._ranked(query, k, flt, mode)
+
+    def _ranked(self, query: str, k: int, flt: SearchFilter | None, mode: Mode) -> list[Hit]:
         candidates = self.candidates(query, k, flt, mode)
         if not candidates:
             return []

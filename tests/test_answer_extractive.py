@@ -209,6 +209,34 @@ def test_names_the_candidates_own_passage_lacks_are_counted() -> None:
     assert absent[next(t for t in absent if "86.5" in t)] >= 2.0
 
 
+def test_english_words_the_chinese_sentence_does_not_translate_are_counted() -> None:
+    chinese_only = tuple(c for c in load_report(OCEAN).chunks if detect_language(c.text) != "en")
+    question = "How many species records does the marine biodiversity database hold?"
+    prepared = candidate_records(question, rank(question, chinese_only), embedder=None, config=CONFIG)
+    absent = {c.unit.text: c.features for c in prepared.candidates if c.features is not None}
+    database = absent[next(t for t in absent if "9,850" in t)]
+    funding = absent[next(t for t in absent if "86.5" in t)]
+    # 物種, 紀錄, 生物多樣性 and 資料庫 translate the question's words; the funding sentence has none
+    assert database.gloss_unit_absent < 0.5 < funding.gloss_unit_absent
+    assert database.gloss_absent < funding.gloss_absent
+    # a Chinese question reads Chinese words directly: nothing is translated
+    asked = "海洋生物多樣性資料庫收錄了多少種物種紀錄？"
+    chinese = candidate_records(asked, rank(asked, chinese_only), embedder=None, config=CONFIG)
+    assert all(c.features is not None and c.features.gloss_absent == 0.0 for c in chinese.candidates)
+
+
+def test_chinese_words_the_english_sentence_does_not_translate_are_counted() -> None:
+    chunks = load_report(COASTAL).chunks
+    question = "海岸韌性計畫 2024 年的經費是多少？"
+    prepared = candidate_records(question, rank(question, chunks), embedder=None, config=CONFIG)
+    absent = {c.unit.text: c.features for c in prepared.candidates if c.features is not None}
+    funding = absent[next(t for t in absent if "NT$3.2 billion" in t)]
+    gauges = absent[next(t for t in absent if "tide gauges" in t)]
+    # "resilience" and "funding" translate 韌性 and 經費; the tide-gauge sentence states neither
+    assert funding.gloss_unit_absent < gauges.gloss_unit_absent == 1.0
+    assert funding.cross_script == 1.0
+
+
 @pytest.fixture(scope="module")
 def embedder() -> object:
     loaded = real_embedder()

@@ -67,6 +67,9 @@ def _hits(tmp_path: Path, text: str = REPORT, name: str = "report.txt") -> list[
         ("平臺的註冊人數目標是多少？", "62 項", False),
         ("教育雲的使用人次是多少？", "62 項", False),  # a noun ending in a two-character counter
         ("教育雲的使用人次是多少？", "3,000 萬人次", True),
+        ("持卡人來自多少個國家？", "12,082 張", False),  # cards are no countries
+        ("How many countries do the holders come from?", "12,082 張", False),
+        ("已與幾個國家簽署合作協定？", "5 項", True),  # one agreement with each country
         # English questions count with English nouns, against Chinese counters or English units.
         ("How many employees work in the science parks?", "32.6 萬人", True),
         ("How many employees work in the science parks?", "NT$84.58 billion", False),
@@ -86,10 +89,19 @@ def test_a_figure_fits_the_measure_the_question_asks(
     assert fits(measure, find_figures(figure)[0]) is expected
 
 
+def test_countries_are_counted_by_the_noun_after_the_counter() -> None:
+    measure = asked_measure("持卡人來自幾個國家？")
+    assert measure is not None and measure.text == "國家"
+    text = "持卡人來自 12 個國家，累計核發 12,082 張。"
+    first, second = find_figures(text)
+    assert (fits(measure, first, text), fits(measure, second, text)) == (True, False)
+
+
 @pytest.mark.parametrize(
     "question",
     [
         "完成多少個三維建物模型？",
+        "州內有幾個國家森林？",  # 國家 opening a compound counts no countries
         "How many GPUs does the supercomputer contain?",  # a noun of no known class
         "How many visits did the site receive?",  # people or times: not checked
         "計畫的主持人是誰？",
@@ -472,3 +484,35 @@ def test_a_growth_over_years_is_read_from_the_growth_column(tmp_path: Path) -> N
     question = "In the national R&D expenditure table, what was Finland's compound annual growth rate?"
     answer = _ask(question, _hits(tmp_path, GROWTH_TABLE, "growth.txt"))
     assert not answer.abstained and answer.figure == "14.8%"
+
+
+TWO_COUNTS = """示範人才年報
+
+一、學生培育
+
+示範計畫 113 年度培育 158 名學生，結業率達九成。
+
+二、教師培訓
+
+示範計畫 113 年度另培訓 96 名教師，分布於 12 所學校。
+
+三、學生培育（續）
+
+前述 158 名學生中，女性占四成。
+"""
+
+
+def test_beside_a_figure_other_passages_are_shown_only_when_they_state_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hits = _hits(tmp_path, TWO_COUNTS)
+    everything = AnswerConfig(keep_ratio=0.0, same_passage_ratio=0.0, max_sentences=4)
+    question = "示範計畫 113 年度培育了多少名學生？"
+    answer = answer_question(question, hits, embedder=None, config=everything)
+    assert answer.figure == "158 名"
+    assert "前述 158 名學生" in answer.text  # another passage, the same number: it corroborates
+    assert "96 名教師" not in answer.text  # another passage, another count: another question's answer
+    assert len(answer.citations) == 2
+    # the sentence would be shown but for that rule
+    monkeypatch.setattr("qa.answer._standing_with", lambda info, chosen: chosen)
+    assert "96 名教師" in answer_question(question, hits, embedder=None, config=everything).text

@@ -60,6 +60,13 @@ def test_search_text_output_and_doc_filter(fixture_index) -> None:
     assert bad.returncode == 2 and "No indexed report matches" in bad.stderr
 
 
+def test_search_script_filter(fixture_index) -> None:
+    out = run_qa("search", "平均可用率", "--script", "en", "--json", index=fixture_index.index_dir)
+    assert out.returncode == 0, out.stderr
+    files = {hit["file_name"] for hit in json.loads(out.stdout)["hits"]}
+    assert files == {"harbour-survey.txt"}  # the only English report of the fixtures
+
+
 @pytest.mark.parametrize(
     "question",
     ["", "   ", "？？！!...", "\x01\x07\x1b[31m", "<script></script>"],

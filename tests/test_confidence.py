@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,7 +11,16 @@ import pytest
 from evaluation.drcd import article_part, load_squad
 from evaluation.metrics import Outcome, reliability
 from evaluation.questions import Question
-from evaluation.train_confidence import NEAR_MISS_KINDS, Record, _threshold, fit_models, near_miss
+from evaluation.train_confidence import (
+    FOLDS,
+    NEAR_MISS_KINDS,
+    Record,
+    _fold,
+    _threshold,
+    cross_fitted,
+    fit_models,
+    near_miss,
+)
 from qa.answer import AnswerConfig
 from qa.confidence import (
     ANSWER_EXTRA,
@@ -95,6 +105,22 @@ def test_fitting_learns_sentence_choice_confidence_and_a_threshold(tmp_path: Pat
     assert again.threshold == pytest.approx(model.threshold, abs=1e-6)
     assert again.selection == model.selection
     assert again.sentence.logit(good) == pytest.approx(model.sentence.logit(good), abs=1e-4)
+
+
+def test_the_threshold_reads_confidences_of_questions_the_models_did_not_fit() -> None:
+    records = [_record(n, n % 3 != 0, "drcd") for n in range(200)]
+    near = dataclasses.replace(records[1], qid="drcd-nm-q1", answerable=False)
+    assert _fold(near) == _fold(records[1])  # a near-miss stays with the question it was made from
+    assert len({_fold(r) for r in records}) == FOLDS
+    rows = cross_fitted([*records, near], AnswerConfig(), "learned")
+    assert sorted(r.qid for r, _, _ in rows) == sorted([*(r.qid for r in records), near.qid])
+    # Each fold's confidences come from models fitted without it: relabelling fold 0 leaves its own
+    # questions' confidences where they were and moves the other folds'.
+    flipped = [dataclasses.replace(r, labels=[0, 0]) if _fold(r) == 0 else r for r in records]
+    before = {r.qid: c for r, c, _ in cross_fitted(records, AnswerConfig(), "learned")}
+    after = {r.qid: c for r, c, _ in cross_fitted(flipped, AnswerConfig(), "learned")}
+    assert all(after[r.qid] == pytest.approx(before[r.qid]) for r in records if _fold(r) == 0)
+    assert any(after[r.qid] != pytest.approx(before[r.qid]) for r in records if _fold(r) != 0)
 
 
 def _q(text: str, lang: str = "zh-Hant") -> Question:

@@ -101,7 +101,11 @@ def test_documents_chunks_and_filters_match_the_local_backend(milvus_fixture_ind
         for d in fixture_pipeline.documents():
             assert pipe.document_text(d.doc_id) == fixture_pipeline.document_text(d.doc_id)
         doc = fixture_pipeline.documents()[1].doc_id
-        for flt in (SearchFilter(doc_ids=(doc,)), SearchFilter(section_contains="執行成果")):
+        for flt in (
+            SearchFilter(doc_ids=(doc,)),
+            SearchFilter(section_contains="執行成果"),
+            SearchFilter(scripts=("en",)),
+        ):
             for q in QUERIES[:3]:
                 local = fixture_pipeline.search(q, k=5, filter=flt)
                 assert _ids(pipe.search(q, k=5, filter=flt)) == _ids(local), (q, flt)

@@ -9,6 +9,7 @@ from conftest import make_config
 
 from index.types import SearchFilter
 from qa.errors import QAError
+from qa.language import asked_scripts
 from qa.pipeline import Pipeline, ingest
 from qa.retrieval import RetrievalConfig, Retriever, highlight, matched_terms, query_terms
 
@@ -64,6 +65,42 @@ def test_document_and_section_filters(fixture_pipeline: Pipeline) -> None:
 
     nothing = SearchFilter(page_min=500)  # text files have no pages
     assert fixture_pipeline.search("培訓", k=5, filter=nothing) == []
+
+
+def test_script_filter_keeps_passages_of_that_language(fixture_pipeline: Pipeline) -> None:
+    english = fixture_pipeline.search("發電量", k=5, filter=SearchFilter(scripts=("en",)))
+    assert english and all(h.chunk.script == "en" for h in english)
+    chinese = fixture_pipeline.search("dissolved oxygen", k=5, filter=SearchFilter(scripts=("zh-Hant",)))
+    assert chinese and all(h.chunk.script == "zh-Hant" for h in chinese)
+
+
+@pytest.mark.parametrize(
+    ("question", "scripts"),
+    [
+        ("英文執行摘要中，AI 產業的產值是多少？", ("en",)),
+        ("英文执行摘要把「臺灣 AI 卓越中心」译成什么？", ("en",)),
+        ("臺馬四號海纜的英文名稱是什麼？", ("en",)),
+        ("What is the Chinese name of the Taiwan AI Center of Excellence?", ("zh-Hant", "zh-Hans", "mixed")),
+        ("海洋能源示範計畫的發電量是多少？", ()),
+        ("華語文教學英語授課的學校有幾所？", ()),  # 英語 here is a subject taught, not the report's text
+        ("How much power did the demonstration programme generate?", ()),
+    ],
+)
+def test_questions_about_the_other_languages_text(question: str, scripts: tuple[str, ...]) -> None:
+    assert asked_scripts(question) == scripts
+
+
+def test_a_question_about_the_english_text_is_answered_from_it(fixture_pipeline: Pipeline) -> None:
+    question = "英文報告中，微塑膠濃度平均是多少？"
+    hits = fixture_pipeline.search(question, k=3)
+    assert hits and all(h.chunk.script == "en" for h in hits)
+    assert "3.4 particles" in hits[0].chunk.text
+    # where no passage is in English (here: the filter allows only the Chinese report), all are searched
+    docs = {d.file_name: d.doc_id for d in fixture_pipeline.documents()}
+    chinese = SearchFilter(doc_ids=(docs["海洋能源示範計畫報告.md"],))
+    assert fixture_pipeline.search(question, k=3, filter=chinese)
+    answer = fixture_pipeline.ask(question)
+    assert not answer.abstained and "3.4" in answer.text, answer.text
 
 
 def test_no_two_hits_overlap_in_the_same_document(fixture_pipeline: Pipeline) -> None:

@@ -71,6 +71,27 @@ def test_an_english_question_is_answered_from_the_chinese_cell(tmp_path: Path, d
     assert answer.citations and answer.citations[0].quote.startswith("以色列")
 
 
+def test_the_trainer_reads_a_question_as_ask_answers_it(tmp_path: Path, default_embedder) -> None:
+    from conftest import make_config
+
+    from qa.pipeline import Pipeline, ingest
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "report.txt").write_text(_report(), encoding="utf-8")
+    config = make_config(tmp_path / "idx")
+    ingest([reports], config, progress=False)
+    pipe = Pipeline.open(config)
+    try:
+        question = "How many full-time equivalent researchers did Israel have in 2021?"
+        records = pipe.candidate_records(question)
+        # answered from the cell the English name finds, before any sentence is scored, as ask does
+        assert records.refused is not None and not records.refused.abstained
+        assert records.refused.text == pipe.ask(question).text
+    finally:
+        pipe.close()
+
+
 @pytest.mark.parametrize("question", ["以色列 2021 年的研究人員有多少？", ""])
 def test_chinese_or_empty_questions_align_nothing(tmp_path: Path, question: str) -> None:
     assert phrases(question) == []
