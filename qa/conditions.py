@@ -826,12 +826,22 @@ def _other_places(condition: Condition, evidence: Evidence) -> list[str]:
 _LEAD = re.compile(r"^[\s(（]*(?:[0-9]+|[一二三四五六七八九十]+)?[)）.、]?\s*")
 
 
+# All agencies at once (「各部會…發表總數」, "27 ministries"): a total over them is no one agency's figure.
+_ALL_AGENCIES = re.compile(
+    r"各部会署?|各机关|各部门|中央政府各|all\s+(?:the\s+)?(?:ministries|agencies)|\b\d+\s+ministries", re.I
+)
+
+
 def _other_agencies(condition: Condition, evidence: Evidence) -> list[str]:
     slot = evidence.label or evidence.unit
     pairs = _pairs_in(canonical(evidence.passage))
     ours = set(condition.forms) | {pairs[f] for f in condition.forms if f in pairs}
     named = [*agencies_in(slot), *english_agencies_in(slot)]
-    return [slot[s:e] for name, s, e in named if name not in ours and not _nested(name, ours)]
+    others = [slot[s:e] for name, s, e in named if name not in ours and not _nested(name, ours)]
+    collective = _ALL_AGENCIES.search(canonical(slot))
+    if collective is not None:
+        others.append(slot[collective.start() : collective.end()])
+    return others
 
 
 def _nested(name: str, ours: set[str]) -> bool:

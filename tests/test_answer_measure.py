@@ -127,6 +127,13 @@ def test_the_same_sentence_answers_the_measure_it_does_state(tmp_path: Path) -> 
     assert not answer.abstained and answer.figure == "143,036 小時"
 
 
+def test_a_figure_after_a_word_ending_in_a_label_character_is_a_figure(tmp_path: Path) -> None:
+    # 表 ends 發表 (published) as well as naming a table (表 2): only the label makes a number a label.
+    text = "示範學會年報\n\n一、論文\n\n示範學會 113 年度於各領域共發表 39,589 篇論文，如表 2 所示。\n"
+    answer = _ask("示範學會 113 年度共發表多少篇論文？", _hits(tmp_path, text))
+    assert not answer.abstained and answer.figure == "39,589 篇"
+
+
 @pytest.mark.parametrize(
     ("question", "figure"),
     [

@@ -383,6 +383,22 @@ def test_another_agency_in_a_row_is_contradicted_and_aliases_meet() -> None:
     assert check("國家科學及技術委員會的經費是多少？", "organisation", ours).status == "met"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "113 年度各部會在重要國內外期刊之論文發表總數為 47,267 篇。",
+        "In 2024, NT$151.7 billion funded 443 projects implemented by 27 ministries.",
+    ],
+)
+def test_a_total_over_all_agencies_is_no_one_agency_s_figure(text: str) -> None:
+    passage = f"國家科學及技術委員會（以下簡稱國科會）推動基礎科研。{text}"
+    result = check("國科會 113 年度共發表多少篇論文？", "organisation", sentence(text, passage=passage))
+    assert result.status == "contradicted" and result.blocking
+    # A sentence naming the asked agency beside all the others is still about it.
+    both = "國科會與各部會共同發表 39,589 篇論文。"
+    assert check("國科會 113 年度共發表多少篇論文？", "organisation", sentence(both)).status == "met"
+
+
 def test_the_report_title_year_does_not_cover_a_sentence_about_another_year() -> None:
     text = "我國近年研發經費占 GDP 比率穩定提升，2023 年達 3.97%。"
     evidence = sentence(text, title="113年度中央政府科技研發績效彙編")
