@@ -28,6 +28,7 @@ from index.backend import unit_vectors_of
 from index.types import Hit
 from qa.cells import (  # table-cell answers; the hook is in answer_question
     CHANGE_NAMED,
+    SHARE_NAMED,
     cell_answer,
     cell_key,
     condition_words,
@@ -953,7 +954,14 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             ranked = RANKING.search(column) or (RANKING.search(caption) and "\t" not in caption)
             ranking = measure.kind is not None and not measure.change and ranked
             level = measure.change and not CHANGE_NAMED.search(matching_form(f"{caption} {column}"))
-            if ranking or level:
+            # A share asked of a table that states none (a count of researchers for the share of
+            # women among them): no cell of it is the share.
+            unshared = (
+                measure.kind == "percent"
+                and not measure.change
+                and not SHARE_NAMED.search(canonical(_unit_text(candidate.unit)))
+            )
+            if ranking or level or unshared:
                 result = ConditionResult(named, "measure", "contradicted", column, "sentence", blocking=True)
                 candidate.conditions = [*candidate.conditions, result]
             elif measure.counter_class is not None and (unit := caption_parts(caption)[2]):

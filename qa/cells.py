@@ -90,12 +90,15 @@ def _bigrams(text: str) -> set[str]:
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Pairs that say a figure is a share, not what it is a share of: every table of shares states them.
+_KIND_PAIRS = frozenset({"比率", "占比", "比例", "百分", "分比"})
 
 
 def _topic_terms(text: str) -> set[str]:
     """What a question and a table caption share about the measure: Chinese character pairs without
     digits, and whole Latin words (GDP, IMD), never letters run together across words."""
-    pairs = {b for b in _bigrams(_LATIN_WORD.sub(" ", text)) if _CJK.match(b[0]) and _CJK.match(b[1])}
+    # A Latin word leaves a mark behind, so that 「占 GDP 比率」 makes no pair 「占比」 across it.
+    pairs = {b for b in _bigrams(_LATIN_WORD.sub("|", text)) if _CJK.match(b[0]) and _CJK.match(b[1])}
     return pairs | {w.lower() for w in _LATIN_WORD.findall(text)}
 
 
@@ -447,8 +450,9 @@ def find_cell(
     wording = _wording(question)
     glossed = " ".join(terms)
     # The measure's words: the question's and the dictionary's, not the row names it was aligned
-    # with (數位建設 names a row; its 建設 says nothing of which table's figure is asked).
-    words = _topic_terms(f"{wording} {' '.join(dictionary)}")
+    # with (數位建設 names a row; its 建設 says nothing of which table's figure is asked), nor the
+    # header words of the kind asked ("share" -> 占比), which any table of shares states.
+    words = _topic_terms(f"{question} {' '.join(dictionary)}")
     measure = asked_measure(question)
     for hit, table in _tables_of(hits, question):
         chunk = hit.chunk
@@ -488,7 +492,7 @@ def find_cell(
         # the question's wording (the country's figure in the table of the asked measure). Pairs
         # with a digit do not count: a year or 113 stands in many captions and says nothing of
         # the measure (「重點政策經費」 is 表 1-3's column, not 表 1-1's 「113 年度預算法定數」).
-        overlap = len(words & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
+        overlap = len((words - _KIND_PAIRS) & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
         # An indicator row names the measure itself (數位經濟規模); a country or agency row does not.
         measured = words & (_topic_terms(" ".join(c for _, c in label_cells(cells))) - _topic_terms(spared))
         if overlap == 0 and not measured:
@@ -503,7 +507,7 @@ def find_cell(
 
 
 # A share is written as a percentage or named as a rate in the caption, unit or column (canonical script).
-_SHARE_WORDS = re.compile(r"%|％|比率|占比|比例|百分比|率")
+SHARE_NAMED = re.compile(r"%|％|比率|占比|比例|百分比|率")
 
 
 # A cell that holds no figure: a dash, an ellipsis, "n.a." (not available) or "x" (withheld).
@@ -529,8 +533,8 @@ def _kind_contradicted(measure: Measure | None, table: Table, column: int, cells
         return True  # a place in a ranking (「2024 排名」) is neither a share nor an amount
     if measure.kind == "percent":
         labels = " ".join(cells[j] for j, _ in label_cells(cells))
-        return not _SHARE_WORDS.search(canonical(f"{table.caption} {table.unit} {name} {labels}"))
-    return measure.kind == "money" and bool(_SHARE_WORDS.search(canonical(f"{table.unit} {name}")))
+        return not SHARE_NAMED.search(canonical(f"{table.caption} {table.unit} {name} {labels}"))
+    return measure.kind == "money" and bool(SHARE_NAMED.search(canonical(f"{table.unit} {name}")))
 
 
 def _table_where(table: Table, language: Language) -> str:
@@ -839,7 +843,7 @@ def find_extreme(
         ranked.sort(key=lambda r: r[0], reverse=(direction == "high") != bool(ranking))
         if ranked[0][0] == ranked[1][0]:
             continue  # two rows share the end: no single answer
-        overlap = len(words & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
+        overlap = len((words - _KIND_PAIRS) & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
         found.append((overlap, -hit.rank, ExtremeAnswer(ranked[0][1], direction, len(ranked))))
     if not found:
         return None

@@ -647,9 +647,34 @@ def _qualifier_found(form: str, canon: str) -> int:
     return -1
 
 
+# 「非金融業」, "non-financial": the part that is not X. 非 opening another word (非洲, 非常, 非法)
+# or negating a verb (並非, 是非) asks no such part.
+_NOT_X = re.compile(r"(?<![并並绝除莫无是])非(?![洲常法凡但得要典议难])([\u4e00-\u9fff]{2,})")
+_NON_X = re.compile(r"\bnon-([a-z]{3,})\b")
+
+
+def _negated_parts(canon: str) -> list[tuple[int, str, str]]:
+    """(position, the part asked, the whole it is cut from): (3, 非金融业, 金融业)."""
+    found = []
+    for match in _NOT_X.finditer(canon):
+        words = cjk_words(match.group(1))
+        if words and len(words[0]) >= 2:
+            found.append((match.start(), f"非{words[0]}", words[0]))
+    found.extend((m.start(), m.group(0), m.group(1)) for m in _NON_X.finditer(canon))
+    return found
+
+
 def _qualifier_conditions(question: str) -> list[Condition]:
     canon = canonical(question)
     conditions = []
+    for at, part, whole in _negated_parts(canon):
+        if any(part in q.forms for q in _QUALIFIERS) or _qualifier_found(whole, canon) >= 0:
+            continue  # a fixed pair (非偏鄉), or both asked (金融業與非金融業)
+        conditions.append(
+            Condition(
+                question[at : at + len(part)], "qualifier", forms=(part,), opposites=(whole,), strict=False
+            )
+        )
     # English asks a target's figure without a cue word ("What is the 2025 target for 5G coverage?").
     figure = is_figure_question(question) or not _has_cjk(question)
     for qualifier in _QUALIFIERS:
@@ -872,9 +897,12 @@ def _check_qualifier(condition: Condition, evidence: Evidence) -> ConditionResul
     for form in condition.forms:
         at = _qualifier_found(form, canon)
         if at >= 0:
-            return _result(
-                condition, "met", focus[at : at + len(form)], "row" if evidence.label else "sentence"
-            )
+            where = "row" if evidence.label else "sentence"
+            joined = _listed_with_opposite(canon, at, form, condition.opposites)
+            if joined is not None:
+                # 「金融業、非金融業…計 2,555 場」: one figure for both sides is neither side's.
+                return _result(condition, "contradicted", focus[joined[0] : joined[1]], where)
+            return _result(condition, "met", focus[at : at + len(form)], where)
     for form in condition.opposites:
         at = _qualifier_found(form, canon)
         if at >= 0:
@@ -884,6 +912,27 @@ def _check_qualifier(condition: Condition, evidence: Evidence) -> ConditionResul
     if any(_qualifier_found(f, section) >= 0 for f in condition.forms):
         return _result(condition, "met", condition.text, "section")
     return _result(condition, "missing")
+
+
+_LIST_JOINER = re.compile(r"\s*(?:、|及|与|和|或|/|,|，|and|or)\s*")
+
+
+def _listed_with_opposite(
+    canon: str, at: int, form: str, opposites: tuple[str, ...]
+) -> tuple[int, int] | None:
+    """The span of `form` listed beside one of its opposites (偏鄉及非偏鄉), unless the sentence gives
+    each its own figure (分別, respectively)."""
+    if "分别" in canon or "respectively" in canon:
+        return None
+    end = at + len(form)
+    for opposite in opposites:
+        for match in re.finditer(re.escape(opposite), canon):
+            if match.start() < end and at < match.end():
+                continue  # 偏鄉 inside 非偏鄉 is the form itself
+            between = canon[match.end() : at] if match.end() <= at else canon[end : match.start()]
+            if _LIST_JOINER.fullmatch(between):
+                return min(at, match.start()), max(end, match.end())
+    return None
 
 
 def check_condition(condition: Condition, evidence: Evidence) -> ConditionResult:

@@ -14,12 +14,13 @@ _NUMBER = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CJK_UNITS = (
     r"(?:兆|億|亿|萬|万|千|百)?(?:臺幣|台幣|台币|元|美元|日圓|歐元)"
     r"|兆|億|亿|萬人次|万人次|萬人|万人|萬家|萬件|萬度|万度|萬|万|人次|人年|家次|家|人|件|篇|項|项|個|个|次|名|倍|座|所|套"
-    r"|處|处|位|款|場|场|國|国|公噸|公吨|噸|吨|度|公頃|公顷|公里|小時|小时|天|個月|个月|年度|年|月|日"
+    r"|處|处|位|款|場|场|國|国|公噸|公吨|噸|吨|度|公頃|公顷|公里|小時|小时|分鐘|分钟|毫秒|秒|天|個月|个月|年度|年|月|日"
     r"|臺|台|輛|辆|艘|架|棵|株|隻|只|種|种|部|支|筆|笔|張|张|份|門|门|期|週|周|小組|團隊|团队|組|组|盞|盏"
 )
 _EN_UNITS = (
     r"(?:billion|million|trillion|thousand)(?:\s(?:kWh|metric tons|tons|people|users|uses|"
     r"page views|firms|projects|datasets))?|percent|kWh|metric tons|tons|projects|firms|people"
+    r"|milliseconds?|seconds?|minutes?"
 )
 _FIGURE = re.compile(
     r"第\s?(?P<ord>\d+)(?:\s?(?:名|位))?"
@@ -249,7 +250,7 @@ _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
     "times": ("次",),
     "card": ("张",),
     "country": ("国家",),  # written after 個 (多少個國家, 12 個國家): 國 alone also opens 國內, 國際
-    "duration": ("小时", "天", "个月", "周"),
+    "duration": ("小时", "分钟", "毫秒", "秒", "天", "个月", "周"),
     "distance": ("公里", "公尺", "海里", "浬"),
     "area": ("公顷",),
     "mass": ("公吨", "吨"),
@@ -275,11 +276,12 @@ _ENGLISH_COUNTED: dict[str, tuple[str, ...]] = {
     "person": (
         "people", "person", "participant", "attendee", "student", "researcher", "employee", "worker",
         "user", "subscriber", "visitor", "trainee", "professional", "expert", "teacher", "learner",
-        "resident", "applicant", "member",
+        "resident", "applicant", "member", "patient", "volunteer", "citizen", "farmer", "doctor", "nurse",
     ),
     "firm": ("firm", "company", "companies", "enterprise", "startup", "business", "manufacturer"),
     "item": (
         "project", "item", "plan", "programme", "program", "product", "technology", "technologies", "patent",
+        "trial", "service", "application", "dataset", "agreement", "contract", "standard",
     ),
     "text": ("paper", "article", "publication", "report", "document"),
     "site": ("school", "university", "universities", "campus", "campuses", "hospital"),
@@ -288,7 +290,7 @@ _ENGLISH_COUNTED: dict[str, tuple[str, ...]] = {
     "times": ("time", "use"),
     "card": ("card",),
     "country": ("country", "countries", "nation"),
-    "duration": ("hour", "day", "month", "week"),
+    "duration": ("millisecond", "second", "minute", "hour", "day", "month", "week"),
     "distance": ("kilometre", "kilometer", "km", "metre", "meter", "mile"),
     "area": ("hectare",),
     "mass": ("tonne", "ton"),

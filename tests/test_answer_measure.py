@@ -10,6 +10,8 @@ from corpus.chunking import chunk_document
 from corpus.reading import ReadingConfig, read_document
 from index.types import Hit
 from qa.answer import AnswerConfig, answer_question
+from qa.cells import find_cell
+from qa.conditions import extract_conditions
 from qa.figures import asked_measure, find_figures, fits, states_a_quantity
 from qa.types import Answer
 
@@ -523,3 +525,53 @@ def test_beside_a_figure_other_passages_are_shown_only_when_they_state_it(
     # the sentence would be shown but for that rule
     monkeypatch.setattr("qa.answer._standing_with", lambda info, chosen: chosen)
     assert "96 名教師" in answer_question(question, hits, embedder=None, config=everything).text
+
+
+SHARES_AND_COUNTS = """示範科技年報
+
+一、研發人力
+
+近年各國研究人員持續增加，變化如附表 3。
+
+附表 3 2021-2023 年主要國家研究人員 (全時約當數, FTE)
+
+年度\t2021\t2022\t2023
+日本\t704,502\t705,551\t699,232
+臺灣\t167,766\t171,618\t175,832
+
+二、研發經費
+
+各國研發經費占 GDP 比率如附表 2。
+
+附表 2 2021-2023 年主要國家研發經費占 GDP 比率 (百分比, %)
+
+年度\t2021\t2022\t2023
+日本\t3.28\t3.41\t3.44
+臺灣\t3.78\t3.96\t3.97
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "cell"),
+    [
+        ("2023 年臺灣的研發經費占 GDP 比率是多少？", "3.97"),
+        ("What share of GDP did Taiwan spend on R&D in 2023?", "3.97"),
+        # Row and column named, and "a share": but a share of women among researchers is in neither
+        # table (the count table states no share, the share table another measure).
+        ("2023 年臺灣研究人員中女性的占比是多少？", None),
+        ("What share of Taiwan's researchers were women in 2023?", None),
+    ],
+)
+def test_a_table_of_shares_answers_only_a_share_of_its_own_measure(
+    tmp_path: Path, question: str, cell: str | None
+) -> None:
+    found = find_cell(question, extract_conditions(question), _hits(tmp_path, SHARES_AND_COUNTS))
+    assert (found.value if found else None) == cell
+
+
+def test_a_share_is_not_read_from_a_table_of_counts(tmp_path: Path) -> None:
+    counts = SHARES_AND_COUNTS.split("二、研發經費")[0]
+    answer = _ask("2023 年臺灣研究人員中女性的占比是多少？", _hits(tmp_path, counts))
+    assert answer.abstained and "175,832" not in answer.text
+    control = _ask("2023 年臺灣的研究人員有多少人？", _hits(tmp_path, counts))
+    assert not control.abstained and control.figure is not None and "175,832" in control.figure

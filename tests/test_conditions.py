@@ -431,6 +431,39 @@ def test_qualifiers_are_checked_in_the_sentence(question: str, text: str, status
 
 
 @pytest.mark.parametrize(
+    ("question", "text", "status"),
+    [
+        # One figure for both sides (listed together) is neither side's.
+        ("針對非金融業辦理了幾場訓練？", "針對金融業、非金融業辦理訓練計 2,555 場", "contradicted"),
+        ("针对非金融业办理了几场训练？", "針對非金融業辦理訓練 300 場", "met"),
+        ("針對非金融業辦理了幾場訓練？", "針對金融業辦理訓練 2,000 場", "contradicted"),
+        ("針對非金融業辦理了幾場訓練？", "針對金融業及非金融業分別辦理 2,000 場及 555 場", "met"),
+        ("2024 年非偏鄉 5G 人口涵蓋率是多少？", "偏鄉及非偏鄉人口涵蓋率達 98%", "contradicted"),
+        (
+            "How many sessions were held for non-financial firms?",
+            "Sessions for financial firms: 2,000",
+            "contradicted",
+        ),
+    ],
+)
+def test_the_part_that_is_not_x_is_a_qualifier(question: str, text: str, status: str) -> None:
+    assert check(question, "qualifier", sentence(text)).status == status
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "針對金融業與非金融業辦理了幾場訓練？",  # both sides asked
+        "非洲國家有幾個？",
+        "這項計畫並非目標嗎？",
+        "非常多的廠商參與了幾場活動？",
+    ],
+)
+def test_non_without_a_part_asked_is_no_qualifier(question: str) -> None:
+    assert "qualifier" not in kinds(question)
+
+
+@pytest.mark.parametrize(
     ("question", "text", "status", "blocking"),
     [
         ("2024 年當年度教育雲的使用人次是多少？", "至 2024 年累計使用達 3,767 萬人次", "contradicted", True),
