@@ -80,6 +80,16 @@ def _hits(tmp_path: Path, text: str = REPORT, name: str = "report.txt") -> list[
         ("How many times were the platforms used?", "32 million uses", True),
         ("How much does the certificate cost?", "32 million uses", False),
         ("How many times more did oil cost after the embargo?", "10 倍", True),  # a multiple, not a count
+        # Seconds and minutes are durations (「7 秒」 was once shown as a bare 「7」).
+        ("地震後最快多少秒就能發出警報？", "7 秒", True),
+        ("地震後最快多少秒就能發出警報？", "11 站", None),
+        ("等候時間縮短為幾分鐘？", "5 分鐘", True),
+        ("等候時間縮短為幾分鐘？", "30 人", False),
+        ("How many seconds does an earthquake alert take?", "10 seconds", True),
+        ("How many minutes does the check take?", "7 秒", True),
+        ("How many clinical trials did the hospital run?", "120 件", True),
+        ("How many clinical trials did the hospital run?", "1,561 人次", False),  # consultations, not trials
+        ("How many patients were served?", "1,561 人次", True),
         ("What share of manufacturers went digital?", "NT$ 3 億", False),
     ],
 )
