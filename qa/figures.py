@@ -149,6 +149,9 @@ def years_in(text: str) -> set[int]:
     return years
 
 
+_CLOCK_BEFORE = re.compile(r"\d\s?分\s?$")
+
+
 def _single_figures(text: str) -> list[Figure]:
     figures: list[Figure] = []
     for match in _FIGURE.finditer(text):
@@ -168,6 +171,9 @@ def _single_figures(text: str) -> list[Figure]:
         number = match.group("num")
         unit = match.group("unit") or ""
         currency = match.group("cur")
+        if unit == "秒" and _CLOCK_BEFORE.search(text[:start]):
+            # 「還剩 3 分 08 秒」: a clock reading, not a duration; its numbers stay bare.
+            unit, end = "", start + len(number)
         if unit in _MAGNITUDES and not currency:
             # 「65 萬張」, 「10 億次」: the counter after a magnitude is part of the figure.
             counter = next((c for c in _COUNTER_WORDS if text.startswith(c, end)), "")

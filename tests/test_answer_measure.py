@@ -171,11 +171,17 @@ def test_money_asked_of_a_sentence_counting_machines_is_refused(tmp_path: Path) 
         ("累計核發逾 65 萬張", "65 萬張", "count"),
         ("查詢量逾 10 億次", "10 億次", "count"),
         ("投入 1,517.4 億臺幣", "1,517.4 億臺幣", "money"),
+        ("警報時間縮短至 7 秒", "7 秒", "count"),
+        ("等候時間縮短至 5 分鐘", "5 分鐘", "count"),
     ],
 )
 def test_a_counter_after_a_magnitude_belongs_to_the_figure(text: str, figure: str, kind: str) -> None:
     found = find_figures(text)[0]
     assert (found.text, found.kind) == (figure, kind)
+
+
+def test_a_clock_reading_is_no_duration() -> None:
+    assert [(f.text, f.unit) for f in find_figures("比賽還剩 3 分 08 秒時領先")] == [("3", ""), ("08", "")]
 
 
 def test_a_share_is_not_read_from_a_ranking_column(tmp_path: Path) -> None:
