@@ -12,7 +12,8 @@ FigureKind = Literal["percent", "money", "count", "rank", "year", "other"]
 _CURRENCY = r"(?:NT\\?\$|US\\?\$|NTD\s?|USD\s?|TWD\s?|新臺幣|新台幣|\$|＄)"
 _NUMBER = r"\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _CJK_UNITS = (
-    r"(?:兆|億|亿|萬|万|千|百)?(?:臺幣|台幣|台币|元|美元|日圓|歐元)"
+    r"(?:兆|億|亿|萬|万|千|百)?(?:臺幣|台幣|台币|元|美元|美金|日圓|日元|日幣|日币|歐元|欧元|港元|港幣|港币"
+    r"|人民幣|人民币|英鎊|英镑|韓元|韩元)"
     r"|兆|億|亿|萬人次|万人次|萬人|万人|萬家|萬件|萬度|万度|萬|万|人次|人年|家次|家|人|件|篇|項|项|個|个|次|名|倍|座|所|套"
     r"|處|处|位|款|場|场|國|国|公噸|公吨|噸|吨|度|公頃|公顷|公里|小時|小时|分鐘|分钟|毫秒|秒|天|個月|个月|年度|年|月|日"
     r"|臺|台|輛|辆|艘|架|棵|株|隻|只|種|种|部|支|筆|笔|張|张|份|門|门|期|週|周|小組|團隊|团队|組|组|盞|盏"
@@ -46,7 +47,7 @@ class Figure:
 def _kind(currency: str | None, unit: str, after: str) -> FigureKind:
     if unit in ("%", "％", "‰", "percent"):
         return "percent"
-    if currency or any(u in unit for u in ("元", "幣", "币", "圓")) or unit in ("兆", "億", "亿"):
+    if currency or any(u in unit for u in _CURRENCY_UNITS) or unit in ("兆", "億", "亿"):
         return "money"
     if unit in ("年", "年度", "月", "日"):
         return "year"  # dates are never the figure asked for by 多少
@@ -119,6 +120,22 @@ def find_figures(text: str) -> list[Figure]:
     for figure in figures:
         previous = merged[-1] if merged else None
         if (
+            previous is not None
+            and previous.unit in _MAGNITUDES
+            and not text[previous.end : figure.start].strip()
+            and len(digits(figure.number).split(".")[0]) <= 4
+            and figure.kind not in ("year", "rank")
+        ):
+            # 「9 萬5,660 人次」 is one number (95,660) of the counter after it.
+            merged[-1] = Figure(
+                text[previous.start : figure.end],
+                previous.start,
+                figure.end,
+                f"{previous.number}{previous.unit}{figure.number}",
+                figure.unit,
+                figure.kind,
+            )
+        elif (
             previous is not None
             and previous.kind == figure.kind
             and figure.kind not in ("year", "rank")
@@ -247,14 +264,16 @@ def digits(number: str) -> str:
 _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
     "person": ("人次", "人", "名", "位"),
     "person-year": ("人年",),
-    "firm": ("家次", "家"),
-    "item": ("项", "种", "件", "款", "套", "组"),
+    "firm": ("家次", "家", "企业", "公司", "厂商"),
+    "item": ("项", "种", "件", "款", "套", "组", "计划", "专案", "项目"),
     "text": ("篇", "份", "笔"),
-    "site": ("处", "所", "座", "校", "间"),
+    # The nouns after 個 say what it counts (14 個縣市, 5 個場域): places, plans, firms.
+    "site": ("处", "所", "座", "校", "间", "县市", "乡镇", "城市", "场域", "据点"),
     "machine": ("台", "辆", "艘", "架"),
     "event": ("场次", "场", "梯次"),
     "times": ("次",),
     "card": ("张",),
+    "account": ("帐号", "帐户"),  # written after 個 (3,000 萬個帳號)
     "country": ("国家",),  # written after 個 (多少個國家, 12 個國家): 國 alone also opens 國內, 國際
     "duration": ("小时", "分钟", "毫秒", "秒", "天", "个月", "周"),
     "distance": ("公里", "公尺", "海里", "浬"),
@@ -295,6 +314,7 @@ _ENGLISH_COUNTED: dict[str, tuple[str, ...]] = {
     "event": ("event", "session", "workshop", "seminar", "conference", "exhibition"),
     "times": ("time", "use"),
     "card": ("card",),
+    "account": ("account",),
     "country": ("country", "countries", "nation"),
     "duration": ("millisecond", "second", "minute", "hour", "day", "month", "week"),
     "distance": ("kilometre", "kilometer", "km", "metre", "meter", "mile"),
@@ -332,7 +352,7 @@ _ASKS_HOW_MANY = re.compile(r"(?<!第)(?:多少|几)\s*(?:个(?=\s*(?:小时|月
 _NATIONAL = re.compile(r"森林|公园|级|实验|队|奖|重点|图书|标准|发展|型")
 _NOUN_AFTER = re.compile(r"[\u4e00-\u9fff]{1,8}?(?=[的是有，,？?。]|$)")
 _CURRENCY_MARK = re.compile(_CURRENCY)
-_CURRENCY_UNITS = ("元", "幣", "币", "圓")
+_CURRENCY_UNITS = ("元", "幣", "币", "圓", "鎊", "镑", "美金")
 # Words between the measured noun and 多少 (經費「是」多少, 人數「約有」多少).
 _CHANGE = re.compile(r"成长|增长|增加|减少|下降|提升|提高|增幅|减幅|变化|差距|相差|多出|少了")
 # Words that follow the measured noun without changing what it counts (canonical script).
@@ -443,7 +463,8 @@ def counted_class(figure: Figure, text: str) -> str | None:
     the counter written right after it (「65 萬張」, 「188 校」)."""
     counted = unit_class(figure.unit) if figure.unit else None
     if counted is None and figure.kind != "money":
-        after = _canonical(text[figure.end : figure.end + 4]).lstrip()
+        # 「300 萬個帳號」: 個 after a magnitude leaves the noun to say what is counted.
+        after = _canonical(text[figure.end : figure.end + 5]).lstrip().removeprefix("个").lstrip()
         counted = next((_CLASS_OF[c] for c in _COUNTERS if after.startswith(c)), None)
     return counted
 

@@ -90,6 +90,13 @@ def _hits(tmp_path: Path, text: str = REPORT, name: str = "report.txt") -> list[
         ("How many clinical trials did the hospital run?", "120 件", True),
         ("How many clinical trials did the hospital run?", "1,561 人次", False),  # consultations, not trials
         ("How many patients were served?", "1,561 人次", True),
+        # The noun after 個 says what it counts.
+        ("How many papers were published?", "14 個縣市", False),
+        ("有多少縣市設置數位共學中心？", "14 個縣市", True),
+        ("How many projects were funded?", "5 個計畫", True),
+        ("How many projects were funded?", "20 個企業", False),
+        ("How many registered accounts does the platform have?", "300 萬個帳號", True),
+        ("How many registered accounts does the platform have?", "62 項", False),  # services, not accounts
         ("What share of manufacturers went digital?", "NT$ 3 億", False),
     ],
 )
@@ -98,7 +105,7 @@ def test_a_figure_fits_the_measure_the_question_asks(
 ) -> None:
     measure = asked_measure(question)
     assert measure is not None
-    assert fits(measure, find_figures(figure)[0]) is expected
+    assert fits(measure, find_figures(figure)[0], figure) is expected
 
 
 def test_countries_are_counted_by_the_noun_after_the_counter() -> None:
@@ -173,6 +180,10 @@ def test_money_asked_of_a_sentence_counting_machines_is_refused(tmp_path: Path) 
         ("投入 1,517.4 億臺幣", "1,517.4 億臺幣", "money"),
         ("警報時間縮短至 7 秒", "7 秒", "count"),
         ("等候時間縮短至 5 分鐘", "5 分鐘", "count"),
+        ("累計培育教師達 9 萬5,660 人次", "9 萬5,660 人次", "count"),  # one number of 人次
+        ("受訓人次共 13 萬 551 人次", "13 萬 551 人次", "count"),
+        ("價格約為 9800日元", "9800日元", "money"),  # every currency is money, not a date (日)
+        ("費用 300 英鎊", "300 英鎊", "money"),
     ],
 )
 def test_a_counter_after_a_magnitude_belongs_to_the_figure(text: str, figure: str, kind: str) -> None:
