@@ -272,6 +272,9 @@ def _chars(text: str) -> set[str]:
     return {c for c in cell_key(text) if not c.isdigit() and not c.isspace()}
 
 
+_ASIDE = re.compile(r"[（(][^()（）]*[)）]")
+
+
 def _pick(columns: Sequence[int], names: Sequence[str], question: str, complete: bool = False) -> int | None:
     """The column sharing most of the question's wording: character pairs first, then characters
     (「比例」 meets 「占比」), or None when the two best stay level.
@@ -281,10 +284,13 @@ def _pick(columns: Sequence[int], names: Sequence[str], question: str, complete:
     """
     words, chars = _bigrams(question), _chars(question)
 
-    def score(j: int) -> tuple[int, int, int]:
+    def score(j: int) -> tuple[int, int, int, int]:
         pairs = {b for b in _bigrams(names[j]) if all(c.isalpha() for c in b)}
+        # The name outside its parentheses says what the column is; 「(含 五大信賴產業、國家希望工程)」
+        # only what it includes, so its words count after the name's own.
+        own = {b for b in _bigrams(_ASIDE.sub("", names[j])) if all(c.isalpha() for c in b)}
         unsaid = len(pairs - words) if complete else 0
-        return len(pairs & words), len(_chars(names[j]) & chars), -unsaid
+        return len(own & words), len(pairs & words), len(_chars(names[j]) & chars), -unsaid
 
     ranked = sorted(columns, key=score, reverse=True)
     if len(ranked) > 1 and score(ranked[0]) == score(ranked[1]):
@@ -298,7 +304,8 @@ def _column_match(
     """(column, missing year): the asked year's column, else the column sharing most of the wording.
 
     `glossed`: Chinese words for an English question's words (the glossary's), used only when no
-    year is asked, and only when they share a character pair with the column they pick.
+    column is of a year (a year asked of a table without year columns is checked as a condition),
+    and only when they share a character pair with the column they pick.
     """
     columns = _value_columns(table)
     if not columns:
@@ -323,7 +330,7 @@ def _column_match(
             near = min(dated, key=lambda j: min(abs(y - asked) for y in by_year[j]))
             return near, str(asked)
     picked = _pick(columns, names, question, complete)
-    if picked is None and glossed and not years:
+    if picked is None and glossed:
         # 「compound annual growth rate」 meets 「年均複合成長率」 through 複合 / 合成.
         picked = _pick(columns, names, f"{question} {glossed}")
         if picked is not None and not _bigrams(names[picked]) & _bigrams(glossed):

@@ -778,3 +778,34 @@ def test_a_table_ranked_below_must_share_the_measure_the_question_asks(tmp_path:
     assert "3.07" not in researchers.text
     share = answer_question("德國 2021 年研發經費占 GDP 比率是多少？", hits, embedder=None, config=config)
     assert share.text.startswith("3.07（附表 2")
+
+
+BUDGET_BY_KIND = """示範彙編
+
+表 1-3 各主管機關科技研發經費預算法定數 - 依計畫額度類別 (單位：千元)
+
+主管機關\t基礎研究\t重點政策 (含 五大信賴產業、國家希望工程)\t一般科技 施政\t主管機關 合計
+衛生福利部\t\t2,873,232\t2,683,494\t5,726,726
+經濟部\t\t29,341,415\t7,726,407\t43,387,723
+
+資料來源：示範
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        # The column's own name before what its parentheses say it includes ("projects" glosses 工程).
+        (
+            "How much did the Ministry of Health and Welfare budget for general S&T governance projects in 2024?",
+            "2,683,494",
+        ),
+        ("衛生福利部 113 年度一般科技施政的經費是多少？", "2,683,494"),
+        ("衛生福利部的五大信賴產業經費是多少？", "2,873,232"),  # a column named only by what it includes
+    ],
+)
+def test_a_column_is_named_by_its_own_words_before_its_parentheses(
+    tmp_path: Path, question: str, value: str
+) -> None:
+    cell = _cell(question, BUDGET_BY_KIND, tmp_path)
+    assert cell is not None and cell.value == value
