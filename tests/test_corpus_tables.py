@@ -797,7 +797,8 @@ BUDGET_BY_KIND = """示範彙編
     [
         # The column's own name before what its parentheses say it includes ("projects" glosses 工程).
         (
-            "How much did the Ministry of Health and Welfare budget for general S&T governance projects in 2024?",
+            "How much did the Ministry of Health and Welfare budget for general S&T governance"
+            " projects in 2024?",
             "2,683,494",
         ),
         ("衛生福利部 113 年度一般科技施政的經費是多少？", "2,683,494"),
