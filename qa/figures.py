@@ -259,15 +259,15 @@ def digits(number: str) -> str:
 # --- what a figure counts: a question's counter (多少「位」) against the answer figure's unit -------
 
 # Counters (canonical script) by what they count. Words of one class answer each other (多少「人次」 is
-# answered by 「20,071 人」, 幾「種」 by 「150 項」); 個 counts anything and is never checked; magnitudes
-# (萬, 億) and units outside the table (firms, petaFLOPS) say nothing and are never checked either.
+# answered by 「20,071 人」, 幾「種」 by 「150 項」); 個 alone counts anything, so the noun written after
+# it (國家, 縣市, 計畫, 帳號) is what says; magnitudes (萬, 億) and units outside the table (firms,
+# petaFLOPS) say nothing and are never checked.
 _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
     "person": ("人次", "人", "名", "位"),
     "person-year": ("人年",),
     "firm": ("家次", "家", "企业", "公司", "厂商"),
     "item": ("项", "种", "件", "款", "套", "组", "计划", "专案", "项目"),
     "text": ("篇", "份", "笔"),
-    # The nouns after 個 say what it counts (14 個縣市, 5 個場域): places, plans, firms.
     "site": ("处", "所", "座", "校", "间", "县市", "乡镇", "城市", "场域", "据点"),
     "machine": ("台", "辆", "艘", "架"),
     "event": ("场次", "场", "梯次"),
