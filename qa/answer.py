@@ -43,6 +43,7 @@ from qa.conditions import (
     conflicting_years,
     extract_conditions,
     named_in,
+    written_as_is,
     year_mentions,
 )
 from qa.confidence import (
@@ -56,6 +57,8 @@ from qa.confidence import (
 )
 from qa.figures import (
     RANKING,
+    RATING,
+    RATING_NAMED,
     Figure,
     FigureKind,
     Measure,
@@ -954,6 +957,10 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             ranked = RANKING.search(column) or (RANKING.search(caption) and "\t" not in caption)
             ranking = measure.kind is not None and not measure.change and ranked
             level = measure.change and not CHANGE_NAMED.search(matching_form(f"{caption} {column}"))
+            # A rating is read only from a column or caption that names one.
+            unrated = measure.counter_class == RATING and not RATING_NAMED.search(
+                canonical(f"{caption} {column}")
+            )
             # A share asked of a table that states none (a count of researchers for the share of
             # women among them): no cell of it is the share.
             unshared = (
@@ -961,7 +968,7 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
                 and not measure.change
                 and not SHARE_NAMED.search(canonical(_unit_text(candidate.unit)))
             )
-            if ranking or level or unshared:
+            if ranking or level or unshared or unrated:
                 result = ConditionResult(named, "measure", "contradicted", column, "sentence", blocking=True)
                 candidate.conditions = [*candidate.conditions, result]
             elif measure.counter_class is not None and (unit := caption_parts(caption)[2]):
@@ -981,9 +988,15 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
             result = ConditionResult(named, "measure", "missing", None, None, blocking=True)
             candidate.conditions = [*candidate.conditions, result]
             continue
+        if measure.counter_class == RATING and not RATING_NAMED.search(canonical(text)):
+            # A satisfaction rating asked: a share the sentence does not call one is of something else.
+            result = ConditionResult(named, "measure", "missing", None, None, blocking=True)
+            candidate.conditions = [*candidate.conditions, result]
+            continue
         figures = _sentence_figures(info, text)
         verdicts = [fits(measure, f, text) for f in figures]
-        if measure.counter_class is not None and _CJK_TEXT.search(text) and info.language != "en":
+        counted = measure.counter_class not in (None, RATING)
+        if counted and _CJK_TEXT.search(text) and info.language != "en":
             # A counter asked (多少位): a Chinese sentence answers only with a figure of that counter;
             # one without any figure answers no how-many question.
             refused = not any(verdicts)
@@ -1322,7 +1335,7 @@ def _prepare(
 ) -> ScoredCandidates:
     info = _question_info(question)
     considered = list(hits[: config.passages])
-    conditions = extract_conditions(question)
+    conditions = written_as_is(extract_conditions(question), [hit.chunk.text for hit in considered])
     if conditions:
         refused = _refuse_conditions_only(info, conditions, considered, started)
         if refused is not None:

@@ -167,6 +167,8 @@ def years_in(text: str) -> set[int]:
 
 
 _CLOCK_BEFORE = re.compile(r"\d\s?分\s?$")
+# A number written onto a Latin word is part of a name (K-12, FORMOSAT-7, H100), not a figure.
+_NAMED_NUMBER = re.compile(r"[A-Za-z]-?$")
 
 
 def _single_figures(text: str) -> list[Figure]:
@@ -188,6 +190,8 @@ def _single_figures(text: str) -> list[Figure]:
         number = match.group("num")
         unit = match.group("unit") or ""
         currency = match.group("cur")
+        if not currency and _NAMED_NUMBER.search(text[max(0, start - 2) : start]):
+            continue
         if unit == "秒" and _CLOCK_BEFORE.search(text[:start]):
             # 「還剩 3 分 08 秒」: a clock reading, not a duration; its numbers stay bare.
             unit, end = "", start + len(number)
@@ -206,7 +210,8 @@ _FIGURE_CUES = re.compile(
     r"多少|幾|几|比率|比例|占比|佔比|百分比|百分之|金額|金额|數量|数量|規模|规模|排名|名次|第幾|第几|成長率|成长率|增加率|總額|总额"
     r"|how much|how many|what share|what percentage|what proportion|what percent|what fraction"
     r"|which rank|what rank|ranked|what was the total|what is the total|how large|how big"
-    r"|\b(?:expenditures?|spending|budget|revenue|turnover)\b",
+    r"|\b(?:expenditures?|spending|budget|revenue|turnover)\b"
+    r"|what\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:satisfaction|rating)\b",
     re.IGNORECASE,
 )
 _KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
@@ -267,9 +272,10 @@ _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
     "person-year": ("人年",),
     "firm": ("家次", "家", "企业", "公司", "厂商"),
     "item": ("项", "种", "件", "款", "套", "组", "计划", "专案", "项目"),
+    "course": ("门",),  # 41 門 (courses)
     "text": ("篇", "份", "笔"),
     "site": ("处", "所", "座", "校", "间", "县市", "乡镇", "城市", "场域", "据点"),
-    "machine": ("台", "辆", "艘", "架"),
+    "machine": ("台", "辆", "艘", "架", "部"),  # 部 counts machines and films alike (2.2 萬部影片)
     "event": ("场次", "场", "梯次"),
     "times": ("次",),
     "card": ("张",),
@@ -286,6 +292,8 @@ _COUNTER_CLASSES: dict[str, tuple[str, ...]] = {
 }
 # Classes that answer each other: countries are often counted by what was agreed with each of them
 # (與 5 國 … 5 項協定).
+# Classes written only as 個 and their noun (個帳號): 個 with any other noun counts something else.
+_ONLY_AFTER_GE = frozenset({"account"})
 _AKIN = frozenset({frozenset(("country", "item"))})
 _CLASS_OF = {word: name for name, words in _COUNTER_CLASSES.items() for word in words}
 # Nouns that name a measure of one class (canonical script): 「航行里程」 is a distance.
@@ -293,7 +301,16 @@ _MEASURE_NOUNS: dict[str, tuple[str, ...]] = {
     "distance": ("里程", "距离", "长度"),
     "area": ("面积",),
     "duration": ("时数", "工时"),
+    "rating": ("满意度", "评分"),
 }
+# A rating asked (滿意度, "satisfaction rating") is stated as a share (91%), in tenths (9 成) or in
+# points (4.5 分), and only by a sentence that names a rating: 16% of townships reached is none.
+RATING = "rating"
+RATING_NAMED = re.compile(r"满意|评分|评价|rating|satisf", re.IGNORECASE)
+_RATING_EN = re.compile(
+    r"\bwhat\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(satisfaction(?:\s+rating)?|rating)\b",
+    re.IGNORECASE,
+)
 # English nouns of the same classes, as a question counts them ("how many employees") and as an
 # English figure's unit names them ("443 projects", "32 million uses"). Only words that count one
 # thing: "visits" may be people or times, "stations" sites or machines, so they are not here.
@@ -304,6 +321,7 @@ _ENGLISH_COUNTED: dict[str, tuple[str, ...]] = {
         "resident", "applicant", "member", "patient", "volunteer", "citizen", "farmer", "doctor", "nurse",
     ),
     "firm": ("firm", "company", "companies", "enterprise", "startup", "business", "manufacturer"),
+    "course": ("course",),
     "item": (
         "project", "item", "plan", "programme", "program", "product", "technology", "technologies", "patent",
         "trial", "service", "application", "dataset", "agreement", "contract", "standard",
@@ -403,6 +421,8 @@ def _english_measure(question: str) -> Measure | None:
             if counted is not None:
                 return Measure(word, counted)
         return None
+    if rating := _RATING_EN.search(question):
+        return Measure(rating.group(1), RATING)
     kind = expected_kind(question)
     if kind not in ("money", "percent"):
         return None
@@ -479,11 +499,22 @@ def fits(measure: Measure, figure: Figure, text: str = "") -> bool | None:
         if unit in written.replace(" ", "") or unit in written:
             return True
         return False if (figure.unit or counted or figure.kind == "money") else None
+    if measure.counter_class == RATING:
+        after = _canonical(f"{figure.unit} {text[figure.end : figure.end + 2]}").lstrip()
+        if figure.kind == "percent" or after.startswith(("分", "成")):
+            return True
+        if figure.kind == "money" or counted is not None or after.startswith("个"):
+            return False  # 15 項 or 42 個 are counts, not a rating
+        return None
     if measure.counter_class is not None:
         if figure.kind == "money" and (
             _CURRENCY_MARK.search(figure.text) or figure.unit.endswith(_CURRENCY_UNITS)
         ):
             return False  # 30 元 for 多少張 (but 1 億 alone is a magnitude of anything)
+        if counted is None and measure.counter_class in _ONLY_AFTER_GE:
+            # Accounts are written 「個帳號」: 「13 萬個測驗題」 counts test items.
+            after = _canonical(text[figure.end : figure.end + 2]).lstrip()
+            return False if after.startswith("个") and len(after) > 1 else None
         if counted is None:
             return None
         return counted == measure.counter_class or frozenset((counted, measure.counter_class)) in _AKIN

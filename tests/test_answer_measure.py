@@ -98,6 +98,20 @@ def _hits(tmp_path: Path, text: str = REPORT, name: str = "report.txt") -> list[
         ("How many registered accounts does the platform have?", "300 萬個帳號", True),
         ("How many registered accounts does the platform have?", "62 項", False),  # services, not accounts
         ("What share of manufacturers went digital?", "NT$ 3 億", False),
+        # 門 counts courses, 部 machines and films; accounts are written 個帳號.
+        ("How many registered accounts does the platform have?", "41 門", False),
+        ("有多少門課程融入 AI？", "41 門", True),
+        ("How many registered accounts does the platform have?", "2.2 萬部", False),
+        ("How many registered accounts does the platform have?", "13 萬個測驗題", False),
+        ("How many registered accounts does the platform have?", "13 萬", None),
+        # A rating is a share, tenths or points; a count is none.
+        ("What was the average user satisfaction rating of the platform?", "91%", True),
+        ("What was the average user satisfaction rating of the platform?", "15 項", False),
+        ("What was the average user satisfaction rating of the platform?", "42 個", False),
+        ("遠距醫療的民眾滿意度是多少？", "9 成", True),
+        ("遠距醫療的民眾滿意度是多少？", "4.89 分", True),
+        ("遠距醫療的民眾滿意度是多少？", "4", None),
+        ("遠距醫療的民眾滿意度是多少？", "1,561 人次", False),
     ],
 )
 def test_a_figure_fits_the_measure_the_question_asks(
@@ -602,3 +616,41 @@ def test_a_share_is_not_read_from_a_table_of_counts(tmp_path: Path) -> None:
     assert answer.abstained and "175,832" not in answer.text
     control = _ask("2023 年臺灣的研究人員有多少人？", _hits(tmp_path, counts))
     assert not control.abstained and control.figure is not None and "175,832" in control.figure
+
+
+SATISFACTION = """示範數位服務年報
+
+一、高齡學習平臺
+
+「樂齡好幫手 AgePass」平臺上架 15 項服務資源，使用涵蓋率已達 16%。
+
+二、手語視訊服務
+
+手語視訊轉譯服務累計 873 名會員，服務滿意度高達 4.89 分。
+"""
+
+
+def test_a_rating_is_answered_only_by_a_sentence_that_names_one(tmp_path: Path) -> None:
+    hits = _hits(tmp_path, SATISFACTION)
+    # The platform's sentence holds a count and a coverage share, neither of them a rating; the only
+    # rating in the report is another service's, which does not name AgePass.
+    answer = _ask("What was the average user satisfaction rating of the AgePass platform?", hits)
+    assert answer.abstained and "4.89" not in (answer.figure or "")
+    chinese = _ask("AgePass 平臺的使用者滿意度是多少？", hits)
+    assert chinese.abstained
+    control = _ask("手語視訊轉譯服務的滿意度是多少？", hits)
+    assert not control.abstained and control.figure == "4.89"  # shown beside 「4.89 分」 in the sentence
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [
+        ("K-12 師生共 300 萬人", ["300 萬人"]),
+        ("FORMOSAT-7 provided 6,000 daily observations", ["6,000"]),
+        ("COVID-19 疫情期間", []),
+        ("NT$500 億", ["NT$500 億"]),
+        ("2019-2023 年", ["2019", "2023 年"]),
+    ],
+)
+def test_a_number_written_onto_a_latin_name_is_part_of_the_name(text: str, figures: list[str]) -> None:
+    assert [f.text for f in find_figures(text)] == figures
