@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -52,6 +53,9 @@ class Condition:
     locality: bool = False  # place: a city or county rather than a country
     required: bool = True  # False for a comparison's reference year (較 112 年度)
     strict: bool = True  # absent from the evidence means unsupported (names), not just unstated
+    # programme: a Latin name the retrieved passages write as is, even in Chinese text (AgePass), so
+    # evidence in either script can be held to it
+    written_as_is: bool = False
 
 
 @dataclass(frozen=True)
@@ -571,6 +575,9 @@ def _english_names(question: str) -> list[tuple[str, int, int]]:
     return names
 
 
+_CAMEL = re.compile(r"(?<![A-Za-z0-9])([A-Z][a-z]+[A-Z][A-Za-z0-9]+)(?![A-Za-z0-9])")
+
+
 def _programme_conditions(question: str) -> list[Condition]:
     conditions = []
     for match in _QUOTED.finditer(question):
@@ -590,6 +597,11 @@ def _programme_conditions(question: str) -> list[Condition]:
             continue
         # Acronyms are often spelled out or translated in the reports: stating them is not required.
         conditions.append(Condition(word, "programme", forms=(word.lower(),), strict=False))
+    for match in _CAMEL.finditer(question):
+        word = match.group(1)
+        if not any(word in c.text for c in conditions):
+            # A brand written in one word (AgePass, MyData) keeps its spelling in Chinese text too.
+            conditions.append(Condition(word, "programme", forms=(word.lower(),)))
     for name, start, end in _english_names(question):
         conditions = [c for c in conditions if c.text not in name]  # IMD inside its full name
         # English evidence must state the name (a plural or possessive may follow); Chinese evidence
@@ -886,9 +898,23 @@ def _check_programme(condition: Condition, evidence: Evidence) -> ConditionResul
         canon = re.sub(r"\s", "", canonical(text))
         if any(form in canon for form in condition.forms):  # the name, or the acronym it spells out
             return _result(condition, "met", condition.text, where)
-    if evidence.cross_script:
+    if evidence.cross_script and not condition.written_as_is:
         return _unverifiable(condition)
     return _result(condition, "missing")
+
+
+def written_as_is(conditions: tuple[Condition, ...], passages: Sequence[str]) -> tuple[Condition, ...]:
+    """The conditions with each one-word Latin name (AgePass) that some passage writes as is marked
+    so. Names of several words are left out: the reports write them in English beside a Chinese
+    translation (National Science and Technology Conference, 全國科學技術會議)."""
+    texts = [re.sub(r"\s", "", canonical(p)) for p in passages]
+    marked = []
+    for c in conditions:
+        latin = c.kind == "programme" and c.text.isascii() and not re.search(r"\s", c.text)
+        if latin and any(form in text for form in c.forms for text in texts):
+            c = dataclasses.replace(c, written_as_is=True)
+        marked.append(c)
+    return tuple(marked)
 
 
 def _check_qualifier(condition: Condition, evidence: Evidence) -> ConditionResult:

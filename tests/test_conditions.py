@@ -11,6 +11,7 @@ from qa.conditions import (
     conflicting_years,
     extract_conditions,
     places_in,
+    written_as_is,
     year_mentions,
 )
 
@@ -232,6 +233,38 @@ def test_an_english_name_must_be_stated_by_english_evidence_only() -> None:
     assert check_condition(condition, sentence(named)).status == "met"  # a plural still names it
     chinese = Evidence(unit="新創團隊共 300 隊。", passage="新創團隊共 300 隊。", cross_script=True)
     assert not check_condition(condition, chinese).blocking  # an English name is not looked for in Chinese
+
+
+def test_a_one_word_latin_name_is_held_to_chinese_text_that_writes_it_as_is() -> None:
+    question = "What was the average user satisfaction rating of the AgePass platform?"
+    [condition] = [c for c in extract_conditions(question) if c.kind == "programme"]
+    assert condition.text == "AgePass" and condition.strict
+    other = Evidence(
+        unit="手語服務滿意度達 4.89 分。", passage="手語服務滿意度達 4.89 分。", cross_script=True
+    )
+    # No retrieved passage writes the name: Chinese evidence cannot be held to an English spelling.
+    [unmarked] = written_as_is((condition,), ["手語服務滿意度達 4.89 分。"])
+    assert not check_condition(unmarked, other).blocking
+    # A passage writes 「樂齡好幫手 AgePass」: evidence that does not is about something else.
+    [marked] = written_as_is(
+        (condition,), ["【樂齡好幫手 AgePass】上架 15 項服務。", "手語服務滿意度達 4.89 分。"]
+    )
+    assert check_condition(marked, other).blocking
+    own = Evidence(
+        unit="上架 15 項服務。", passage="【樂齡好幫手 AgePass】上架 15 項服務。", cross_script=True
+    )
+    assert check_condition(marked, own).status == "met"
+
+
+def test_a_name_of_several_words_is_not_held_to_chinese_text() -> None:
+    # The reports write some English names beside their Chinese translation: the Chinese sentences
+    # use only the translation.
+    question = "How many participants attended the National Science and Technology Conference?"
+    conditions = tuple(c for c in extract_conditions(question) if c.kind == "programme")
+    passages = ["National Science and Technology Conference 全國科學技術會議", "會議共 1,200 人參與。"]
+    [kept] = written_as_is(conditions, passages)
+    evidence = Evidence(unit="會議共 1,200 人參與。", passage="會議共 1,200 人參與。", cross_script=True)
+    assert not kept.written_as_is and not check_condition(kept, evidence).blocking
 
 
 @pytest.mark.parametrize(
