@@ -907,14 +907,20 @@ def written_as_is(conditions: tuple[Condition, ...], passages: Sequence[str]) ->
     """The conditions with each one-word Latin name (AgePass) that some passage writes as is marked
     so. Names of several words are left out: the reports write them in English beside a Chinese
     translation (National Science and Technology Conference, 全國科學技術會議)."""
+    latin = [
+        c
+        for c in conditions
+        if c.kind == "programme" and " " not in c.text and all(form.isascii() for form in (c.text, *c.forms))
+    ]
+    if not latin:
+        return conditions  # most questions: no passage needs reading
     texts = [re.sub(r"\s", "", canonical(p)) for p in passages]
-    marked = []
-    for c in conditions:
-        latin = c.kind == "programme" and c.text.isascii() and not re.search(r"\s", c.text)
-        if latin and any(form in text for form in c.forms for text in texts):
-            c = dataclasses.replace(c, written_as_is=True)
-        marked.append(c)
-    return tuple(marked)
+    return tuple(
+        dataclasses.replace(c, written_as_is=True)
+        if c in latin and any(form in text for form in c.forms for text in texts)
+        else c
+        for c in conditions
+    )
 
 
 def _check_qualifier(condition: Condition, evidence: Evidence) -> ConditionResult:
