@@ -211,7 +211,7 @@ _FIGURE_CUES = re.compile(
     r"|how much|how many|what share|what percentage|what proportion|what percent|what fraction"
     r"|which rank|what rank|ranked|what was the total|what is the total|how large|how big"
     r"|\b(?:expenditures?|spending|budget|revenue|turnover)\b"
-    r"|what\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(?:satisfaction|rating)\b",
+    r"|what\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'-]+\s+){0,4}?satisfaction\b",
     re.IGNORECASE,
 )
 _KIND_CUES: tuple[tuple[FigureKind, re.Pattern[str]], ...] = (
@@ -301,14 +301,16 @@ _MEASURE_NOUNS: dict[str, tuple[str, ...]] = {
     "distance": ("里程", "距离", "长度"),
     "area": ("面积",),
     "duration": ("时数", "工时"),
-    "rating": ("满意度", "评分"),
+    "rating": ("满意度",),
 }
-# A rating asked (滿意度, "satisfaction rating") is stated as a share (91%), in tenths (9 成) or in
-# points (4.5 分), and only by a sentence that names a rating: 16% of townships reached is none.
+# A satisfaction rating asked (滿意度, "satisfaction rating") is stated as a share (91%), in tenths
+# (9 成) or in points (4.5 分), and only by a sentence that names satisfaction: 16% of townships
+# reached is none. "Rating" or 評分 alone are left out: they also ask a place in a ranking (IMD).
 RATING = "rating"
-RATING_NAMED = re.compile(r"满意|评分|评价|rating|satisf", re.IGNORECASE)
+RATING_NAMED = re.compile(r"满意|satisf", re.IGNORECASE)
 _RATING_EN = re.compile(
-    r"\bwhat\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w-]+\s+){0,4}?(satisfaction(?:\s+rating)?|rating)\b",
+    r"\bwhat\s+(?:is|was|were|are)\s+(?:the\s+)?(?:[\w'-]+\s+){0,4}?"
+    r"(satisfaction(?:\s+(?:rating|score|rate|level))?)\b",
     re.IGNORECASE,
 )
 # English nouns of the same classes, as a question counts them ("how many employees") and as an

@@ -141,6 +141,8 @@ def test_countries_are_counted_by_the_noun_after_the_counter() -> None:
         "決議是在第幾次會議上通過的？",  # an ordinal asks which one, not how many
         "抗日戰爭是在西元幾年結束？",  # 西元 is no money (元)
         "民國元年為黃帝紀元幾年？",
+        "What was Taiwan's IMD rating in 2024?",  # a rating alone may be a place in a ranking
+        "我國 IMD 評分是多少？",
     ],
 )
 def test_no_measure_where_the_question_does_not_say_what_it_counts(question: str) -> None:
