@@ -979,17 +979,14 @@ def _check_measure(info: _QuestionInfo, candidates: list[_Candidate]) -> None:
                     result = ConditionResult(named, "measure", "contradicted", unit, "row", blocking=True)
                     candidate.conditions = [*candidate.conditions, result]
             continue
-        if (
+        # 「較 112 年度增長多少」: a sentence stating a level and no change answers another question; a
+        # satisfaction rating asked, a share the sentence does not call one is of something else.
+        unstated_change = (
             measure.change
             and not CHANGE_NAMED.search(matching_form(text))
             and not _CHANGE_STATED.search(text)
-        ):
-            # 「較 112 年度增長多少」: a sentence stating a level and no change answers another question.
-            result = ConditionResult(named, "measure", "missing", None, None, blocking=True)
-            candidate.conditions = [*candidate.conditions, result]
-            continue
-        if measure.counter_class == RATING and not RATING_NAMED.search(canonical(text)):
-            # A satisfaction rating asked: a share the sentence does not call one is of something else.
+        )
+        if unstated_change or (measure.counter_class == RATING and not RATING_NAMED.search(canonical(text))):
             result = ConditionResult(named, "measure", "missing", None, None, blocking=True)
             candidate.conditions = [*candidate.conditions, result]
             continue

@@ -480,13 +480,22 @@ def asked_measure(question: str) -> Measure | None:
     return Measure(named, None, kind, change=_CHANGE.search(canon) is not None)
 
 
+def _written_after(figure: Figure, text: str, chars: int) -> str:
+    """The canonical-script text right after `figure` in `text` (the counter or noun it is followed by)."""
+    return _canonical(text[figure.end : figure.end + chars]).lstrip()
+
+
+def _in_currency(figure: Figure) -> bool:
+    return bool(_CURRENCY_MARK.search(figure.text)) or figure.unit.endswith(_CURRENCY_UNITS)
+
+
 def counted_class(figure: Figure, text: str) -> str | None:
     """What `figure` (found in `text`) counts: its unit's class, or for a bare number or a magnitude
     the counter written right after it (「65 萬張」, 「188 校」)."""
     counted = unit_class(figure.unit) if figure.unit else None
     if counted is None and figure.kind != "money":
         # 「300 萬個帳號」: 個 after a magnitude leaves the noun to say what is counted.
-        after = _canonical(text[figure.end : figure.end + 5]).lstrip().removeprefix("个").lstrip()
+        after = _written_after(figure, text, 5).removeprefix("个").lstrip()
         counted = next((_CLASS_OF[c] for c in _COUNTERS if after.startswith(c)), None)
     return counted
 
@@ -502,25 +511,23 @@ def fits(measure: Measure, figure: Figure, text: str = "") -> bool | None:
             return True
         return False if (figure.unit or counted or figure.kind == "money") else None
     if measure.counter_class == RATING:
-        after = _canonical(f"{figure.unit} {text[figure.end : figure.end + 2]}").lstrip()
+        after = _canonical(figure.unit).lstrip() or _written_after(figure, text, 2)
         if figure.kind == "percent" or after.startswith(("分", "成")):
             return True
         if figure.kind == "money" or counted is not None or after.startswith("个"):
             return False  # 15 項 or 42 個 are counts, not a rating
         return None
     if measure.counter_class is not None:
-        if figure.kind == "money" and (
-            _CURRENCY_MARK.search(figure.text) or figure.unit.endswith(_CURRENCY_UNITS)
-        ):
+        if figure.kind == "money" and _in_currency(figure):
             return False  # 30 元 for 多少張 (but 1 億 alone is a magnitude of anything)
         if counted is None and measure.counter_class in _ONLY_AFTER_GE:
             # Accounts are written 「個帳號」: 「13 萬個測驗題」 counts test items.
-            after = _canonical(text[figure.end : figure.end + 2]).lstrip()
+            after = _written_after(figure, text, 2)
             return False if after.startswith("个") and len(after) > 1 else None
         if counted is None:
             return None
         return counted == measure.counter_class or frozenset((counted, measure.counter_class)) in _AKIN
-    currency = bool(_CURRENCY_MARK.search(figure.text)) or figure.unit.endswith(_CURRENCY_UNITS)
+    currency = _in_currency(figure)
     if not measure.change and (
         (measure.kind == "money" and figure.kind == "percent") or (measure.kind == "percent" and currency)
     ):
