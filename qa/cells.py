@@ -94,6 +94,12 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _KIND_PAIRS = frozenset({"比率", "占比", "比例", "百分", "分比"})
 
 
+def _measure_overlap(words: set[str], table: Table) -> int:
+    """How many of the question's measure words a table's caption and columns share, leaving out the
+    pairs that only say "a share" (any table of shares states them)."""
+    return len((words - _KIND_PAIRS) & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
+
+
 def _topic_terms(text: str) -> set[str]:
     """What a question and a table caption share about the measure: Chinese character pairs without
     digits, and whole Latin words (GDP, IMD), never letters run together across words."""
@@ -499,7 +505,7 @@ def find_cell(
         # the question's wording (the country's figure in the table of the asked measure). Pairs
         # with a digit do not count: a year or 113 stands in many captions and says nothing of
         # the measure (「重點政策經費」 is 表 1-3's column, not 表 1-1's 「113 年度預算法定數」).
-        overlap = len((words - _KIND_PAIRS) & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
+        overlap = _measure_overlap(words, table)
         # An indicator row names the measure itself (數位經濟規模); a country or agency row does not.
         measured = words & (_topic_terms(" ".join(c for _, c in label_cells(cells))) - _topic_terms(spared))
         if overlap == 0 and not measured:
@@ -850,7 +856,7 @@ def find_extreme(
         ranked.sort(key=lambda r: r[0], reverse=(direction == "high") != bool(ranking))
         if ranked[0][0] == ranked[1][0]:
             continue  # two rows share the end: no single answer
-        overlap = len((words - _KIND_PAIRS) & _topic_terms(f"{table.caption} {' '.join(table.columns)}"))
+        overlap = _measure_overlap(words, table)
         found.append((overlap, -hit.rank, ExtremeAnswer(ranked[0][1], direction, len(ranked))))
     if not found:
         return None
